@@ -1,0 +1,34 @@
+import PluginAPI
+
+/// Rocket League player ranks. This release ships the cog's manifest and configuration; rank lookups arrive with
+/// the RocketLeague issue.
+public struct RocketLeagueCog: Cog {
+    public static let manifest = CogManifest(
+        id: "rocket_league", displayName: "Rocket League", version: "0.1.0",
+        summary: "Rocket League player ranks, tracked and cached.",
+        routePrefixes: ["/api/rocket-league"], config: .section("rocket_league", RocketLeagueConfig.self))
+
+    public init() {}
+
+    public func setup(_ context: any CogContext) async throws {
+        _ = try context.config(RocketLeagueConfig.self)
+    }
+}
+
+/// The `rocket_league` config section.
+public struct RocketLeagueConfig: CogConfiguration {
+    public var rankCheckIntervalHours = 24
+    public var rankCacheTTLSeconds = 3600
+    /// The stats service's base URL and key.
+    public var apiBaseURL = "https://api.tracker.gg"
+    public var apiKey = ""
+
+    public init() {}
+
+    public static var secretKeys: Set<String> { ["api_key"] }
+
+    enum CodingKeys: String, CodingKey {
+        case rankCheckIntervalHours = "rank_check_interval_hours", rankCacheTTLSeconds = "rank_cache_ttl_seconds"
+        case apiBaseURL = "api_base_url", apiKey = "api_key"
+    }
+}

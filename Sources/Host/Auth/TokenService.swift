@@ -1,0 +1,59 @@
+import Foundation
+import JWTKit
+import PluginAPI
+
+/// Issues and verifies the HS256 JWTs people sign in with.
+public struct TokenService: Sendable {
+    struct Claims: JWTPayload {
+        var sub: SubjectClaim
+        var name: String
+        var role: Role
+        var iat: IssuedAtClaim
+        var exp: ExpirationClaim
+
+        // Expiry is checked by `verify(_:)` itself, so an expired token is told apart from a forged one.
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    /// Why a token was refused.
+    public enum Rejection: Error, Sendable, Equatable {
+        case invalid
+        case expired
+    }
+
+    private let keys: JWTKeyCollection
+    /// How long an issued token is valid.
+    public let lifetime: Duration
+
+    public init(secret: String, lifetime: Duration) async {
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        self.keys = keys
+        self.lifetime = lifetime
+    }
+
+    /// A signed token for `identity`, and when it expires.
+    public func issue(for identity: Identity, now: Date = Date()) async throws -> (token: String, expires: Date) {
+        // JWT times are whole seconds; fractions confuse some clients.
+        let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        let expires = now.addingTimeInterval(TimeInterval(lifetime.components.seconds))
+        let claims = Claims(
+            sub: .init(value: String(identity.userID)), name: identity.username, role: identity.role,
+            iat: .init(value: now), exp: .init(value: expires))
+        return (try await keys.sign(claims), expires)
+    }
+
+    /// The identity a token carries and when it expires. Tokens that are malformed, unsigned (`alg: none`), signed
+    /// with another key or algorithm are `.invalid`; correctly signed ones past their expiry are `.expired`.
+    public func verify(_ token: String, now: Date = Date()) async throws(Rejection) -> (identity: Identity, expires: Date) {
+        let claims: Claims
+        do {
+            claims = try await keys.verify(token, as: Claims.self)
+        } catch {
+            throw .invalid
+        }
+        guard let userID = Int64(claims.sub.value) else { throw .invalid }
+        guard claims.exp.value > now else { throw .expired }
+        return (Identity(userID: userID, username: claims.name, role: claims.role), claims.exp.value)
+    }
+}

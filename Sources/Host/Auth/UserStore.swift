@@ -1,0 +1,94 @@
+import Foundation
+import HummingbirdBcrypt
+import NIOPosix
+import PluginAPI
+
+/// A stored user. The password hash never leaves this type's store.
+public struct UserRecord: Codable, Sendable {
+    public var id: Int64
+    public var username: String
+    public var role: Role
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, username, role
+        case createdAt = "created_at"
+    }
+
+    public var identity: Identity { Identity(userID: id, username: username, role: role) }
+}
+
+/// Users with bcrypt password hashes. Hashing runs on NIO's thread pool, never on an event loop.
+public struct UserStore: Sendable {
+    let database: any PluginAPI.Database
+    let bcryptCost: UInt8
+
+    /// The most a password may be: bcrypt reads only 72 bytes, so longer ones would silently lose their tail.
+    static let maxPasswordBytes = 72
+
+    public init(database: any PluginAPI.Database, bcryptCost: UInt8) {
+        self.database = database
+        self.bcryptCost = bcryptCost
+    }
+
+    /// Creates `username` or, if it exists, sets its password and role. Answers the user.
+    @discardableResult
+    public func upsert(username: String, password: String, role: Role) async throws -> UserRecord {
+        try Self.validate(username: username, password: password)
+        let hash = try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(password, cost: bcryptCost) }
+        let now = Date()
+        return try await database.write { connection in
+            guard
+                let user = try connection.queryOne(
+                    UserRecord.self,
+                    """
+                    INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role,
+                        updated_at = excluded.updated_at
+                    RETURNING id, username, role, created_at
+                    """, [username, hash, role.rawValue, now, now])
+            else { throw APIError(.internalServerError, "internal_error", "The user was not stored.") }
+            return user
+        }
+    }
+
+    /// The user whose password matches, or nil. Takes as long for an unknown name as for a wrong password, so
+    /// timing does not reveal which names exist.
+    public func authenticate(username: String, password: String) async throws -> UserRecord? {
+        struct Row: Decodable, Sendable {
+            var id: Int64
+            var username: String
+            var role: Role
+            var created_at: Date
+            var password_hash: String
+        }
+        let row = try await database.read { connection in
+            try connection.queryOne(Row.self, "SELECT * FROM users WHERE username = ?", [username])
+        }
+        let hash = row?.password_hash ?? Self.decoyHash
+        let matches = try await NIOThreadPool.singleton.runIfActive {
+            password.utf8.count <= Self.maxPasswordBytes && Bcrypt.verify(password, hash: hash)
+        }
+        guard let row, matches else { return nil }
+        return UserRecord(id: row.id, username: row.username, role: row.role, createdAt: row.created_at)
+    }
+
+    /// The user with `id`, or nil.
+    public func find(id: Int64) async throws -> UserRecord? {
+        try await database.read { connection in
+            try connection.queryOne(UserRecord.self, "SELECT id, username, role, created_at FROM users WHERE id = ?", [id])
+        }
+    }
+
+    static func validate(username: String, password: String) throws {
+        guard (1...64).contains(username.count), username.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) else {
+            throw APIError.badRequest("invalid_username", "A user name is 1 to 64 letters, digits, '.', '_' or '-'.")
+        }
+        guard password.count >= 8, password.utf8.count <= maxPasswordBytes else {
+            throw APIError.badRequest("weak_password", "A password is 8 to 72 bytes long.")
+        }
+    }
+
+    /// A valid hash of a random string, verified against when the user does not exist.
+    private static let decoyHash = Bcrypt.hash(UUID().uuidString, cost: 10)
+}

@@ -1,0 +1,82 @@
+import PluginAPI
+
+/// The cogs a host can load, checked once at startup: unique ids, known dependencies without cycles, and path
+/// prefixes that no two cogs (nor the host's core routes) share.
+struct Catalogue: Sendable {
+    let cogs: [String: any Cog.Type]
+    /// Every id in dependency order: each cog after the cogs it depends on.
+    let dependencyOrder: [String]
+
+    /// Prefixes of the host's own routes, which no cog may claim.
+    static let reservedPrefixes = ["/api/cogs", "/api/config", "/api/auth", "/api/users", "/api/health", "/health", "/api/routes", "/metrics"]
+
+    init(_ types: [any Cog.Type]) throws {
+        var cogs: [String: any Cog.Type] = [:]
+        var problems: [String] = []
+        var prefixOwners: [String: String] = [:]
+        for type in types {
+            let manifest = type.manifest
+            if cogs[manifest.id] != nil { problems.append("two cogs have the id '\(manifest.id)'") }
+            cogs[manifest.id] = type
+            for prefix in manifest.routePrefixes {
+                if !prefix.hasPrefix("/") || prefix.count < 2 {
+                    problems.append("cog '\(manifest.id)': prefix '\(prefix)' must start with / and name a path")
+                }
+                if let other = prefixOwners[prefix] {
+                    problems.append("cogs '\(other)' and '\(manifest.id)' both claim \(prefix)")
+                }
+                if let reserved = Self.reservedPrefixes.first(where: {
+                    PathPrefix.path(prefix, isUnder: $0) || PathPrefix.path($0, isUnder: prefix)
+                }) {
+                    problems.append("cog '\(manifest.id)': prefix \(prefix) overlaps the host's \(reserved)")
+                }
+                prefixOwners[prefix] = manifest.id
+            }
+        }
+        for (id, type) in cogs {
+            for dependency in type.manifest.dependsOn where cogs[dependency] == nil {
+                problems.append("cog '\(id)' depends on '\(dependency)', which is not in the catalogue")
+            }
+        }
+        var order: [String] = []
+        var state: [String: Bool] = [:]  // false: visiting, true: done
+        func visit(_ id: String, path: [String]) {
+            if state[id] == true { return }
+            if state[id] == false {
+                problems.append("dependency cycle: \((path + [id]).joined(separator: " -> "))")
+                return
+            }
+            state[id] = false
+            for dependency in (cogs[id]?.manifest.dependsOn ?? []).sorted() where cogs[dependency] != nil {
+                visit(dependency, path: path + [id])
+            }
+            state[id] = true
+            order.append(id)
+        }
+        for id in cogs.keys.sorted() { visit(id, path: []) }
+        guard problems.isEmpty else { throw CatalogueError(problems: problems) }
+        self.cogs = cogs
+        self.dependencyOrder = order
+    }
+
+    func manifest(_ id: String) -> CogManifest? { cogs[id]?.manifest }
+
+    /// The cogs that depend on `id` directly or through others, in dependency order.
+    func dependants(of id: String) -> [String] {
+        var found: Set<String> = []
+        var frontier = [id]
+        while let next = frontier.popLast() {
+            for (other, type) in cogs where type.manifest.dependsOn.contains(next) && !found.contains(other) {
+                found.insert(other)
+                frontier.append(other)
+            }
+        }
+        return dependencyOrder.filter(found.contains)
+    }
+}
+
+/// The catalogue cannot be used as it is.
+public struct CatalogueError: Error, CustomStringConvertible {
+    public var problems: [String]
+    public var description: String { "invalid cog catalogue: " + problems.joined(separator: "; ") }
+}

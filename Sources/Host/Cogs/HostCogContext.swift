@@ -1,0 +1,125 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import PluginAPI
+
+/// The services every cog context hands out; one per host.
+struct CogServices: Sendable {
+    let database: any PluginAPI.Database
+    let cache: LRUCache
+    let httpClient: HTTPClient
+    let bus: EventBus
+    let config: ConfigStore
+    let gate: AccessGate
+    let logger: Logger
+}
+
+/// The context one cog instance is set up with: it records registrations instead of applying them.
+struct HostCogContext: CogContext {
+    let manifest: CogManifest
+    let services: CogServices
+    let registrations: CogRegistrations
+
+    var cogID: String { manifest.id }
+    var logger: Logger {
+        var logger = services.logger
+        logger[metadataKey: "cog"] = .string(manifest.id)
+        return logger
+    }
+    var database: any PluginAPI.Database { services.database }
+    var cache: any Cache { NamespacedCache(base: services.cache, namespace: "cog:\(manifest.id):") }
+    var httpClient: HTTPClient { services.httpClient }
+    var events: any EventPublisher { CogEventPublisher(bus: services.bus, source: manifest.id) }
+
+    func route<Output: ResponseGenerator>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        handler: @escaping RouteHandler<Output>
+    ) {
+        let info = RouteInfo(method: method.rawValue, path: path, access: access.label, summary: summary, cog: manifest.id)
+        let gate = services.gate
+        record { contents in
+            guard manifest.routePrefixes.contains(where: { PathPrefix.path(path, isUnder: $0) }) else {
+                contents.problems.append(
+                    "route \(method) \(path) lies outside the declared prefixes \(manifest.routePrefixes)")
+                return
+            }
+            guard !contents.routes.contains(where: { $0.method == method && $0.info.path == path }) else {
+                contents.problems.append("route \(method) \(path) is registered twice")
+                return
+            }
+            contents.routes.append(
+                .init(info: info, method: method) { request, context in
+                    var context = context
+                    context.identity = try await gate.authorize(request, access: access)
+                    return try await handler(request, context).response(from: request, context: context)
+                })
+        }
+    }
+
+    func listen(_ pattern: EventPattern, priority: Int, handler: @escaping @Sendable (Event) async throws -> Void) {
+        record { $0.listeners.append(.init(pattern: pattern, priority: priority, handler: handler)) }
+    }
+
+    func schedule(_ name: String, every interval: Duration, body: @escaping @Sendable () async throws -> Void) {
+        record { contents in
+            guard interval > .zero else {
+                contents.problems.append("task \(name) needs an interval above zero")
+                return
+            }
+            contents.tasks.append(.init(name: name, interval: interval, body: body))
+        }
+    }
+
+    func command(_ command: BotCommand) {
+        record { contents in
+            guard !contents.commands.contains(where: { $0.name.lowercased() == command.name.lowercased() }) else {
+                contents.problems.append("command \(command.name) is registered twice")
+                return
+            }
+            contents.commands.append(command)
+        }
+    }
+
+    func config<C: CogConfiguration>(_ type: C.Type) throws -> C {
+        guard let section = manifest.config?.name else {
+            throw APIError(.internalServerError, "no_config_section", "Cog \(manifest.id) declares no config section.")
+        }
+        return try services.config.decode(section, as: C.self)
+    }
+
+    func onConfigChange<C: CogConfiguration>(_ type: C.Type, handler: @escaping @Sendable (C) async throws -> Void) {
+        record { contents in
+            guard manifest.config != nil else {
+                contents.problems.append("onConfigChange needs a config section in the manifest")
+                return
+            }
+            contents.configHandlers.append { value in try await handler(ConfigSection.decode(C.self, from: value)) }
+        }
+    }
+
+    private func record(_ change: (inout CogRegistrations.Contents) -> Void) {
+        if !registrations.record(change) {
+            logger.warning("registration after setup ignored: register routes, listeners, tasks and commands in setup")
+        }
+    }
+}
+
+/// Publishes on the bus in a cog's name.
+struct CogEventPublisher: EventPublisher {
+    let bus: EventBus
+    let source: String
+
+    func publish(_ name: String, payload: some Encodable & Sendable, correlationID: String?) {
+        bus.publish(name, payload: payload, source: source, correlationID: correlationID)
+    }
+}
+
+enum PathPrefix {
+    /// Whether `path` is `prefix` itself or lies below it, segment-wise (`/api/tickets/1`, not `/api/ticketsx`).
+    static func path(_ path: some StringProtocol, isUnder prefix: String) -> Bool {
+        guard path.hasPrefix(prefix) else { return false }
+        if path.count == prefix.count || prefix.hasSuffix("/") { return true }
+        return path[path.index(path.startIndex, offsetBy: prefix.count)] == "/"
+    }
+}

@@ -1,0 +1,361 @@
+import Foundation
+import Logging
+import PluginAPI
+import Synchronization
+
+/// Loads, unloads and reloads cogs while the service runs.
+///
+/// Operations run one at a time. A cog is set up completely before anything it registered goes live; a reload
+/// swaps the new instances in only once all of them set up, otherwise the old ones keep serving. Which cogs are
+/// loaded is kept in the database so that a restart restores it, and every operation is audited and published.
+public final class PluginManager: Sendable {
+    /// Where a cog is in its life.
+    public enum State: String, Codable, Sendable {
+        case available, loading, loaded, failed, unloading
+    }
+
+    /// A cog as `GET /api/cogs` reports it.
+    public struct Entry: Encodable, Sendable {
+        public var name: String
+        public var displayName: String
+        public var loaded: Bool
+        public var state: State
+        public var version: String
+        public var summary: String
+        public var dependsOn: [String]
+        public var routePrefixes: [String]
+        public var loadedAt: Date?
+        public var error: String?
+        public var stats: CogStats.Snapshot
+
+        enum CodingKeys: String, CodingKey {
+            case name, loaded, state, version, summary, error, stats
+            case displayName = "display_name"
+            case dependsOn = "depends_on"
+            case routePrefixes = "route_prefixes"
+            case loadedAt = "loaded_at"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(displayName, forKey: .displayName)
+            try container.encode(loaded, forKey: .loaded)
+            try container.encode(state, forKey: .state)
+            try container.encode(version, forKey: .version)
+            try container.encode(summary, forKey: .summary)
+            try container.encode(dependsOn, forKey: .dependsOn)
+            try container.encode(routePrefixes, forKey: .routePrefixes)
+            try container.encode(loadedAt.map(Timestamp.string(from:)), forKey: .loadedAt)  // null while unloaded
+            try container.encode(error, forKey: .error)
+            try container.encode(stats, forKey: .stats)
+        }
+    }
+
+    /// What an operation did to one cog.
+    public enum Outcome: Sendable, Equatable {
+        case loaded, unloaded, reloaded
+        case alreadyLoaded, notLoaded, notFound
+        /// Refused before anything changed (a missing dependency, loaded dependants).
+        case refused(code: String, reason: String, cogs: [String])
+        /// The cog's setup threw; nothing of the new instance went live.
+        case failed(reason: String)
+
+        /// The outcome's name in batch answers.
+        public var name: String {
+            switch self {
+            case .loaded: "loaded"
+            case .unloaded: "unloaded"
+            case .reloaded: "reloaded"
+            case .alreadyLoaded: "already_loaded"
+            case .notLoaded: "not_loaded"
+            case .notFound: "not_found"
+            case .refused(let code, _, _): code
+            case .failed: "failed"
+            }
+        }
+
+        public var succeeded: Bool { [.loaded, .unloaded, .reloaded].contains(self) }
+    }
+
+    private struct Status {
+        var state: State = .available
+        var error: String?
+    }
+
+    let catalogue: Catalogue
+    let mounts: CogMounts
+    let stats: [String: CogStats]
+    private let services: CogServices
+    private let commands: CommandRegistry
+    private let statuses: Mutex<[String: Status]>
+    private let lock = AsyncLock()
+
+    init(catalogue: Catalogue, services: CogServices, commands: CommandRegistry) {
+        self.catalogue = catalogue
+        self.services = services
+        self.commands = commands
+        self.mounts = CogMounts(prefixes: catalogue.cogs.mapValues { $0.manifest.routePrefixes })
+        self.stats = catalogue.cogs.mapValues { _ in CogStats() }
+        self.statuses = Mutex(catalogue.cogs.mapValues { _ in Status() })
+    }
+
+    // MARK: - Reading
+
+    /// Every cog of the catalogue, by name.
+    public func entries() -> [Entry] {
+        catalogue.cogs.keys.sorted().compactMap(entry)
+    }
+
+    /// One cog's entry, or nil if it is not in the catalogue.
+    public func entry(_ id: String) -> Entry? {
+        guard let manifest = catalogue.manifest(id) else { return nil }
+        let status = statuses.withLock { $0[id] ?? Status() }
+        let instance = mounts.instance(of: id)
+        return Entry(
+            name: id, displayName: manifest.displayName, loaded: instance != nil, state: status.state,
+            version: manifest.version, summary: manifest.summary, dependsOn: manifest.dependsOn,
+            routePrefixes: manifest.routePrefixes, loadedAt: instance?.loadedAt, error: status.error,
+            stats: stats[id]?.snapshot ?? CogStats().snapshot)
+    }
+
+    /// How many cogs are loaded.
+    public var loadedCount: Int { mounts.all.count }
+
+    // MARK: - Operations
+
+    /// Loads `id` if its dependencies are loaded.
+    public func load(_ id: String, by actor: String) async -> Outcome {
+        await lock.withLock { await self.performLoad(id, actor: actor) }
+    }
+
+    /// Unloads `id`; with `cascade`, unloads the cogs that depend on it first, else refuses while they are loaded.
+    public func unload(_ id: String, cascade: Bool, by actor: String) async -> Outcome {
+        await lock.withLock { await self.performUnload(id, cascade: cascade, actor: actor) }
+    }
+
+    /// Replaces `id`'s instance with a new one; with `cascade`, also its loaded dependants, as one unit.
+    public func reload(_ id: String, cascade: Bool, by actor: String) async -> Outcome {
+        await lock.withLock { await self.performReload(id, cascade: cascade, actor: actor) }
+    }
+
+    /// Loads the cogs the deployment wants, in dependency order: the admin's stored choices, else config.yaml's
+    /// `plugins.enabled` for cogs never chosen.
+    public func startUp(defaultEnabled: [String]) async throws {
+        let stored = try await services.database.read { connection in
+            try connection.rows("SELECT cog, enabled FROM cog_states", [])
+        }
+        var chosen = Set(defaultEnabled)
+        for row in stored {
+            guard case .text(let cog)? = row["cog"], case .integer(let enabled)? = row["enabled"] else { continue }
+            if enabled == 1 { chosen.insert(cog) } else { chosen.remove(cog) }
+        }
+        let wanted = chosen
+        for unknown in wanted.subtracting(catalogue.cogs.keys).sorted() {
+            services.logger.warning("enabled cog is not in the catalogue", metadata: ["cog": "\(unknown)"])
+        }
+        await lock.withLock {
+            for id in self.catalogue.dependencyOrder where wanted.contains(id) {
+                let outcome = await self.performLoad(id, actor: "startup", persist: false)
+                if !outcome.succeeded {
+                    self.services.logger.error("cog did not load at startup", metadata: ["cog": "\(id)", "outcome": "\(outcome)"])
+                }
+            }
+        }
+    }
+
+    /// Unloads every cog in reverse dependency order without changing what the deployment wants (shutdown).
+    public func shutDown() async {
+        await lock.withLock {
+            for id in self.catalogue.dependencyOrder.reversed() {
+                guard let instance = self.mounts.instance(of: id) else { continue }
+                self.setStatus(id, .unloading)
+                self.deactivate([id: instance])
+                await instance.stop()
+                self.setStatus(id, .available)
+            }
+        }
+    }
+
+    // MARK: - Implementation (called with the lock held)
+
+    private func performLoad(_ id: String, actor: String, persist: Bool = true) async -> Outcome {
+        guard let type = catalogue.cogs[id] else { return .notFound }
+        guard mounts.instance(of: id) == nil else { return .alreadyLoaded }
+        let missing = type.manifest.dependsOn.filter { mounts.instance(of: $0) == nil }
+        guard missing.isEmpty else {
+            let reason = "\(id) depends on \(missing.joined(separator: ", ")), which \(missing.count == 1 ? "is" : "are") not loaded"
+            return await finish(.refused(code: "dependency_not_loaded", reason: reason, cogs: missing), "load", [id], actor)
+        }
+        setStatus(id, .loading)
+        do {
+            let instance = try await prepare(type)
+            activate([id: instance], replacing: [:])
+            setStatus(id, .loaded)
+            if persist { try await persistChoice(id, enabled: true, actor: actor) }
+            return await finish(.loaded, "load", [id], actor)
+        } catch {
+            setStatus(id, .failed, error: "\(error)")
+            return await finish(.failed(reason: "\(error)"), "load", [id], actor)
+        }
+    }
+
+    private func performUnload(_ id: String, cascade: Bool, actor: String) async -> Outcome {
+        guard catalogue.cogs[id] != nil else { return .notFound }
+        guard mounts.instance(of: id) != nil else { return .notLoaded }
+        let dependants = catalogue.dependants(of: id).filter { mounts.instance(of: $0) != nil }
+        if !dependants.isEmpty && !cascade {
+            let reason = "\(dependants.joined(separator: ", ")) \(dependants.count == 1 ? "depends" : "depend") on \(id); unload \(dependants.count == 1 ? "it" : "them") first or pass cascade"
+            return await finish(.refused(code: "has_dependants", reason: reason, cogs: dependants), "unload", [id], actor)
+        }
+        for cog in (dependants + [id]).reversed() {
+            guard let instance = mounts.instance(of: cog) else { continue }
+            setStatus(cog, .unloading)
+            deactivate([cog: instance])
+            await instance.stop()
+            services.cache.removeAll(withPrefix: "cog:\(cog):")
+            setStatus(cog, .available)
+            try? await persistChoice(cog, enabled: false, actor: actor)
+        }
+        return await finish(.unloaded, "unload", dependants + [id], actor)
+    }
+
+    private func performReload(_ id: String, cascade: Bool, actor: String) async -> Outcome {
+        guard catalogue.cogs[id] != nil else { return .notFound }
+        guard mounts.instance(of: id) != nil else { return .notLoaded }
+        let unit = [id] + (cascade ? catalogue.dependants(of: id).filter { mounts.instance(of: $0) != nil } : [])
+        var prepared: [String: LoadedCog] = [:]
+        for cog in catalogue.dependencyOrder where unit.contains(cog) {
+            do {
+                prepared[cog] = try await prepare(catalogue.cogs[cog]!)
+            } catch {
+                // Nothing of the new instances went live; stop the ones already built and keep the old ones serving.
+                for instance in prepared.values { await instance.stop(drainTimeout: .zero) }
+                let reason = unit.count == 1 ? "\(error)" : "\(cog): \(error)"
+                setStatus(id, .loaded, error: "reload failed: \(reason)")
+                return await finish(.failed(reason: reason), "reload", unit, actor)
+            }
+        }
+        let old = Dictionary(uniqueKeysWithValues: unit.compactMap { cog in mounts.instance(of: cog).map { (cog, $0) } })
+        activate(prepared, replacing: old)
+        for cog in unit { setStatus(cog, .loaded) }
+        for instance in old.values { await instance.stop() }
+        return await finish(.reloaded, "reload", unit, actor)
+    }
+
+    /// Applies the cog's migrations, creates an instance and runs its setup; answers the instance, not yet live.
+    private func prepare(_ type: any Cog.Type) async throws -> LoadedCog {
+        let manifest = type.manifest
+        try await Migrator(database: services.database).apply(type.migrations, owner: manifest.id)
+        let instance = type.init()
+        let registrations = CogRegistrations()
+        let context = HostCogContext(manifest: manifest, services: services, registrations: registrations)
+        do {
+            try await instance.setup(context)
+        } catch {
+            _ = registrations.seal()
+            await instance.teardown()
+            throw error
+        }
+        let contents = registrations.seal()
+        let taken = commands.conflicts(contents.commands, owner: manifest.id)
+        let problems = contents.problems + taken.map { "command \($0) belongs to another cog" }
+        guard problems.isEmpty else {
+            await instance.teardown()
+            throw SetupProblems(problems: problems)
+        }
+        return LoadedCog(
+            manifest: manifest, instance: instance, contents: contents, bus: services.bus, stats: stats[manifest.id]!)
+    }
+
+    /// Makes new instances live in one step per registry, then starts their tasks.
+    private func activate(_ new: [String: LoadedCog], replacing old: [String: LoadedCog]) {
+        mounts.apply(new.mapValues { $0 })
+        let oldListenerIDs = Set(old.values.flatMap { $0.listeners.map(\.id) })
+        services.bus.replace(ids: oldListenerIDs, with: new.values.flatMap(\.listeners))
+        for (cog, instance) in new {
+            commands.replace(owner: cog, with: instance.commands)
+            if let section = instance.manifest.config?.name {
+                services.config.setHandlers(instance.configHandlers, for: section)
+            }
+            instance.startTasks(stats: stats[cog]!, logger: services.logger)
+        }
+    }
+
+    /// Takes instances out of service: routes, listeners, commands and config handlers.
+    private func deactivate(_ instances: [String: LoadedCog]) {
+        mounts.apply(instances.mapValues { _ in nil })
+        services.bus.remove(ids: Set(instances.values.flatMap { $0.listeners.map(\.id) }))
+        for (cog, instance) in instances {
+            commands.replace(owner: cog, with: [])
+            if let section = instance.manifest.config?.name { services.config.setHandlers([], for: section) }
+        }
+    }
+
+    private func setStatus(_ id: String, _ state: State, error: String? = nil) {
+        statuses.withLock { $0[id] = Status(state: state, error: error) }
+    }
+
+    private func persistChoice(_ id: String, enabled: Bool, actor: String) async throws {
+        _ = try await services.database.write { connection in
+            try connection.execute(
+                """
+                INSERT INTO cog_states (cog, enabled, changed_by, changed_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (cog) DO UPDATE SET enabled = excluded.enabled, changed_by = excluded.changed_by,
+                    changed_at = excluded.changed_at
+                """, [id, enabled, actor, Date()])
+        }
+    }
+
+    /// Audits and publishes an outcome, and answers it.
+    private func finish(_ outcome: Outcome, _ action: String, _ cogs: [String], _ actor: String) async -> Outcome {
+        let detail: String? =
+            switch outcome {
+            case .failed(let reason), .refused(_, let reason, _): reason
+            default: nil
+            }
+        let result = outcome.name
+        do {
+            _ = try await services.database.write { connection in
+                try connection.execute(
+                    "INSERT INTO cog_audit (at, actor, action, cogs, result, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                    [Date(), actor, action, cogs.joined(separator: ","), result, detail])
+            }
+        } catch {
+            services.logger.error("cog audit not written", metadata: ["error": "\(error)"])
+        }
+        let event: String? =
+            switch outcome {
+            case .loaded: "cog.loaded"
+            case .unloaded: "cog.unloaded"
+            case .reloaded: "cog.reloaded"
+            case .failed: "cog.failed"
+            default: nil
+            }
+        if let event {
+            for cog in cogs {
+                services.bus.publish(
+                    event,
+                    payload: CogEventPayload(
+                        cog: cog, operation: action, actor: actor, version: catalogue.manifest(cog)?.version, error: detail),
+                    source: "host", correlationID: nil)
+            }
+        }
+        return outcome
+    }
+}
+
+/// The payload of `cog.loaded`, `cog.unloaded`, `cog.reloaded` and `cog.failed`.
+public struct CogEventPayload: Codable, Sendable, Equatable {
+    public var cog: String
+    public var operation: String
+    public var actor: String
+    public var version: String?
+    public var error: String?
+}
+
+/// A cog's setup returned, but what it registered breaks the host's rules.
+struct SetupProblems: Error, CustomStringConvertible {
+    var problems: [String]
+    var description: String { problems.joined(separator: "; ") }
+}

@@ -1,0 +1,29 @@
+import PluginAPI
+
+/// The checks `guildhall config check` runs beyond loading the file: the catalogue, every runtime section
+/// against its type, and that `plugins.enabled` names known cogs.
+public enum ConfigCheck {
+    public static func problems(in config: HostConfig, catalogue types: [any Cog.Type]) -> [String] {
+        let catalogue: Catalogue
+        do {
+            catalogue = try Catalogue(types)
+        } catch let error as CatalogueError {
+            return error.problems
+        } catch {
+            return ["\(error)"]
+        }
+        var problems: [String] = []
+        let sections = HostSections.all + catalogue.cogs.values.compactMap { $0.manifest.config }
+        do {
+            _ = try ConfigStore.validateFile(config, sections: Dictionary(uniqueKeysWithValues: sections.map { ($0.name, $0) }))
+        } catch let error as ConfigFileError {
+            problems += error.problems
+        } catch {
+            problems.append("\(error)")
+        }
+        for cog in config.plugins.enabled where catalogue.cogs[cog] == nil {
+            problems.append("key 'plugins.enabled': unknown cog '\(cog)' (known: \(catalogue.cogs.keys.sorted().joined(separator: ", ")))")
+        }
+        return problems
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import Logging
+import PluginAPI
+import Synchronization
+
+/// The runtime configuration: every section's effective value (config.yaml over the type's defaults, then the
+/// newest runtime change over that), its version history in the database, and the cogs that must be told of changes.
+public final class ConfigStore: Sendable {
+    /// One stored version of a section.
+    public struct Version: Codable, Sendable {
+        public var version: Int
+        public var changedBy: String
+        public var changedAt: Date
+        public var value: JSONValue
+
+        enum CodingKeys: String, CodingKey {
+            case version, value
+            case changedBy = "changed_by"
+            case changedAt = "changed_at"
+        }
+    }
+
+    /// Told of a new value before it is stored; throwing refuses it.
+    typealias ChangeHandler = @Sendable (JSONValue) async throws -> Void
+
+    let sections: [String: ConfigSection]
+    private let current: Mutex<[String: JSONValue]>
+    private let handlers = Mutex<[String: [ChangeHandler]]>([:])
+    private let database: any PluginAPI.Database
+    private let changeLock = AsyncLock()
+
+    /// Validates the file's runtime sections against `sections` (every problem reported) and lays the newest
+    /// stored version of each over it.
+    init(sections: [ConfigSection], file: HostConfig, database: any PluginAPI.Database, logger: Logger) async throws {
+        self.sections = Dictionary(uniqueKeysWithValues: sections.map { ($0.name, $0) })
+        self.database = database
+        let values = try Self.validateFile(file, sections: self.sections)
+        var effective = values
+        let stored = try await database.read { connection in
+            try connection.rows(
+                """
+                SELECT section, value FROM config_versions v
+                WHERE version = (SELECT MAX(version) FROM config_versions WHERE section = v.section)
+                """, [])
+        }
+        for row in stored {
+            guard case .text(let name)? = row["section"], case .text(let text)? = row["value"],
+                let section = self.sections[name]
+            else { continue }
+            do {
+                effective[name] = try section.validate(JSONValue.parse(Data(text.utf8)))
+            } catch {
+                logger.warning(
+                    "stored config no longer fits its section; using config.yaml's",
+                    metadata: ["section": "\(name)", "error": "\(error)"])
+            }
+        }
+        self.current = Mutex(effective)
+    }
+
+    /// Every problem of the file's runtime sections: unknown sections and values that do not fit their type.
+    static func validateFile(_ file: HostConfig, sections: [String: ConfigSection]) throws -> [String: JSONValue] {
+        var problems: [String] = []
+        var values: [String: JSONValue] = [:]
+        for name in file.runtimeSections.keys.sorted() where sections[name] == nil {
+            let known = (HostConfig.infrastructureKeys + sections.keys.sorted()).joined(separator: ", ")
+            problems.append("unknown section '\(name)' (known: \(known))")
+        }
+        for (name, section) in sections {
+            do {
+                values[name] = try section.validate(file.runtimeSections[name] ?? .object([:]))
+            } catch let error as ConfigValidationError {
+                problems.append(HostConfig.describe(error, in: name))
+            }
+        }
+        guard problems.isEmpty else { throw ConfigFileError(file: file.source, problems: problems.sorted()) }
+        return values
+    }
+
+    /// The effective value of `name`, or nil for an unknown section.
+    public func value(of name: String) -> JSONValue? {
+        current.withLock { $0[name] }
+    }
+
+    /// The effective value with secret keys masked, for API output.
+    public func maskedValue(of name: String) -> JSONValue? {
+        guard let value = value(of: name), let section = sections[name], case .object(var members) = value else {
+            return value(of: name)
+        }
+        for key in section.secretKeys where members[key] != nil {
+            if case .string(let secret) = members[key], secret.isEmpty { continue }
+            members[key] = .string("********")
+        }
+        return .object(members)
+    }
+
+    /// Decodes section `name` as `type`.
+    func decode<C: CogConfiguration>(_ name: String, as type: C.Type) throws -> C {
+        try ConfigSection.decode(C.self, from: value(of: name) ?? .object([:]))
+    }
+
+    /// Lays `value`'s keys over the current value of section `name` and validates the result without applying
+    /// it; answers the complete value.
+    public func validate(_ name: String, value: JSONValue) throws -> JSONValue {
+        guard let section = sections[name] else { throw Self.unknown(name) }
+        do {
+            return try section.validate(unmasked(name, value))
+        } catch let error as ConfigValidationError {
+            throw APIError(
+                .badRequest, "invalid_config", error.description, details: ["field": .string(error.path)])
+        }
+    }
+
+    /// Lays `value`'s keys over the current value, validates the result, offers it to the owning cog, stores it as
+    /// a new version and puts it in force. Masked secrets (`"********"`) keep their current value. Answers the new
+    /// version.
+    public func update(_ name: String, value: JSONValue, by actor: String) async throws -> Version {
+        try await changeLock.withLock {
+            let complete = try validate(name, value: value)
+            for handler in handlers.withLock({ $0[name] ?? [] }) {
+                do {
+                    try await handler(complete)
+                } catch {
+                    throw APIError(
+                        .unprocessableContent, "config_rejected",
+                        "The cog refused the new value and keeps the previous one: \(error)")
+                }
+            }
+            let now = Date()
+            let text = String(decoding: complete.jsonData(), as: UTF8.self)
+            let version = try await database.write { connection in
+                let next = (try connection.scalar("SELECT MAX(version) FROM config_versions WHERE section = ?", [name]) ?? 0) + 1
+                try connection.execute(
+                    "INSERT INTO config_versions (section, version, value, changed_by, changed_at) VALUES (?, ?, ?, ?, ?)",
+                    [name, next, text, actor, now])
+                return Int(next)
+            }
+            current.withLock { $0[name] = complete }
+            return Version(version: version, changedBy: actor, changedAt: now, value: complete)
+        }
+    }
+
+    /// The stored versions of `name`, newest first, secrets masked.
+    public func history(of name: String, limit: Int, offset: Int) async throws -> (versions: [Version], total: Int) {
+        guard let section = sections[name] else { throw Self.unknown(name) }
+        let (rows, total) = try await database.read { connection in
+            let total = try connection.scalar("SELECT COUNT(*) FROM config_versions WHERE section = ?", [name]) ?? 0
+            let rows = try connection.query(
+                Version.self,
+                "SELECT version, value, changed_by, changed_at FROM config_versions WHERE section = ? ORDER BY version DESC LIMIT ? OFFSET ?",
+                [name, limit, offset])
+            return (rows, Int(total))
+        }
+        let masked = rows.map { version -> Version in
+            var version = version
+            if case .object(var members) = version.value {
+                for key in section.secretKeys where members[key] != nil { members[key] = .string("********") }
+                version.value = .object(members)
+            }
+            return version
+        }
+        return (masked, total)
+    }
+
+    /// Registers the change handlers of one cog instance for `name`, replacing the previous instance's.
+    func setHandlers(_ new: [ChangeHandler], for name: String) {
+        handlers.withLock { $0[name] = new.isEmpty ? nil : new }
+    }
+
+    /// `value`'s keys laid over the current value, with masked secrets (`"********"`) keeping their current value.
+    private func unmasked(_ name: String, _ value: JSONValue) -> JSONValue {
+        guard case .object(let given) = value, case .object(var merged)? = self.value(of: name) else { return value }
+        let secretKeys = sections[name]?.secretKeys ?? []
+        for (key, item) in given where !(secretKeys.contains(key) && item == .string("********")) {
+            merged[key] = item
+        }
+        return .object(merged)
+    }
+
+    static func unknown(_ name: String) -> APIError {
+        APIError(.notFound, "unknown_section", "There is no config section '\(name)'.")
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Logging
+import Metrics
+import PluginAPI
+import Synchronization
+
+/// The host's event bus: named events with JSON payloads, delivered asynchronously to listeners matched by
+/// exact name or prefix, highest priority first. A listener that throws is logged and counted; the others still run.
+public final class EventBus: EventPublisher, Sendable {
+    /// A registered listener. `scope` is the owning cog's task scope: the listener runs inside it, so unloading the
+    /// cog cancels a delivery in progress.
+    struct Listener: Sendable {
+        let id: UInt64
+        let owner: String
+        let pattern: EventPattern
+        let priority: Int
+        let scope: TaskScope?
+        let handler: @Sendable (Event) async throws -> Void
+        let onFailure: @Sendable (any Error) -> Void
+    }
+
+    private let listeners = Mutex<[Listener]>([])
+    private let nextID = Atomic<UInt64>(1)
+    private let deliveries = TaskScope()
+    private let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// Adds listeners (all of one cog instance, at activation) in one step.
+    func add(_ new: [Listener]) {
+        listeners.withLock { current in
+            current.append(contentsOf: new)
+            // Stable sort keeps registration order among equal priorities.
+            current = current.enumerated().sorted {
+                $0.element.priority != $1.element.priority ? $0.element.priority > $1.element.priority : $0.offset < $1.offset
+            }.map(\.element)
+        }
+    }
+
+    /// Removes the listeners with the given ids.
+    func remove(ids: Set<UInt64>) {
+        listeners.withLock { $0.removeAll { ids.contains($0.id) } }
+    }
+
+    /// Atomically replaces one set of listeners with another (a cog's reload).
+    func replace(ids: Set<UInt64>, with new: [Listener]) {
+        listeners.withLock { $0.removeAll { ids.contains($0.id) } }
+        add(new)
+    }
+
+    func makeListenerID() -> UInt64 { nextID.add(1, ordering: .relaxed).oldValue }
+
+    public func publish(_ name: String, payload: some Encodable & Sendable, correlationID: String?) {
+        publish(name, payload: payload, source: "host", correlationID: correlationID)
+    }
+
+    /// Publishes on behalf of `source` (a cog id, or `host`).
+    func publish(_ name: String, payload: some Encodable & Sendable, source: String, correlationID: String?) {
+        let json: JSONValue
+        do {
+            json = try JSONValueEncoder().encode(payload)
+        } catch {
+            logger.error("event payload does not encode", metadata: ["event": "\(name)", "error": "\(error)"])
+            return
+        }
+        let event = Event(name: name, payload: json, source: source, correlationID: correlationID ?? UUID().uuidString)
+        Counter(label: "guildhall_events_published_total", dimensions: [("event", name)]).increment()
+        let matching = listeners.withLock { $0.filter { $0.pattern.matches(name) } }
+        guard !matching.isEmpty else { return }
+        deliveries.launch { [logger] in
+            for listener in matching {
+                await Self.deliver(event, to: listener, logger: logger)
+            }
+        }
+    }
+
+    private static func deliver(_ event: Event, to listener: Listener, logger: Logger) async {
+        let dimensions = [("event", event.name), ("cog", listener.owner)]
+        let start = ContinuousClock.now
+        let run: @Sendable () async -> (any Error)? = {
+            do {
+                try await listener.handler(event)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let outcome: (any Error)??
+        if let scope = listener.scope {
+            outcome = await scope.run(run)
+        } else {
+            outcome = .some(await run())
+        }
+        guard let failure = outcome else { return }  // the owning cog is unloading
+        Timer(label: "guildhall_event_listener_duration_seconds", dimensions: dimensions)
+            .record(duration: ContinuousClock.now - start)
+        if let error = failure {
+            Counter(label: "guildhall_events_failed_total", dimensions: dimensions).increment()
+            listener.onFailure(error)
+            logger.error(
+                "event listener failed",
+                metadata: ["event": "\(event.name)", "cog": "\(listener.owner)", "error": "\(error)"])
+        } else {
+            Counter(label: "guildhall_events_delivered_total", dimensions: dimensions).increment()
+        }
+    }
+
+    /// Waits for deliveries in progress and stops accepting new ones (shutdown).
+    func stop() async {
+        await deliveries.stop()
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Hummingbird
+import PluginAPI
+
+/// `POST /api/auth/login`, `/verify-token`, `/refresh`; `GET /api/users/me`, `/api/users/{id}`.
+struct AuthRoutes {
+    let users: UserStore
+    let tokens: TokenService
+    let gate: AccessGate
+    let perAddress: RateLimiter
+    let perUsername: RateLimiter
+
+    struct Credentials: Decodable {
+        var username: String
+        var password: String
+    }
+
+    /// The login answer, as the HazeBot API gives it (plus the expiry and the user's id).
+    struct Session: ResponseEncodable {
+        var token: String
+        var user: String
+        var userID: Int64
+        var role: Role
+        var permissions: [String]
+        var expiresAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case token, user, role, permissions
+            case userID = "user_id"
+            case expiresAt = "expires_at"
+        }
+
+        init(token: String, expires: Date, identity: Identity) {
+            self.token = token
+            self.user = identity.username
+            self.userID = identity.userID
+            self.role = identity.role
+            self.permissions = identity.role.permissions
+            self.expiresAt = expires
+        }
+    }
+
+    struct UserView: ResponseEncodable {
+        var userID: Int64
+        var username: String
+        var role: Role
+        var permissions: [String]
+        var createdAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case username, role, permissions
+            case userID = "user_id"
+            case createdAt = "created_at"
+        }
+
+        init(_ user: UserRecord) {
+            userID = user.id
+            username = user.username
+            role = user.role
+            permissions = user.role.permissions
+            createdAt = user.createdAt
+        }
+    }
+
+    func register(on routes: CoreRouter) {
+        routes.add(.post, "/api/auth/login", access: .public, summary: "Exchange a user name and password for a token") {
+            request, context in
+            try await login(request, context)
+        }
+        routes.add(.post, "/api/auth/verify-token", access: .user, summary: "200 if the bearer token is valid, else 401") {
+            _, context in
+            let identity = try context.requireIdentity()
+            return ["valid": true, "user": .string(identity.username), "role": .string(identity.role.rawValue)] as JSONValue
+        }
+        routes.add(.post, "/api/auth/refresh", access: .user, summary: "A fresh token for a valid one") { _, context in
+            let identity = try context.requireIdentity()
+            let (token, expires) = try await tokens.issue(for: identity)
+            return Session(token: token, expires: expires, identity: identity)
+        }
+        routes.add(.get, "/api/users/me", access: .user, summary: "The signed-in user") { _, context in
+            let identity = try context.requireIdentity()
+            guard let user = try await users.find(id: identity.userID) else {
+                throw APIError.notFound("user_not_found", "Your user no longer exists.")
+            }
+            return UserView(user)
+        }
+        routes.add(.get, "/api/users/:id", access: .admin, summary: "One user by id") { _, context in
+            guard let id = context.parameters.get("id", as: Int64.self) else {
+                throw APIError.badRequest("invalid_id", "A user id is an integer.")
+            }
+            guard let user = try await users.find(id: id) else {
+                throw APIError.notFound("user_not_found", "There is no user \(id).")
+            }
+            return UserView(user)
+        }
+    }
+
+    private func login(_ request: Request, _ context: GuildhallRequestContext) async throws -> Session {
+        let credentials = try await request.decodeJSON(Credentials.self, context: context)
+        let nameKey = credentials.username.lowercased()
+        if let wait = perAddress.attempt(context.remoteAddress ?? "unknown") ?? perUsername.attempt(nameKey) {
+            let seconds = max(1, Int(wait.components.seconds) + 1)
+            throw APIError(
+                .tooManyRequests, "rate_limited", "Too many login attempts; try again in \(seconds) s.",
+                headers: [.retryAfter: String(seconds)])
+        }
+        guard let user = try await users.authenticate(username: credentials.username, password: credentials.password) else {
+            throw APIError.unauthorized("invalid_credentials", "The user name or password is wrong.")
+        }
+        perUsername.reset(nameKey)
+        let (token, expires) = try await tokens.issue(for: user.identity)
+        return Session(token: token, expires: expires, identity: user.identity)
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Hummingbird
+import PluginAPI
+
+/// The admin API for cogs: list, load, unload, reload (one or several), and the audit log.
+struct CogRoutes {
+    let plugins: PluginManager
+    let database: any PluginAPI.Database
+
+    /// `{"cog_name": "tickets"}` or `{"cog_names": [...]}`, with `"cascade": true` for unload and reload.
+    struct Command: Decodable {
+        var cogName: String?
+        var cogNames: [String]?
+        var cascade: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case cogName = "cog_name"
+            case cogNames = "cog_names"
+            case cascade
+        }
+    }
+
+    struct CogList: ResponseEncodable {
+        var cogs: [PluginManager.Entry]
+    }
+
+    struct BatchResult: Encodable, Sendable {
+        var cogName: String
+        var outcome: String
+        var reason: String?
+        var cog: PluginManager.Entry?
+
+        enum CodingKeys: String, CodingKey {
+            case outcome, reason, cog
+            case cogName = "cog_name"
+        }
+    }
+
+    struct BatchAnswer: ResponseEncodable {
+        var results: [BatchResult]
+    }
+
+    struct AuditEntry: Codable, Sendable {
+        var id: Int64
+        var at: Date
+        var actor: String
+        var action: String
+        var cogs: String
+        var result: String
+        var detail: String?
+    }
+
+    struct AuditPage: ResponseEncodable {
+        var entries: [AuditEntry]
+        var totalCount: Int
+        var limit: Int
+        var offset: Int
+
+        enum CodingKeys: String, CodingKey {
+            case entries, limit, offset
+            case totalCount = "total_count"
+        }
+    }
+
+    enum Operation: String {
+        case load, unload, reload
+    }
+
+    func register(on routes: CoreRouter) {
+        routes.add(.get, "/api/cogs", access: .admin, summary: "Every cog with its state") { _, _ in
+            CogList(cogs: plugins.entries())
+        }
+        for operation in [Operation.load, .unload, .reload] {
+            routes.add(.post, "/api/cogs/\(operation.rawValue)", access: .admin, summary: "\(operation.rawValue.capitalized) one or several cogs") {
+                request, context in
+                try await perform(operation, request, context)
+            }
+        }
+        routes.add(.get, "/api/cogs/audit", access: .admin, summary: "Who loaded, unloaded and reloaded what, newest first") {
+            request, _ in
+            let paging = try Paging(request)
+            let (entries, total) = try await database.read { connection in
+                let total = try connection.scalar("SELECT COUNT(*) FROM cog_audit") ?? 0
+                let entries = try connection.query(
+                    AuditEntry.self, "SELECT * FROM cog_audit ORDER BY id DESC LIMIT ? OFFSET ?", [paging.limit, paging.offset])
+                return (entries, Int(total))
+            }
+            return AuditPage(entries: entries, totalCount: total, limit: paging.limit, offset: paging.offset)
+        }
+    }
+
+    private func perform(_ operation: Operation, _ request: Request, _ context: GuildhallRequestContext) async throws -> Response {
+        let command = try await request.decodeJSON(Command.self, context: context)
+        let actor = try context.requireIdentity().username
+        let cascade = command.cascade ?? false
+        func run(_ name: String) async -> PluginManager.Outcome {
+            switch operation {
+            case .load: await plugins.load(name, by: actor)
+            case .unload: await plugins.unload(name, cascade: cascade, by: actor)
+            case .reload: await plugins.reload(name, cascade: cascade, by: actor)
+            }
+        }
+        if let names = command.cogNames {
+            guard command.cogName == nil else {
+                throw APIError.badRequest("invalid_field", "Send cog_name or cog_names, not both.")
+            }
+            guard !names.isEmpty, names.count <= 100 else {
+                throw APIError.badRequest("invalid_field", "cog_names holds 1 to 100 names.")
+            }
+            var results: [BatchResult] = []
+            for name in names {
+                let outcome = await run(name)
+                results.append(BatchResult(cogName: name, outcome: outcome.name, reason: Self.reason(outcome), cog: plugins.entry(name)))
+            }
+            return try BatchAnswer(results: results).response(from: request, context: context)
+        }
+        guard let name = command.cogName, !name.isEmpty else {
+            throw APIError(.badRequest, "invalid_field", "Send cog_name (or cog_names).", details: ["field": "cog_name"])
+        }
+        let outcome = await run(name)
+        if outcome.succeeded, let entry = plugins.entry(name) {
+            return try JSONResponse(.ok, entry).response(from: request, context: context)
+        }
+        throw Self.error(for: outcome, cog: name)
+    }
+
+    static func reason(_ outcome: PluginManager.Outcome) -> String? {
+        switch outcome {
+        case .failed(let reason), .refused(_, let reason, _): reason
+        default: nil
+        }
+    }
+
+    static func error(for outcome: PluginManager.Outcome, cog: String) -> APIError {
+        switch outcome {
+        case .notFound:
+            APIError(.notFound, "cog_not_found", "There is no cog '\(cog)'.", details: ["cog": .string(cog)])
+        case .alreadyLoaded:
+            APIError(.conflict, "already_loaded", "\(cog) is already loaded.", details: ["cog": .string(cog)])
+        case .notLoaded:
+            APIError(.conflict, "not_loaded", "\(cog) is not loaded.", details: ["cog": .string(cog)])
+        case .refused(let code, let reason, let cogs):
+            APIError(.conflict, code, reason, details: ["cog": .string(cog), "cogs": .array(cogs.map(JSONValue.string))])
+        case .failed(let reason):
+            APIError(
+                .internalServerError, "cog_setup_failed", "\(cog) failed to set up: \(reason)",
+                details: ["cog": .string(cog)])
+        case .loaded, .unloaded, .reloaded:
+            APIError(.internalServerError, "internal_error", "The operation succeeded but the cog vanished.")
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Hummingbird
+import PluginAPI
+
+/// The runtime config API: read every section, read, change, validate and trace one.
+struct ConfigRoutes {
+    let store: ConfigStore
+    let bus: EventBus
+
+    struct Change: ResponseEncodable {
+        var section: String
+        var version: Int
+        var changedBy: String
+        var changedAt: Date
+        var value: JSONValue
+
+        enum CodingKeys: String, CodingKey {
+            case section, version, value
+            case changedBy = "changed_by"
+            case changedAt = "changed_at"
+        }
+    }
+
+    struct History: ResponseEncodable {
+        var section: String
+        var versions: [ConfigStore.Version]
+        var totalCount: Int
+        var limit: Int
+        var offset: Int
+
+        enum CodingKeys: String, CodingKey {
+            case section, versions, limit, offset
+            case totalCount = "total_count"
+        }
+    }
+
+    /// The payload of `config.changed`.
+    struct ChangedEvent: Encodable, Sendable {
+        var section: String
+        var version: Int
+        var changedBy: String
+
+        enum CodingKeys: String, CodingKey {
+            case section, version
+            case changedBy = "changed_by"
+        }
+    }
+
+    func register(on routes: CoreRouter) {
+        routes.add(.get, "/api/config", access: .admin, summary: "Every runtime config section, secrets masked") { _, _ in
+            JSONValue.object(Dictionary(uniqueKeysWithValues: store.sections.keys.map { ($0, store.maskedValue(of: $0) ?? .null) }))
+        }
+        routes.add(.get, "/api/config/:section", access: .admin, summary: "One config section, secrets masked") { _, context in
+            let name = try section(context)
+            return store.maskedValue(of: name)!
+        }
+        routes.add(.put, "/api/config/:section", access: .admin, summary: "Change keys of a section; applied live") {
+            request, context in
+            let name = try section(context)
+            let value = try await request.decodeJSON(JSONValue.self, context: context)
+            let actor = try context.requireIdentity().username
+            let version = try await store.update(name, value: value, by: actor)
+            bus.publish(
+                "config.changed", payload: ChangedEvent(section: name, version: version.version, changedBy: actor),
+                source: "host", correlationID: context.requestID)
+            return Change(
+                section: name, version: version.version, changedBy: actor, changedAt: version.changedAt,
+                value: store.maskedValue(of: name)!)
+        }
+        routes.add(.post, "/api/config/:section/validate", access: .admin, summary: "Check a value without applying it") {
+            request, context in
+            let name = try section(context)
+            let value = try await request.decodeJSON(JSONValue.self, context: context)
+            _ = try store.validate(name, value: value)
+            return ["valid": true, "section": .string(name)] as JSONValue
+        }
+        routes.add(.get, "/api/config/:section/history", access: .admin, summary: "Stored versions of a section, newest first") {
+            request, context in
+            let name = try section(context)
+            let paging = try Paging(request)
+            let (versions, total) = try await store.history(of: name, limit: paging.limit, offset: paging.offset)
+            return History(section: name, versions: versions, totalCount: total, limit: paging.limit, offset: paging.offset)
+        }
+    }
+
+    private func section(_ context: GuildhallRequestContext) throws -> String {
+        let name = context.parameters.get("section") ?? ""
+        guard store.sections[name] != nil else { throw ConfigStore.unknown(name) }
+        return name
+    }
+}

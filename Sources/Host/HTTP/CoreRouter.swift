@@ -1,0 +1,72 @@
+import Hummingbird
+import PluginAPI
+import Synchronization
+
+/// The routes registered so far, readable while requests are served.
+final class SharedRouteTable: Sendable {
+    private let table = Mutex(RouteTable())
+
+    var snapshot: RouteTable { table.withLock { $0 } }
+
+    func add(_ route: RouteInfo) { table.withLock { $0.add(route) } }
+}
+
+/// The host's own routes, each registered with the access it requires and recorded in the route table.
+/// Used while the application is built, then discarded.
+final class CoreRouter {
+    let router: Router<GuildhallRequestContext>
+    let gate: AccessGate
+    let table = SharedRouteTable()
+
+    /// Creates the router with the host's middleware chain, which must be in place before any route is added.
+    init(gate: AccessGate, maxBodyBytes: Int, corsOrigins: [String], mounts: CogMounts, stats: [String: CogStats]) {
+        self.gate = gate
+        let router = Router(context: GuildhallRequestContext.self)
+        router.add(middleware: RequestIdentityMiddleware(maxBodyBytes: maxBodyBytes))
+        router.add(middleware: MetricsMiddleware())
+        if !corsOrigins.isEmpty { router.add(middleware: OriginPolicyMiddleware(origins: Set(corsOrigins))) }
+        self.router = router
+        router.add(middleware: JSONErrorMiddleware(routes: { [table] in table.snapshot }))
+        router.add(middleware: CogDispatchMiddleware(mounts: mounts, stats: stats))
+    }
+
+    /// Registers a core route; `handler` runs only for callers `access` admits, with their identity set.
+    func add<Output: ResponseGenerator>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        handler: @escaping @Sendable (Request, GuildhallRequestContext) async throws -> Output
+    ) {
+        table.add(RouteInfo(method: method.rawValue, path: path, access: access.label, summary: summary, cog: nil))
+        let gate = self.gate
+        router.on(RouterPath(path), method: method) { request, context in
+            var context = context
+            context.identity = try await gate.authorize(request, access: access)
+            return try await handler(request, context).response(from: request, context: context)
+        }
+    }
+}
+
+/// Query parameters shared by the listing routes.
+struct Paging {
+    var limit: Int
+    var offset: Int
+
+    /// `limit` (1...max, default `defaultLimit`) and `offset` (≥ 0) from the query; 400 naming a bad one.
+    init(_ request: Request, defaultLimit: Int = 50, max: Int = 500) throws {
+        limit = try Self.integer(request, "limit") ?? defaultLimit
+        offset = try Self.integer(request, "offset") ?? 0
+        guard (1...max).contains(limit) else {
+            throw APIError(.badRequest, "invalid_query", "limit must be from 1 to \(max).", details: ["field": "limit"])
+        }
+        guard offset >= 0 else {
+            throw APIError(.badRequest, "invalid_query", "offset must not be negative.", details: ["field": "offset"])
+        }
+    }
+
+    static func integer(_ request: Request, _ name: String) throws -> Int? {
+        guard let text = request.uri.queryParameters[name[...]] else { return nil }
+        guard let value = Int(text) else {
+            throw APIError(.badRequest, "invalid_query", "\(name) must be an integer.", details: ["field": .string(name)])
+        }
+        return value
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import Hummingbird
+import PluginAPI
+
+/// Health checks and the route listing.
+struct SystemRoutes {
+    let plugins: PluginManager
+    let coreRoutes: SharedRouteTable
+
+    struct Health: ResponseEncodable {
+        var status = "ok"
+        var timestamp: Date
+        var version: String
+        var cogsLoaded: Int
+
+        enum CodingKeys: String, CodingKey {
+            case status, timestamp, version
+            case cogsLoaded = "cogs_loaded"
+        }
+    }
+
+    struct RouteList: ResponseEncodable {
+        var routes: [RouteInfo]
+    }
+
+    func register(on routes: CoreRouter) {
+        for path in ["/api/health", "/health"] {
+            routes.add(.get, path, access: .public, summary: "Liveness: ok, the version and how many cogs are loaded") { _, _ in
+                Health(timestamp: Date(), version: GuildhallHost.version, cogsLoaded: plugins.loadedCount)
+            }
+        }
+        routes.add(.get, "/api/routes", access: .admin, summary: "Every route the host and the loaded cogs serve") { _, _ in
+            let cogRoutes = plugins.mounts.all.flatMap(\.routes.routes)
+            return RouteList(routes: (coreRoutes.snapshot.routes + cogRoutes).sorted { ($0.path, $0.method) < ($1.path, $1.method) })
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import PluginAPI
+
+/// Applies versioned migrations, recording each applied id per owner (`host` or a cog id) in
+/// `schema_migrations`, so each runs once.
+struct Migrator {
+    let database: any PluginAPI.Database
+
+    /// Applies the migrations of `owner` that have not run yet, each in its own transaction, in order;
+    /// answers the ids it applied.
+    @discardableResult
+    func apply(_ migrations: [Migration], owner: String) async throws -> [String] {
+        _ = try await database.write { connection in
+            try connection.execute(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    owner TEXT NOT NULL, id TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (owner, id))
+                """, [])
+        }
+        let applied = Set(
+            try await database.read { connection in
+                try connection.rows("SELECT id FROM schema_migrations WHERE owner = ?", [owner]).compactMap { $0["id"] }
+            })
+        var ran: [String] = []
+        for migration in migrations where !applied.contains(.text(migration.id)) {
+            try await database.write { connection in
+                try connection.execute(migration.sql, [])
+                try connection.execute(
+                    "INSERT INTO schema_migrations (owner, id, applied_at) VALUES (?, ?, ?)", [owner, migration.id, Date()])
+            }
+            ran.append(migration.id)
+        }
+        return ran
+    }
+}
+
+/// The host's own schema.
+enum HostMigrations {
+    static let all: [Migration] = [
+        Migration(
+            "001_users",
+            """
+            CREATE TABLE users (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                username TEXT NOT NULL UNIQUE,
+                password_hash TEXT NOT NULL,
+                role TEXT NOT NULL CHECK (role IN ('admin', 'moderator', 'user')),
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """),
+        Migration(
+            "002_cogs",
+            """
+            CREATE TABLE cog_states (
+                cog TEXT PRIMARY KEY,
+                enabled INTEGER NOT NULL,
+                changed_by TEXT NOT NULL,
+                changed_at TEXT NOT NULL
+            );
+            CREATE TABLE cog_audit (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                cogs TEXT NOT NULL,
+                result TEXT NOT NULL,
+                detail TEXT
+            );
+            CREATE INDEX cog_audit_at ON cog_audit (at)
+            """),
+        Migration(
+            "003_config_versions",
+            """
+            CREATE TABLE config_versions (
+                section TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                value TEXT NOT NULL,
+                changed_by TEXT NOT NULL,
+                changed_at TEXT NOT NULL,
+                PRIMARY KEY (section, version)
+            )
+            """),
+    ]
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+
+/// An error a route answers with: `{"error": code, "message": text}` and the given status.
+///
+/// Throw it from any handler; anything else a handler throws becomes a 500 `internal_error` whose details are
+/// logged, not sent.
+public struct APIError: Error, HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    /// A stable snake_case code clients can switch on (`"ticket_not_found"`).
+    public var code: String
+    /// What a person can act on.
+    public var message: String
+    /// Extra members merged into the JSON body (`"cog": "tickets"`).
+    public var details: [String: JSONValue]
+    /// Extra response headers (`Retry-After`).
+    public var headers: HTTPFields
+
+    public init(
+        _ status: HTTPResponse.Status, _ code: String, _ message: String,
+        details: [String: JSONValue] = [:], headers: HTTPFields = [:]
+    ) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers
+    }
+
+    public static func badRequest(_ code: String = "bad_request", _ message: String) -> APIError {
+        APIError(.badRequest, code, message)
+    }
+    public static func notFound(_ code: String = "not_found", _ message: String) -> APIError {
+        APIError(.notFound, code, message)
+    }
+    public static func conflict(_ code: String, _ message: String) -> APIError { APIError(.conflict, code, message) }
+    public static func forbidden(_ message: String = "You do not have the role this needs.") -> APIError {
+        APIError(.forbidden, "forbidden", message)
+    }
+    public static func unauthorized(_ code: String = "unauthorized", _ message: String) -> APIError {
+        APIError(.unauthorized, code, message, headers: [.wwwAuthenticate: "Bearer"])
+    }
+
+    /// The JSON body.
+    public var body: JSONValue {
+        var members = details
+        members["error"] = .string(code)
+        members["message"] = .string(message)
+        return .object(members)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = self.headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: body.jsonData())))
+    }
+}

@@ -1,0 +1,62 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+
+/// Handles one HTTP request of a cog route; returns anything Hummingbird can turn into a response
+/// (an `Encodable` struct conforming to `ResponseEncodable`, a `Response`, a `String`, ...).
+public typealias RouteHandler<Output: ResponseGenerator> =
+    @Sendable (Request, GuildhallRequestContext) async throws -> Output
+
+/// Everything the host offers a cog during ``Cog/setup(_:)``.
+///
+/// Registrations (routes, listeners, tasks, commands) made here are recorded against the cog and activated
+/// together once setup returns; unload removes them together. Register during setup only: a registration made
+/// after setup has returned is refused with a logged warning.
+public protocol CogContext: Sendable {
+    /// The id of the cog being set up.
+    var cogID: String { get }
+    /// A logger labelled with the cog's id.
+    var logger: Logger { get }
+    /// The host's database; the cog's migrations have been applied before setup runs.
+    var database: any Database { get }
+    /// The cog's namespace of the host's cache.
+    var cache: any Cache { get }
+    /// A shared client for outbound HTTP calls. Do not shut it down.
+    var httpClient: HTTPClient { get }
+    /// The host's event bus.
+    var events: any EventPublisher { get }
+
+    /// Registers a route at `path` (Hummingbird syntax: `/api/tickets/:id`), which must lie under one of the
+    /// manifest's `routePrefixes`. The host checks `access` before `handler` runs and sets
+    /// ``GuildhallRequestContext/identity``.
+    func route<Output: ResponseGenerator>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        handler: @escaping RouteHandler<Output>)
+
+    /// Registers a listener for events matching `pattern`. Listeners with a higher `priority` run first; a
+    /// listener that throws is logged and counted and does not stop the others.
+    func listen(
+        _ pattern: EventPattern, priority: Int, handler: @escaping @Sendable (Event) async throws -> Void)
+
+    /// Runs `body` every `interval`, first after one interval, until the cog is unloaded. A run that throws is
+    /// logged and counted; the schedule goes on.
+    func schedule(_ name: String, every interval: Duration, body: @escaping @Sendable () async throws -> Void)
+
+    /// Registers a bot command.
+    func command(_ command: BotCommand)
+
+    /// The cog's configuration section decoded as `type`: config.yaml's values and runtime changes laid over
+    /// the type's defaults.
+    func config<C: CogConfiguration>(_ type: C.Type) throws -> C
+
+    /// Calls `handler` with the new value each time the cog's section changes at runtime. If the handler throws,
+    /// the change is refused, the previous value stays in force and the caller of the config API is told why.
+    func onConfigChange<C: CogConfiguration>(_ type: C.Type, handler: @escaping @Sendable (C) async throws -> Void)
+}
+
+extension CogContext {
+    /// Registers a listener with priority 0.
+    public func listen(_ pattern: EventPattern, handler: @escaping @Sendable (Event) async throws -> Void) {
+        listen(pattern, priority: 0, handler: handler)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// A typed configuration section. `init()` gives the defaults; values from config.yaml and the runtime config API
+/// are laid over those defaults, so a deployment only writes the keys it changes.
+///
+/// Decoding is the validation: a value that does not decode is refused with the path of the bad key. Keys that the
+/// type does not declare are refused too, so a typo never passes silently.
+public protocol CogConfiguration: Codable, Sendable, Equatable {
+    /// The defaults of every key.
+    init()
+    /// Keys whose values are secrets (API keys, tokens). They are masked in every config read the API answers.
+    static var secretKeys: Set<String> { get }
+}
+
+extension CogConfiguration {
+    public static var secretKeys: Set<String> { [] }
+}
+
+/// A named configuration section and the type that validates it, declared in a ``CogManifest``.
+public struct ConfigSection: Sendable {
+    /// The section's key in config.yaml and its name in `/api/config/{section}`.
+    public let name: String
+    /// The defaults, as a JSON object.
+    public let defaults: @Sendable () -> JSONValue
+    /// Decodes `value` laid over the defaults and answers the complete, normalised section; throws
+    /// ``ConfigValidationError`` naming the bad key.
+    public let validate: @Sendable (JSONValue) throws -> JSONValue
+    /// Keys masked in API output.
+    public let secretKeys: Set<String>
+
+    /// Declares section `name`, validated and completed by `type`.
+    public static func section<C: CogConfiguration>(_ name: String, _ type: C.Type) -> ConfigSection {
+        ConfigSection(
+            name: name,
+            defaults: { (try? JSONValueEncoder().encode(C())) ?? .object([:]) },
+            validate: { value in try JSONValueEncoder().encode(ConfigSection.decode(C.self, from: value)) },
+            secretKeys: C.secretKeys)
+    }
+
+    /// Decodes a section of type `C` from `value` laid over the defaults.
+    public static func decode<C: CogConfiguration>(_ type: C.Type, from value: JSONValue) throws -> C {
+        guard case .object(let given) = value else {
+            throw ConfigValidationError(path: "", expected: "an object of settings", found: value.kindDescription)
+        }
+        guard case .object(var merged) = try JSONValueEncoder().encode(C()) else {
+            throw ConfigValidationError(path: "", expected: "an object of settings", found: "a plain value")
+        }
+        for (key, item) in given.sorted(by: { $0.key < $1.key }) {
+            guard merged[key] != nil else {
+                let known = merged.keys.sorted().joined(separator: ", ")
+                throw ConfigValidationError(path: key, expected: "one of: \(known)", found: "an unknown key")
+            }
+            merged[key] = item
+        }
+        do {
+            return try JSONValueDecoder().decode(C.self, from: .object(merged))
+        } catch let error as DecodingError {
+            throw ConfigValidationError(error)
+        }
+    }
+
+    private init(
+        name: String, defaults: @escaping @Sendable () -> JSONValue,
+        validate: @escaping @Sendable (JSONValue) throws -> JSONValue, secretKeys: Set<String>
+    ) {
+        self.name = name
+        self.defaults = defaults
+        self.validate = validate
+        self.secretKeys = secretKeys
+    }
+}
+
+/// A configuration value that does not fit its section's type.
+public struct ConfigValidationError: Error, Sendable, CustomStringConvertible {
+    /// Dotted path of the offending key within its section (`"max_open_per_user"`), empty for the section itself.
+    public var path: String
+    /// What the key should hold.
+    public var expected: String
+    /// What it held.
+    public var found: String
+
+    public init(path: String, expected: String, found: String) {
+        self.path = path
+        self.expected = expected
+        self.found = found
+    }
+
+    /// Translates a decoding failure into the path and expectation a person can act on.
+    public init(_ error: DecodingError) {
+        func dotted(_ path: [any CodingKey]) -> String {
+            path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(let type, let context):
+            self.init(path: dotted(context.codingPath), expected: "a value of type \(type)", found: context.debugDescription)
+        case .valueNotFound(let type, let context):
+            self.init(path: dotted(context.codingPath), expected: "a value of type \(type)", found: "null")
+        case .keyNotFound(let key, let context):
+            self.init(path: dotted(context.codingPath + [key]), expected: "a value", found: "nothing")
+        case .dataCorrupted(let context):
+            self.init(path: dotted(context.codingPath), expected: "a valid value", found: context.debugDescription)
+        @unknown default:
+            self.init(path: "", expected: "a valid value", found: "\(error)")
+        }
+    }
+
+    public var description: String {
+        path.isEmpty ? "expected \(expected), found \(found)" : "key '\(path)': expected \(expected), found \(found)"
+    }
+}

@@ -1,0 +1,379 @@
+import Foundation
+
+/// Encodes any `Encodable` into a ``JSONValue``. Unlike `JSONEncoder` it keeps optional keys whose value is nil
+/// (as `.null`), so the encoding of a config's defaults lists every key the type declares. Dates become ISO 8601
+/// strings with milliseconds.
+public struct JSONValueEncoder: Sendable {
+    public init() {}
+
+    public func encode(_ value: some Encodable) throws -> JSONValue {
+        try ValueEncoder.encode(value)
+    }
+}
+
+/// Decodes a ``JSONValue`` into any `Decodable`. Lenient where storage formats differ: integers 0/1 decode as
+/// booleans, ISO 8601 strings or epoch seconds as dates, and strings holding JSON as nested values.
+public struct JSONValueDecoder: Sendable {
+    public init() {}
+
+    public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        try ValueDecoder(value: value, codingPath: []).decodeValue(T.self)
+    }
+}
+
+/// ISO 8601 with milliseconds in UTC: the one date format of Guildhall's storage and APIs.
+public enum Timestamp {
+    public static func string(from date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+
+    public static func date(from string: String) -> Date? {
+        if let date = try? Date(string, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) {
+            return date
+        }
+        return try? Date(string, strategy: .iso8601)
+    }
+}
+
+// MARK: - Encoder
+
+/// A node of the value being encoded; containers hold references so nested containers write through.
+private final class Node {
+    enum Kind {
+        case value(JSONValue)
+        case object([String: Node])
+        case array([Node])
+    }
+    var kind: Kind = .value(.null)
+
+    var resolved: JSONValue {
+        switch kind {
+        case .value(let value): value
+        case .object(let members): .object(members.mapValues(\.resolved))
+        case .array(let items): .array(items.map(\.resolved))
+        }
+    }
+
+    func member(_ key: String) -> Node {
+        let child = Node()
+        if case .object(var members) = kind {
+            members[key] = child
+            kind = .object(members)
+        }
+        return child
+    }
+
+    func appended() -> Node {
+        let child = Node()
+        if case .array(var items) = kind {
+            items.append(child)
+            kind = .array(items)
+        }
+        return child
+    }
+}
+
+private struct ValueEncoder: Encoder {
+    let node: Node
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    static func encode(_ value: some Encodable) throws -> JSONValue {
+        let node = Node()
+        try ValueEncoder(node: node, codingPath: []).encodeValue(value)
+        return node.resolved
+    }
+
+    func encodeValue(_ value: some Encodable) throws {
+        switch value {
+        case let value as JSONValue: node.kind = .value(value)
+        case let value as Bool: node.kind = .value(.bool(value))
+        case let value as String: node.kind = .value(.string(value))
+        case let value as any BinaryInteger: node.kind = .value(.int(Int64(value)))
+        case let value as any BinaryFloatingPoint: node.kind = .value(.double(Double(value)))
+        case let value as Date: node.kind = .value(.string(Timestamp.string(from: value)))
+        case let value as Data: node.kind = .value(.string(value.base64EncodedString()))
+        case let value as URL: node.kind = .value(.string(value.absoluteString))
+        default: try value.encode(to: self)
+        }
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        if case .object = node.kind {} else { node.kind = .object([:]) }
+        return KeyedEncodingContainer(KeyedContainer<Key>(node: node, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        if case .array = node.kind {} else { node.kind = .array([]) }
+        return UnkeyedContainer(node: node, codingPath: codingPath)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer { SingleContainer(node: node, codingPath: codingPath) }
+}
+
+private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let node: Node
+    let codingPath: [any CodingKey]
+
+    mutating func encodeNil(forKey key: Key) throws { node.member(key.stringValue).kind = .value(.null) }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        try ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]).encodeValue(value)
+    }
+    // Optionals keep their key (as null), so that a type's encoding lists every key it declares.
+    mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
+        if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
+    }
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { try encodeIfPresent(value.map { $0 } as String??, key) }
+    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { try encodeIfPresent(value.map { $0 } as Int??, key) }
+    mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws { try encodeIfPresent(value.map { $0 } as Int64??, key) }
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { try encodeIfPresent(value.map { $0 } as Bool??, key) }
+    mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { try encodeIfPresent(value.map { $0 } as Double??, key) }
+
+    private mutating func encodeIfPresent<T: Encodable>(_ value: T??, _ key: Key) throws {
+        if let value = value ?? nil { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
+        -> KeyedEncodingContainer<NestedKey>
+    {
+        ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]).container(keyedBy: keyType)
+    }
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]).unkeyedContainer()
+    }
+    mutating func superEncoder() -> any Encoder { ValueEncoder(node: node.member("super"), codingPath: codingPath) }
+    mutating func superEncoder(forKey key: Key) -> any Encoder {
+        ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key])
+    }
+}
+
+private struct UnkeyedContainer: UnkeyedEncodingContainer {
+    let node: Node
+    let codingPath: [any CodingKey]
+    var count: Int {
+        if case .array(let items) = node.kind { return items.count }
+        return 0
+    }
+
+    mutating func encodeNil() throws { node.appended().kind = .value(.null) }
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        try ValueEncoder(node: node.appended(), codingPath: codingPath).encodeValue(value)
+    }
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        ValueEncoder(node: node.appended(), codingPath: codingPath).container(keyedBy: keyType)
+    }
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        ValueEncoder(node: node.appended(), codingPath: codingPath).unkeyedContainer()
+    }
+    mutating func superEncoder() -> any Encoder { ValueEncoder(node: node.appended(), codingPath: codingPath) }
+}
+
+private struct SingleContainer: SingleValueEncodingContainer {
+    let node: Node
+    let codingPath: [any CodingKey]
+
+    mutating func encodeNil() throws { node.kind = .value(.null) }
+    mutating func encode(_ value: Bool) throws { node.kind = .value(.bool(value)) }
+    mutating func encode(_ value: String) throws { node.kind = .value(.string(value)) }
+    mutating func encode(_ value: Double) throws { node.kind = .value(.double(value)) }
+    mutating func encode(_ value: Float) throws { node.kind = .value(.double(Double(value))) }
+    mutating func encode(_ value: Int) throws { node.kind = .value(.int(Int64(value))) }
+    mutating func encode(_ value: Int64) throws { node.kind = .value(.int(value)) }
+    mutating func encode(_ value: Int32) throws { node.kind = .value(.int(Int64(value))) }
+    mutating func encode(_ value: UInt) throws { node.kind = .value(.int(Int64(value))) }
+    mutating func encode<T: Encodable>(_ value: T) throws { try ValueEncoder(node: node, codingPath: codingPath).encodeValue(value) }
+}
+
+// MARK: - Decoder
+
+private struct ValueDecoder: Decoder {
+    let value: JSONValue
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
+        if T.self == JSONValue.self { return value as! T }
+        if T.self == Bool.self { return try decodeBool() as! T }
+        if T.self == String.self { return try decodeString() as! T }
+        if let integer = T.self as? any FixedWidthInteger.Type { return try decodeInteger(integer) as! T }
+        if let float = T.self as? any BinaryFloatingPoint.Type { return float.init(try decodeDouble()) as! T }
+        if T.self == Date.self { return try decodeDate() as! T }
+        if T.self == Data.self {
+            guard case .string(let text) = value, let data = Data(base64Encoded: text) else { throw mismatch(T.self) }
+            return data as! T
+        }
+        if T.self == URL.self {
+            guard case .string(let text) = value, let url = URL(string: text) else { throw mismatch(T.self) }
+            return url as! T
+        }
+        return try T(from: self)
+    }
+
+    private func decodeDate() throws -> Date {
+        switch value {
+        case .string(let text):
+            guard let date = Timestamp.date(from: text) else { throw mismatch(Date.self) }
+            return date
+        case .int(let seconds): return Date(timeIntervalSince1970: TimeInterval(seconds))
+        case .double(let seconds): return Date(timeIntervalSince1970: seconds)
+        default: throw mismatch(Date.self)
+        }
+    }
+
+    func mismatch(_ type: Any.Type) -> DecodingError {
+        .typeMismatch(type, .init(codingPath: codingPath, debugDescription: value.kindDescription))
+    }
+
+    /// Objects and arrays may arrive as JSON text (a TEXT column); open them up transparently.
+    private var structured: JSONValue {
+        if case .string(let text) = value, let first = text.first, first == "{" || first == "[",
+            let parsed = try? JSONValue.parse(Data(text.utf8))
+        {
+            return parsed
+        }
+        return value
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard case .object(let members) = structured else {
+            throw DecodingError.typeMismatch(
+                [String: Any].self, .init(codingPath: codingPath, debugDescription: value.kindDescription))
+        }
+        return KeyedDecodingContainer(KeyedDecoding<Key>(members: members, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard case .array(let items) = structured else {
+            throw DecodingError.typeMismatch([Any].self, .init(codingPath: codingPath, debugDescription: value.kindDescription))
+        }
+        return UnkeyedDecoding(items: items, codingPath: codingPath)
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleDecoding(decoder: self) }
+
+    func decodeBool() throws -> Bool {
+        switch value {
+        case .bool(let flag): return flag
+        case .int(let number) where number == 0 || number == 1: return number == 1
+        default: throw mismatch(Bool.self)
+        }
+    }
+
+    func decodeInteger<I: FixedWidthInteger>(_ type: I.Type) throws -> I {
+        switch value {
+        case .int(let number):
+            guard let result = I(exactly: number) else { throw mismatch(I.self) }
+            return result
+        case .double(let number):
+            guard let result = I(exactly: number) else { throw mismatch(I.self) }
+            return result
+        default: throw mismatch(I.self)
+        }
+    }
+
+    func decodeDouble() throws -> Double {
+        switch value {
+        case .int(let number): return Double(number)
+        case .double(let number): return number
+        default: throw mismatch(Double.self)
+        }
+    }
+
+    func decodeString() throws -> String {
+        guard case .string(let text) = value else { throw mismatch(String.self) }
+        return text
+    }
+}
+
+private struct KeyedDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let members: [String: JSONValue]
+    let codingPath: [any CodingKey]
+    var allKeys: [Key] { members.keys.compactMap(Key.init(stringValue:)) }
+
+    func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
+
+    private func decoder(for key: Key) throws -> ValueDecoder {
+        guard let value = members[key.stringValue] else {
+            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing"))
+        }
+        return ValueDecoder(value: value, codingPath: codingPath + [key])
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool { (members[key.stringValue] ?? .null) == .null }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try decoder(for: key).decodeBool() }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try decoder(for: key).decodeString() }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try decoder(for: key).decodeDouble() }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try decoder(for: key).decodeInteger(Int.self) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try decoder(for: key).decodeInteger(Int64.self) }
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try decoder(for: key).decodeValue(T.self) }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
+        try decoder(for: key).container(keyedBy: type)
+    }
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try decoder(for: key).unkeyedContainer()
+    }
+    func superDecoder() throws -> any Decoder { ValueDecoder(value: .object(members), codingPath: codingPath) }
+    func superDecoder(forKey key: Key) throws -> any Decoder { try decoder(for: key) }
+}
+
+private struct UnkeyedDecoding: UnkeyedDecodingContainer {
+    let items: [JSONValue]
+    let codingPath: [any CodingKey]
+    var currentIndex = 0
+    var count: Int? { items.count }
+    var isAtEnd: Bool { currentIndex >= items.count }
+
+    init(items: [JSONValue], codingPath: [any CodingKey]) {
+        self.items = items
+        self.codingPath = codingPath
+    }
+
+    private struct Index: CodingKey {
+        var intValue: Int?
+        var stringValue: String { "\(intValue ?? 0)" }
+        init(_ index: Int) { intValue = index }
+        init?(stringValue: String) { nil }
+        init?(intValue: Int) { self.intValue = intValue }
+    }
+
+    private mutating func next() throws -> ValueDecoder {
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath, debugDescription: "end of array"))
+        }
+        defer { currentIndex += 1 }
+        return ValueDecoder(value: items[currentIndex], codingPath: codingPath + [Index(currentIndex)])
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        if !isAtEnd, items[currentIndex] == .null {
+            currentIndex += 1
+            return true
+        }
+        return false
+    }
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().decodeValue(T.self) }
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        try next().container(keyedBy: type)
+    }
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try next().unkeyedContainer() }
+    mutating func superDecoder() throws -> any Decoder { try next() }
+}
+
+private struct SingleDecoding: SingleValueDecodingContainer {
+    let decoder: ValueDecoder
+    var codingPath: [any CodingKey] { decoder.codingPath }
+
+    func decodeNil() -> Bool { decoder.value == .null }
+    func decode(_ type: Bool.Type) throws -> Bool { try decoder.decodeBool() }
+    func decode(_ type: String.Type) throws -> String { try decoder.decodeString() }
+    func decode(_ type: Double.Type) throws -> Double { try decoder.decodeDouble() }
+    func decode(_ type: Float.Type) throws -> Float { Float(try decoder.decodeDouble()) }
+    func decode(_ type: Int.Type) throws -> Int { try decoder.decodeInteger(Int.self) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try decoder.decodeInteger(Int64.self) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try decoder.decodeInteger(Int32.self) }
+    func decode(_ type: UInt.Type) throws -> UInt { try decoder.decodeInteger(UInt.self) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decodeValue(T.self) }
+}

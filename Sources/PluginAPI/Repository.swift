@@ -1,0 +1,141 @@
+/// A row type stored in one table with an integer primary key `id`.
+public protocol StoredRecord: Codable, Sendable {
+    /// The table's name.
+    static var table: String { get }
+    /// The primary key; nil until inserted.
+    var id: Int64? { get set }
+}
+
+/// A condition on a column, combined with AND in ``Repository/page(where:orderBy:limit:offset:)``.
+/// Column names come from code, never from a caller: they are checked to be plain identifiers.
+public enum Filter: Sendable {
+    case equals(String, any SQLBindable)
+    case notEquals(String, any SQLBindable)
+    case atLeast(String, any SQLBindable)
+    case atMost(String, any SQLBindable)
+    /// SQL `LIKE` with `%` and `_` wildcards.
+    case like(String, String)
+    case isNull(String)
+    case oneOf(String, [any SQLBindable])
+
+    var sql: (clause: String, arguments: [any SQLBindable]) {
+        switch self {
+        case .equals(let column, let value): ("\(Identifier.checked(column)) = ?", [value])
+        case .notEquals(let column, let value): ("\(Identifier.checked(column)) <> ?", [value])
+        case .atLeast(let column, let value): ("\(Identifier.checked(column)) >= ?", [value])
+        case .atMost(let column, let value): ("\(Identifier.checked(column)) <= ?", [value])
+        case .like(let column, let pattern): ("\(Identifier.checked(column)) LIKE ?", [pattern])
+        case .isNull(let column): ("\(Identifier.checked(column)) IS NULL", [])
+        case .oneOf(let column, let values) where values.isEmpty: ("1 = 0 /* \(Identifier.checked(column)) */", [])
+        case .oneOf(let column, let values):
+            ("\(Identifier.checked(column)) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))", values)
+        }
+    }
+}
+
+/// A sort order for ``Repository/page(where:orderBy:limit:offset:)``.
+public struct Ordering: Sendable {
+    let sql: String
+    /// Ascending by `column`.
+    public static func ascending(_ column: String) -> Ordering { Ordering(sql: "\(Identifier.checked(column)) ASC") }
+    /// Descending by `column`.
+    public static func descending(_ column: String) -> Ordering { Ordering(sql: "\(Identifier.checked(column)) DESC") }
+}
+
+/// One page of a listing and the total it was cut from.
+public struct Page<Item: Sendable & Encodable>: Sendable, Encodable {
+    public var items: [Item]
+    public var total: Int
+    public var limit: Int
+    public var offset: Int
+
+    public init(items: [Item], total: Int, limit: Int, offset: Int) {
+        self.items = items
+        self.total = total
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+enum Identifier {
+    /// Column and table names are spliced into SQL, so they must be plain identifiers written in code.
+    static func checked(_ name: String) -> String {
+        precondition(
+            !name.isEmpty && name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) },
+            "'\(name)' is not a plain SQL identifier")
+        return name
+    }
+}
+
+/// Typed create, read, update, delete and paginated listing of one ``StoredRecord`` type.
+///
+/// Columns are the record's coding keys; nested values are stored as JSON text, dates as ISO 8601 text.
+public struct Repository<Record: StoredRecord>: Sendable {
+    public let database: any Database
+
+    public init(_ database: any Database) {
+        self.database = database
+    }
+
+    private static var table: String { Identifier.checked(Record.table) }
+
+    /// Inserts `record` and answers it with its new id.
+    public func insert(_ record: Record) async throws -> Record {
+        var columns = try Self.columns(of: record)
+        columns.removeValue(forKey: "id")
+        let names = columns.keys.sorted()
+        let sql = "INSERT INTO \(Self.table) (\(names.map(Identifier.checked).joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", "))) RETURNING id"
+        let arguments = names.map { columns[$0]! as any SQLBindable }
+        let id = try await database.write { try $0.scalar(sql, arguments) }
+        var inserted = record
+        inserted.id = id
+        return inserted
+    }
+
+    /// The record with `id`, or nil.
+    public func find(_ id: Int64) async throws -> Record? {
+        try await database.read { try $0.queryOne(Record.self, "SELECT * FROM \(Self.table) WHERE id = ?", [id]) }
+    }
+
+    /// Writes every column of `record` (which must have an id); answers whether a row was changed.
+    @discardableResult
+    public func update(_ record: Record) async throws -> Bool {
+        guard let id = record.id else { return false }
+        var columns = try Self.columns(of: record)
+        columns.removeValue(forKey: "id")
+        let names = columns.keys.sorted()
+        let sql = "UPDATE \(Self.table) SET \(names.map { "\(Identifier.checked($0)) = ?" }.joined(separator: ", ")) WHERE id = ?"
+        let arguments = names.map { columns[$0]! as any SQLBindable } + [id]
+        return try await database.write { try $0.execute(sql, arguments) } > 0
+    }
+
+    /// Deletes the record with `id`; answers whether it existed.
+    @discardableResult
+    public func delete(_ id: Int64) async throws -> Bool {
+        try await database.write { try $0.execute("DELETE FROM \(Self.table) WHERE id = ?", [id]) } > 0
+    }
+
+    /// The records matching every filter, sorted, cut to `limit` from `offset`, with the total count of matches.
+    public func page(
+        where filters: [Filter] = [], orderBy ordering: [Ordering] = [.ascending("id")], limit: Int = 50, offset: Int = 0
+    ) async throws -> Page<Record> {
+        let conditions = filters.map(\.sql)
+        let whereSQL = conditions.isEmpty ? "" : " WHERE " + conditions.map(\.clause).joined(separator: " AND ")
+        let arguments = conditions.flatMap(\.arguments)
+        let orderSQL = ordering.isEmpty ? "" : " ORDER BY " + ordering.map(\.sql).joined(separator: ", ")
+        let limit = max(0, limit)
+        let offset = max(0, offset)
+        let table = Self.table
+        return try await database.read { connection in
+            let total = try connection.scalar("SELECT COUNT(*) FROM \(table)\(whereSQL)", arguments) ?? 0
+            let items = try connection.query(
+                Record.self, "SELECT * FROM \(table)\(whereSQL)\(orderSQL) LIMIT ? OFFSET ?", arguments + [limit, offset])
+            return Page(items: items, total: Int(total), limit: limit, offset: offset)
+        }
+    }
+
+    static func columns(of record: Record) throws -> [String: SQLValue] {
+        guard case .object(let members) = try JSONValueEncoder().encode(record) else { return [:] }
+        return members.mapValues(SQLValue.init)
+    }
+}

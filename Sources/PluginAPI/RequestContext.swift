@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+
+/// The request context of every Guildhall route, core or cog: Hummingbird's core storage plus who is calling.
+public struct GuildhallRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The authenticated caller; set by the host before a handler whose route requires a role runs, and nil on
+    /// public routes called without credentials.
+    public var identity: Identity?
+    /// The id of this request, echoed in the `X-Request-Id` response header and in every log line.
+    public var requestID: String
+    /// The largest body a handler may collect; the host sets it from `server.max_body_bytes`.
+    public var maxUploadSize: Int
+    /// The peer's IP address (for per-address limits), if the transport knows it.
+    public var remoteAddress: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.identity = nil
+        self.requestID = ""
+        self.maxUploadSize = 1 << 20
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    public var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.string(from: date))
+        }
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return encoder
+    }
+
+    /// The caller, or a 401 if there is none (for handlers on routes that also admit anonymous callers).
+    public func requireIdentity() throws -> Identity {
+        guard let identity else { throw APIError.unauthorized("missing_token", "Sign in first: send Authorization: Bearer <token>.") }
+        return identity
+    }
+}
+
+extension Request {
+    /// Decodes the JSON body as `type`, answering 400 `invalid_json` for text that is not JSON, 400
+    /// `invalid_field` naming the field for a wrong or missing value, and 413 `payload_too_large` past the limit.
+    public func decodeJSON<T: Decodable>(_ type: T.Type, context: GuildhallRequestContext) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: context.maxUploadSize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "payload_too_large", "The body is larger than \(context.maxUploadSize) bytes.")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(Data(buffer: buffer))
+        } catch {
+            throw APIError.badRequest("invalid_json", "The body is not valid JSON.")
+        }
+        do {
+            return try JSONValueDecoder().decode(T.self, from: value)
+        } catch let error as DecodingError {
+            let problem = ConfigValidationError(error)
+            throw APIError(
+                .badRequest, "invalid_field",
+                problem.path.isEmpty ? "The body must be \(problem.expected)." : "Field '\(problem.path)': expected \(problem.expected).",
+                details: ["field": .string(problem.path)])
+        }
+    }
+}

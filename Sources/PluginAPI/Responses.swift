@@ -1,0 +1,28 @@
+import Foundation
+import Hummingbird
+
+extension JSONValue: ResponseGenerator {
+    /// A JSON value answers as a 200 `application/json` response.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(data: jsonData())))
+    }
+}
+
+/// Wraps an encodable value to answer it as JSON with a chosen status (`201 Created`, ...).
+public struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator, Sendable {
+    public var status: HTTPResponse.Status
+    public var body: Body
+
+    public init(_ status: HTTPResponse.Status = .ok, _ body: Body) {
+        self.status = status
+        self.body = body
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try context.responseEncoder.encode(body, from: request, context: context)
+        response.status = status
+        return response
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+
+/// `guildhall cogs list|load|unload|reload`: the admin API of a running server.
+struct CogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cogs", abstract: "List, load, unload or reload cogs on a running server.",
+        discussion: """
+            Signs in with GUILDHALL_USER and GUILDHALL_PASSWORD (or API_ADMIN_USER and API_ADMIN_PASS) from the
+            environment, else asks.
+            """,
+        subcommands: [List.self, Load.self, Unload.self, Reload.self])
+
+    struct Server: ParsableArguments {
+        @Option(help: "The server's base URL.")
+        var url = "http://127.0.0.1:5070"
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List every cog and its state.")
+        @OptionGroup var server: Server
+
+        func run() async throws {
+            let answer = try await AdminClient.call(server.url, "GET", "/api/cogs", body: nil)
+            guard let cogs = answer["cogs"] as? [[String: Any]] else { return }
+            print("NAME".padding(toLength: 16, withPad: " ", startingAt: 0) + "STATE".padding(toLength: 12, withPad: " ", startingAt: 0) + "VERSION   SUMMARY")
+            for cog in cogs {
+                let name = (cog["name"] as? String ?? "").padding(toLength: 16, withPad: " ", startingAt: 0)
+                let state = (cog["state"] as? String ?? "").padding(toLength: 12, withPad: " ", startingAt: 0)
+                let version = (cog["version"] as? String ?? "").padding(toLength: 10, withPad: " ", startingAt: 0)
+                print(name + state + version + (cog["summary"] as? String ?? ""))
+                if let error = cog["error"] as? String { print("  error: \(error)") }
+            }
+        }
+    }
+
+    struct Load: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Load a cog.")
+        @OptionGroup var server: Server
+        @Argument(help: "The cog's name.") var name: String
+        func run() async throws { try await CogsCommand.operate("load", name, cascade: false, server.url) }
+    }
+
+    struct Unload: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Unload a cog.")
+        @OptionGroup var server: Server
+        @Argument(help: "The cog's name.") var name: String
+        @Flag(help: "Unload the cogs that depend on it first.") var cascade = false
+        func run() async throws { try await CogsCommand.operate("unload", name, cascade: cascade, server.url) }
+    }
+
+    struct Reload: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reload a cog; the old instance serves until the new one is ready.")
+        @OptionGroup var server: Server
+        @Argument(help: "The cog's name.") var name: String
+        @Flag(help: "Reload the cogs that depend on it too, as one unit.") var cascade = false
+        func run() async throws { try await CogsCommand.operate("reload", name, cascade: cascade, server.url) }
+    }
+
+    static func operate(_ operation: String, _ name: String, cascade: Bool, _ url: String) async throws {
+        let answer = try await AdminClient.call(url, "POST", "/api/cogs/\(operation)", body: ["cog_name": name, "cascade": cascade])
+        print("\(answer["name"] as? String ?? name): \(answer["state"] as? String ?? "?")")
+    }
+}
+
+/// Signs in to a running server and calls its admin API, printing API errors as their message.
+enum AdminClient {
+    static func call(_ base: String, _ method: String, _ path: String, body: [String: Any]?) async throws -> [String: Any] {
+        let token = try await signIn(base)
+        return try await request(base, method, path, body: body, token: token)
+    }
+
+    private static func signIn(_ base: String) async throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let username = environment["GUILDHALL_USER"] ?? environment["API_ADMIN_USER"] ?? prompt("User name: ")
+        let password = environment["GUILDHALL_PASSWORD"] ?? environment["API_ADMIN_PASS"] ?? Terminal.readSecret("Password: ")
+        let answer = try await request(base, "POST", "/api/auth/login", body: ["username": username, "password": password], token: nil)
+        guard let token = answer["token"] as? String else { throw ExitCode(1) }
+        return token
+    }
+
+    private static func prompt(_ text: String) -> String {
+        print(text, terminator: "")
+        return readLine() ?? ""
+    }
+
+    private static func request(_ base: String, _ method: String, _ path: String, body: [String: Any]?, token: String?) async throws -> [String: Any] {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = .init(rawValue: method)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(Array(try JSONSerialization.data(withJSONObject: body)))
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        } catch {
+            printError("cannot reach \(base): \(error)")
+            throw ExitCode(1)
+        }
+        var data = Data()
+        for try await chunk in response.body { data.append(contentsOf: chunk.readableBytesView) }
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        guard (200..<300).contains(response.status.code) else {
+            printError("\(response.status.code) \(json["error"] as? String ?? ""): \(json["message"] as? String ?? String(decoding: data, as: UTF8.self))")
+            throw ExitCode(1)
+        }
+        return json
+    }
+}
+
+/// Reading a secret from the terminal without echoing it, or from standard input when that is not a terminal.
+enum Terminal {
+    static func readSecret(_ prompt: String) -> String {
+        guard isatty(STDIN_FILENO) == 1 else { return readLine() ?? "" }
+        print(prompt, terminator: "")
+        var settings = termios()
+        tcgetattr(STDIN_FILENO, &settings)
+        let saved = settings
+        settings.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSANOW, &settings)
+        defer {
+            var restore = saved
+            tcsetattr(STDIN_FILENO, TCSANOW, &restore)
+            print("")
+        }
+        return readLine() ?? ""
+    }
+}
