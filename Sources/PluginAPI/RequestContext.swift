@@ -46,7 +46,7 @@ extension Request {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: context.maxUploadSize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, "payload_too_large", "The body is larger than \(context.maxUploadSize) bytes.")
         }
         let value: JSONValue

@@ -7,7 +7,7 @@ import Synchronization
 /// newest runtime change over that), its version history in the database, and the cogs that must be told of changes.
 public final class ConfigStore: Sendable {
     /// One stored version of a section.
-    public struct Version: Codable, Sendable {
+    public struct Version: Encodable, Sendable {
         public var version: Int
         public var changedBy: String
         public var changedAt: Date
@@ -143,21 +143,27 @@ public final class ConfigStore: Sendable {
     /// The stored versions of `name`, newest first, secrets masked.
     public func history(of name: String, limit: Int, offset: Int) async throws -> (versions: [Version], total: Int) {
         guard let section = sections[name] else { throw Self.unknown(name) }
+        struct Row: Decodable, Sendable {
+            var version: Int
+            var value: String
+            var changed_by: String
+            var changed_at: Date
+        }
         let (rows, total) = try await database.read { connection in
             let total = try connection.scalar("SELECT COUNT(*) FROM config_versions WHERE section = ?", [name]) ?? 0
             let rows = try connection.query(
-                Version.self,
+                Row.self,
                 "SELECT version, value, changed_by, changed_at FROM config_versions WHERE section = ? ORDER BY version DESC LIMIT ? OFFSET ?",
                 [name, limit, offset])
             return (rows, Int(total))
         }
-        let masked = rows.map { version -> Version in
-            var version = version
-            if case .object(var members) = version.value {
+        let masked = rows.map { row -> Version in
+            var value = (try? JSONValue.parse(Data(row.value.utf8))) ?? .null
+            if case .object(var members) = value {
                 for key in section.secretKeys where members[key] != nil { members[key] = .string("********") }
-                version.value = .object(members)
+                value = .object(members)
             }
-            return version
+            return Version(version: row.version, changedBy: row.changed_by, changedAt: row.changed_at, value: value)
         }
         return (masked, total)
     }

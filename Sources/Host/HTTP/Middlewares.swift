@@ -46,6 +46,9 @@ struct JSONErrorMiddleware: RouterMiddleware {
             return try error.response(from: request, context: context)
         } catch let error as HTTPError {
             return try translate(error, request: request).response(from: request, context: context)
+        } catch let error as any HTTPResponseError {
+            // Errors of Hummingbird's and NIO's (a body over the limit, ...) carry only a status.
+            return try translate(HTTPError(error.status), request: request).response(from: request, context: context)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             return try APIError(.internalServerError, "internal_error", "Something went wrong on our side; it has been logged.")

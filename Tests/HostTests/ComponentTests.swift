@@ -1,0 +1,237 @@
+import Foundation
+import Logging
+import PluginAPI
+import Synchronization
+import XCTest
+
+@testable import Host
+
+final class EventBusTests: XCTestCase {
+    func testListenersRunByPriorityAndAFailureStopsNoOne() async throws {
+        let bus = EventBus(logger: Logger(label: "test"))
+        let order = Mutex<[String]>([])
+        let failures = Mutex(0)
+        func listener(_ name: String, _ pattern: EventPattern, _ priority: Int, fails: Bool = false) -> EventBus.Listener {
+            EventBus.Listener(
+                id: bus.makeListenerID(), owner: name, pattern: pattern, priority: priority, scope: nil,
+                handler: { _ in
+                    order.withLock { $0.append(name) }
+                    if fails { throw TestFailure("listener \(name) fails") }
+                }, onFailure: { _ in failures.withLock { $0 += 1 } })
+        }
+        bus.add([listener("low", "ticket.*", -5), listener("exact", "ticket.opened", 0, fails: true), listener("high", "*", 10)])
+        bus.add([listener("other", "config.changed", 100)])
+        bus.publish("ticket.opened", payload: ["id": 1] as JSONValue)
+        let delivered = try await eventually { order.withLock { $0.count } == 3 }
+        XCTAssertTrue(delivered)
+        XCTAssertEqual(order.withLock { $0 }, ["high", "exact", "low"])
+        XCTAssertEqual(failures.withLock { $0 }, 1)
+        await bus.stop()
+    }
+
+    func testEventsCarryTheirPayloadSourceAndCorrelation() async throws {
+        let bus = EventBus(logger: Logger(label: "test"))
+        let recorder = EventRecorder()
+        bus.add([recorder.listener(bus, pattern: "a.b")])
+        struct Payload: Codable, Sendable, Equatable { var name: String; var count: Int }
+        CogEventPublisher(bus: bus, source: "echo").publish("a.b", payload: Payload(name: "x", count: 2), correlationID: "req-1")
+        bus.publish("a.bc", payload: ["ignored": true] as JSONValue)
+        try await assertTrue(await eventually { recorder.events.count == 1 })
+        let event = try XCTUnwrap(recorder.events.first)
+        XCTAssertEqual(try event.decode(Payload.self), Payload(name: "x", count: 2))
+        XCTAssertEqual(event.source, "echo")
+        XCTAssertEqual(event.correlationID, "req-1")
+        await bus.stop()
+    }
+
+    func testPatterns() {
+        XCTAssertTrue(EventPattern("ticket.*").matches("ticket.opened"))
+        XCTAssertFalse(EventPattern("ticket.*").matches("tickets.opened"))
+        XCTAssertTrue(EventPattern("*").matches("anything"))
+        XCTAssertFalse(EventPattern("ticket.opened").matches("ticket.opened.twice"))
+    }
+}
+
+final class CacheTests: XCTestCase {
+    func testLeastRecentlyUsedIsEvicted() {
+        let cache = LRUCache(capacity: 2)
+        cache.set(1, forKey: "a", ttl: nil, tags: [])
+        cache.set(2, forKey: "b", ttl: nil, tags: [])
+        XCTAssertEqual(cache.value(forKey: "a", as: Int.self), 1)  // a is now the most recent
+        cache.set(3, forKey: "c", ttl: nil, tags: [])
+        XCTAssertNil(cache.value(forKey: "b", as: Int.self))
+        XCTAssertEqual(cache.value(forKey: "a", as: Int.self), 1)
+        XCTAssertEqual(cache.value(forKey: "c", as: Int.self), 3)
+        let stats = cache.statistics
+        XCTAssertEqual(stats.entries, 2)
+        XCTAssertEqual(stats.hits, 3)
+        XCTAssertEqual(stats.misses, 1)
+        XCTAssertEqual(stats.evictions, 1)
+    }
+
+    func testEntriesExpireAndTagsInvalidate() async throws {
+        let cache = LRUCache(capacity: 10)
+        cache.set("short", forKey: "t", ttl: .milliseconds(30), tags: [])
+        cache.set("x", forKey: "u1", ttl: nil, tags: ["user:1"])
+        cache.set("y", forKey: "u1b", ttl: nil, tags: ["user:1", "other"])
+        cache.set("z", forKey: "u2", ttl: nil, tags: ["user:2"])
+        XCTAssertEqual(cache.value(forKey: "t", as: String.self), "short")
+        try await Task.sleep(for: .milliseconds(60))
+        XCTAssertNil(cache.value(forKey: "t", as: String.self))
+        cache.invalidate(tag: "user:1")
+        XCTAssertNil(cache.value(forKey: "u1", as: String.self))
+        XCTAssertNil(cache.value(forKey: "u1b", as: String.self))
+        XCTAssertEqual(cache.value(forKey: "u2", as: String.self), "z")
+        XCTAssertNil(cache.value(forKey: "u2", as: Int.self), "a wrong type is a miss")
+    }
+
+    func testCogNamespacesDoNotCollide() {
+        let base = LRUCache(capacity: 10)
+        let a = NamespacedCache(base: base, namespace: "cog:a:")
+        let b = NamespacedCache(base: base, namespace: "cog:b:")
+        a.set(1, forKey: "k")
+        b.set(2, forKey: "k")
+        XCTAssertEqual(a.value(forKey: "k", as: Int.self), 1)
+        XCTAssertEqual(b.value(forKey: "k", as: Int.self), 2)
+        base.removeAll(withPrefix: "cog:a:")
+        XCTAssertNil(a.value(forKey: "k", as: Int.self))
+        XCTAssertEqual(b.value(forKey: "k", as: Int.self), 2)
+    }
+}
+
+final class RepositoryTests: XCTestCase {
+    struct Note: StoredRecord, Equatable {
+        static let table = "notes"
+        var id: Int64?
+        var title: String
+        var stars: Int
+        var pinned: Bool
+        var tags: [String]
+        var createdAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case id, title, stars, pinned, tags
+            case createdAt = "created_at"
+        }
+    }
+
+    func testTypedCRUDAndPages() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("guildhall-repo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = try SQLiteDatabase(path: folder.appendingPathComponent("db.sqlite").path)
+        let applied = try await Migrator(database: database).apply(
+            [
+                Migration(
+                    "001_notes",
+                    "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, stars INTEGER NOT NULL, pinned INTEGER NOT NULL, tags TEXT NOT NULL, created_at TEXT NOT NULL)")
+            ], owner: "test")
+        XCTAssertEqual(applied, ["001_notes"])
+        try await assertEqual(await Migrator(database: database).apply([Migration("001_notes", "bad sql")], owner: "test"), [], "applied once")
+
+        let notes = Repository<Note>(database)
+        let now = Timestamp.date(from: Timestamp.string(from: Date()))!
+        var first = try await notes.insert(Note(title: "first", stars: 3, pinned: true, tags: ["a", "b"], createdAt: now))
+        XCTAssertNotNil(first.id)
+        for index in 0..<9 {
+            _ = try await notes.insert(Note(title: "note \(index)", stars: index, pinned: false, tags: [], createdAt: now))
+        }
+        try await assertEqual(await notes.find(first.id!), first)
+        first.stars = 5
+        try await assertTrue(await notes.update(first))
+        try await assertEqual(await notes.find(first.id!)?.stars, 5)
+
+        let page = try await notes.page(where: [.atLeast("stars", 4)], orderBy: [.descending("stars")], limit: 3, offset: 1)
+        XCTAssertEqual(page.total, 6)
+        XCTAssertEqual(page.items.map(\.stars), [7, 6, 5])
+        try await assertEqual(await notes.page(where: [.equals("pinned", true)]).items.map(\.title), ["first"])
+        try await assertEqual(await notes.page(where: [.like("title", "note %"), .oneOf("stars", [1, 2])]).total, 2)
+        try await assertEqual(await notes.page(where: [.oneOf("stars", [])]).total, 0)
+
+        try await assertTrue(await notes.delete(first.id!))
+        try await assertFalse(await notes.delete(first.id!))
+        try await assertNil(await notes.find(first.id!))
+        try database.close()
+    }
+}
+
+final class CatalogueTests: XCTestCase {
+    struct Named: Cog {
+        static var manifest: CogManifest { CogManifest(id: "x", displayName: "X", version: "1", summary: "") }
+        func setup(_ context: any CogContext) async throws {}
+    }
+    struct ClaimsHealth: Cog {
+        static let manifest = CogManifest(id: "h", displayName: "H", version: "1", summary: "", routePrefixes: ["/api/health"])
+        func setup(_ context: any CogContext) async throws {}
+    }
+    struct ClaimsEcho: Cog {
+        static let manifest = CogManifest(id: "e2", displayName: "E", version: "1", summary: "", routePrefixes: ["/api/echo"])
+        func setup(_ context: any CogContext) async throws {}
+    }
+    struct CycleA: Cog {
+        static let manifest = CogManifest(id: "a", displayName: "A", version: "1", summary: "", dependsOn: ["b"])
+        func setup(_ context: any CogContext) async throws {}
+    }
+    struct CycleB: Cog {
+        static let manifest = CogManifest(id: "b", displayName: "B", version: "1", summary: "", dependsOn: ["a"])
+        func setup(_ context: any CogContext) async throws {}
+    }
+
+    func testDependencyOrderPutsDependenciesFirst() throws {
+        let catalogue = try Catalogue(TestCogs.all)
+        let order = catalogue.dependencyOrder
+        XCTAssertLessThan(order.firstIndex(of: "echo")!, order.firstIndex(of: "dependent")!)
+        XCTAssertEqual(catalogue.dependants(of: "echo"), ["dependent"])
+    }
+
+    func testConflictsAreRefused() {
+        XCTAssertThrowsError(try Catalogue([ClaimsHealth.self])) { XCTAssertTrue("\($0)".contains("overlaps the host's /api/health")) }
+        XCTAssertThrowsError(try Catalogue([EchoCog.self, ClaimsEcho.self])) { XCTAssertTrue("\($0)".contains("both claim /api/echo")) }
+        XCTAssertThrowsError(try Catalogue([CycleA.self, CycleB.self])) { XCTAssertTrue("\($0)".contains("cycle")) }
+        XCTAssertThrowsError(try Catalogue([Named.self, Named.self])) { XCTAssertTrue("\($0)".contains("two cogs have the id 'x'")) }
+        XCTAssertThrowsError(try Catalogue([DependentCog.self])) { XCTAssertTrue("\($0)".contains("not in the catalogue")) }
+    }
+}
+
+final class JSONValueCodingTests: XCTestCase {
+    struct Sample: Codable, Equatable {
+        var name: String
+        var optional: Int?
+        var nested: [String: [Int]]
+        var flag: Bool
+        var ratio: Double
+        var when: Date
+    }
+
+    func testRoundTripKeepsOptionalKeys() throws {
+        let sample = Sample(name: "n", optional: nil, nested: ["a": [1, 2]], flag: true, ratio: 0.5, when: Date(timeIntervalSince1970: 1_700_000_000.25))
+        let value = try JSONValueEncoder().encode(sample)
+        XCTAssertEqual(value["optional"], .null, "nil keeps its key")
+        XCTAssertEqual(value["when"], "2023-11-14T22:13:20.250Z")
+        XCTAssertEqual(try JSONValueDecoder().decode(Sample.self, from: value), sample)
+    }
+
+    func testDecodingIsLenientWhereStorageDiffers() throws {
+        let row: JSONValue = ["name": "n", "nested": "{\"a\":[3]}", "flag": 1, "ratio": 2, "when": 1_700_000_000]
+        let decoded = try JSONValueDecoder().decode(Sample.self, from: row)
+        XCTAssertEqual(decoded.nested, ["a": [3]])
+        XCTAssertTrue(decoded.flag)
+        XCTAssertEqual(decoded.ratio, 2)
+        XCTAssertNil(decoded.optional)
+    }
+}
+
+final class TimestampTests: XCTestCase {
+    func testFormatsAndParsesExactlyToTheMillisecond() {
+        for seconds in [0.0, 1_700_000_000.25, 951_782_400.999, -86_400.5, 4_102_444_800.001] {
+            let date = Date(timeIntervalSince1970: seconds)
+            let text = Timestamp.string(from: date)
+            let parsed = Timestamp.date(from: text)
+            XCTAssertEqual(parsed.map { Timestamp.string(from: $0) }, text)
+            XCTAssertEqual(parsed!.timeIntervalSince1970, (seconds * 1000).rounded(.down) / 1000, accuracy: 0.0000001)
+        }
+        XCTAssertEqual(Timestamp.string(from: Date(timeIntervalSince1970: 951_782_400.999)), "2000-02-29T00:00:00.999Z")
+        XCTAssertEqual(Timestamp.date(from: "2026-11-22T13:05:53+01:00")?.timeIntervalSince1970, 1_795_349_153)
+        XCTAssertNil(Timestamp.date(from: "2026-13-22T13:05:53.000Z"))
+        XCTAssertNil(Timestamp.date(from: "yesterday"))
+    }
+}

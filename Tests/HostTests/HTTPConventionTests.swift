@@ -1,0 +1,105 @@
+import Foundation
+import PluginAPI
+import XCTest
+
+@testable import Host
+
+final class HTTPConventionTests: XCTestCase {
+    func testHealthAnswersWithoutAuth() async throws {
+        let host = TestHost(enabled: ["echo"])
+        defer { host.removeFolder() }
+        try await host.run { server in
+            for path in ["/api/health", "/health"] {
+                let reply = try await server.request(.GET, path)
+                XCTAssertEqual(reply.status, 200)
+                XCTAssertEqual(reply.json["status"], "ok")
+                XCTAssertEqual(reply.json["version"], .string(GuildhallHost.version))
+                XCTAssertEqual(reply.json["cogs_loaded"], 1)
+                XCTAssertNotNil(reply.json["timestamp"]?.stringValue.flatMap(Timestamp.date(from:)))
+            }
+        }
+    }
+
+    func testEveryResponseCarriesARequestIdAndSecurityHeaders() async throws {
+        let host = TestHost()
+        defer { host.removeFolder() }
+        try await host.run { server in
+            let fresh = try await server.request(.GET, "/api/health")
+            XCTAssertEqual(fresh.header("X-Request-Id")?.count, 36)
+            XCTAssertEqual(fresh.header("X-Content-Type-Options"), "nosniff")
+            XCTAssertEqual(fresh.header("X-Frame-Options"), "DENY")
+            XCTAssertNotNil(fresh.header("Content-Security-Policy"))
+            let echoed = try await server.request(.GET, "/nowhere", headers: [("X-Request-Id", "trace-123")])
+            XCTAssertEqual(echoed.header("X-Request-Id"), "trace-123")
+        }
+    }
+
+    func testErrorsAreJSONWithTheRightStatus() async throws {
+        let host = TestHost(enabled: ["echo"]) { $0.server.maxBodyBytes = 1024 }
+        defer { host.removeFolder() }
+        try await host.run { server in
+            let admin = try await server.token("admin")
+            let notFound = try await server.request(.GET, "/api/nothing-here")
+            XCTAssertEqual(notFound.status, 404)
+            XCTAssertEqual(notFound.error, "not_found")
+            XCTAssertNotNil(notFound.json["message"]?.stringValue)
+            XCTAssertEqual(notFound.header("Content-Type"), "application/json; charset=utf-8")
+
+            let wrongMethod = try await server.request(.DELETE, "/api/health")
+            XCTAssertEqual(wrongMethod.status, 405)
+            XCTAssertEqual(wrongMethod.error, "method_not_allowed")
+            XCTAssertEqual(wrongMethod.header("Allow"), "GET")
+            let wrongCogMethod = try await server.request(.DELETE, "/api/echo")
+            XCTAssertEqual(wrongCogMethod.status, 405)
+            XCTAssertEqual(wrongCogMethod.header("Allow"), "GET, POST")
+            let unknownCogPath = try await server.request(.GET, "/api/echo/unknown/path")
+            XCTAssertEqual(unknownCogPath.status, 404)
+            XCTAssertEqual(unknownCogPath.error, "not_found")
+
+            let oversize = try await server.request(
+                .POST, "/api/cogs/load", token: admin, raw: "{\"cog_name\": \"" + String(repeating: "x", count: 4096) + "\"}")
+            XCTAssertEqual(oversize.status, 413)
+            XCTAssertEqual(oversize.error, "payload_too_large")
+            let malformed = try await server.request(.POST, "/api/cogs/load", token: admin, raw: "cog_name=echo")
+            XCTAssertEqual(malformed.status, 400)
+            XCTAssertEqual(malformed.error, "invalid_json")
+            let wrongType = try await server.request(.POST, "/api/cogs/load", token: admin, json: ["cog_name": 5])
+            XCTAssertEqual(wrongType.status, 400)
+            XCTAssertEqual(wrongType.error, "invalid_field")
+            XCTAssertEqual(wrongType.json["field"], "cog_name")
+            let empty = try await server.request(.POST, "/api/cogs/load", token: admin, raw: "")
+            XCTAssertEqual(empty.status, 400)
+            let neither = try await server.request(.POST, "/api/cogs/load", token: admin, json: [:])
+            XCTAssertEqual(neither.status, 400)
+            try await assertEqual(await server.request(.GET, "/api/health").status, 200, "still serving")
+        }
+    }
+
+    func testCORSAllowsOnlyConfiguredOrigins() async throws {
+        let host = TestHost { $0.server.corsOrigins = ["https://app.example"] }
+        defer { host.removeFolder() }
+        try await host.run { server in
+            let allowed = try await server.request(.GET, "/api/health", headers: [("Origin", "https://app.example")])
+            XCTAssertEqual(allowed.header("Access-Control-Allow-Origin"), "https://app.example")
+            let preflight = try await server.request(
+                .OPTIONS, "/api/cogs", headers: [("Origin", "https://app.example"), ("Access-Control-Request-Method", "POST")])
+            XCTAssertEqual(preflight.status, 204)
+            XCTAssertTrue(preflight.header("Access-Control-Allow-Headers")?.contains("Authorization") == true)
+            let other = try await server.request(.GET, "/api/health", headers: [("Origin", "https://evil.example")])
+            XCTAssertNil(other.header("Access-Control-Allow-Origin"))
+        }
+    }
+
+    func testBackupCopiesTheLiveDatabase() async throws {
+        let host = TestHost()
+        defer { host.removeFolder() }
+        let copy = host.folder.appendingPathComponent("backup.sqlite").path
+        try await host.run { server in
+            try server.host.database.backup(to: copy)
+        }
+        let restored = try SQLiteDatabase(path: copy)
+        let names = try await restored.read { try $0.rows("SELECT username FROM users ORDER BY id", []) }
+        XCTAssertEqual(names.compactMap { $0["username"] }, [.text("admin"), .text("moderator"), .text("user")])
+        try restored.close()
+    }
+}

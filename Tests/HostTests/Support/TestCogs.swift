@@ -1,0 +1,132 @@
+import Foundation
+import Hummingbird
+import PluginAPI
+import Synchronization
+
+/// Counters the test cogs bump, so tests can see what still runs.
+enum Probe {
+    private static let counters = Mutex<[String: Int]>([:])
+    private static let flags = Mutex<Set<String>>([])
+
+    static func bump(_ name: String) { counters.withLock { $0[name, default: 0] += 1 } }
+    static func count(_ name: String) -> Int { counters.withLock { $0[name, default: 0] } }
+    static func set(_ flag: String, _ on: Bool) { flags.withLock { if on { $0.insert(flag) } else { $0.remove(flag) } } }
+    static func isSet(_ flag: String) -> Bool { flags.withLock { $0.contains(flag) } }
+    static func reset() {
+        counters.withLock { $0 = [:] }
+        flags.withLock { $0 = [] }
+    }
+}
+
+enum TestCogs {
+    static let all: [any Cog.Type] = [EchoCog.self, DependentCog.self, FlakyCog.self]
+}
+
+struct EchoConfig: CogConfiguration {
+    var greeting = "hello"
+    var limit = 10
+    var token = ""
+    init() {}
+    static var secretKeys: Set<String> { ["token"] }
+}
+
+/// A cog that uses every kind of registration: routes of each access level, a listener, a task, a command and a
+/// config section.
+struct EchoCog: Cog {
+    static let manifest = CogManifest(
+        id: "echo", displayName: "Echo", version: "1.0.0", summary: "Echoes things back.",
+        routePrefixes: ["/api/echo"], config: .section("echo", EchoConfig.self))
+
+    static let migrations = [Migration("001_echoes", "CREATE TABLE echoes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")]
+
+    /// Which setup this instance came from.
+    let generation: Int
+
+    init() {
+        Probe.bump("echo.instances")
+        generation = Probe.count("echo.instances")
+    }
+
+    struct Echo: Codable, ResponseEncodable {
+        var text: String
+        var count: Int
+    }
+
+    func setup(_ context: any CogContext) async throws {
+        let generation = self.generation
+        context.route(.get, "/api/echo", access: .public, summary: "Who answers") { _, _ in
+            ["generation": .int(Int64(generation)), "cog": "echo"] as JSONValue
+        }
+        context.route(.get, "/api/echo/slow", access: .public, summary: "Answers after 300 ms") { _, _ in
+            try await Task.sleep(for: .milliseconds(300))
+            return ["generation": .int(Int64(generation))] as JSONValue
+        }
+        context.route(.get, "/api/echo/admin", access: .admin, summary: "Admins only") { _, context in
+            ["user": .string(try context.requireIdentity().username)] as JSONValue
+        }
+        context.route(.post, "/api/echo", access: .user, summary: "Echo a JSON body") { request, context in
+            try await request.decodeJSON(Echo.self, context: context)
+        }
+        context.route(.get, "/api/echo/config", access: .public, summary: "The effective config") { _, _ in
+            try JSONValueEncoder().encode(context.config(EchoConfig.self))
+        }
+        context.route(.get, "/api/echo/crash", access: .public, summary: "Throws a plain error") { _, _ -> JSONValue in
+            struct Boom: Error {}
+            throw Boom()
+        }
+        context.listen("test.*", priority: 0) { _ in Probe.bump("echo.listener") }
+        context.schedule("tick", every: .milliseconds(20)) { Probe.bump("echo.task") }
+        context.command(BotCommand(name: "echo", usage: "!echo <text>", summary: "Says it back") { $0.rawArguments })
+        context.onConfigChange(EchoConfig.self) { config in
+            if config.greeting == "refuse" { throw CommandError("greeting 'refuse' is refused") }
+            Probe.bump("echo.config:\(config.greeting)")
+        }
+    }
+
+    func teardown() async {
+        Probe.bump("echo.teardown")
+    }
+}
+
+/// Depends on echo.
+struct DependentCog: Cog {
+    static let manifest = CogManifest(
+        id: "dependent", displayName: "Dependent", version: "1.0.0", summary: "Needs echo.",
+        dependsOn: ["echo"], routePrefixes: ["/api/dependent"])
+
+    let generation: Int
+
+    init() {
+        Probe.bump("dependent.instances")
+        generation = Probe.count("dependent.instances")
+    }
+
+    func setup(_ context: any CogContext) async throws {
+        if Probe.isSet("dependent.fail") { throw CommandError("dependent refuses to start") }
+        let generation = self.generation
+        context.route(.get, "/api/dependent", access: .public, summary: "Who answers") { _, _ in
+            ["generation": .int(Int64(generation))] as JSONValue
+        }
+    }
+}
+
+/// Fails its setup while the `flaky.fail` flag is set.
+struct FlakyCog: Cog {
+    static let manifest = CogManifest(
+        id: "flaky", displayName: "Flaky", version: "1.0.0", summary: "Fails on demand.", routePrefixes: ["/api/flaky"])
+
+    let generation: Int
+
+    init() {
+        Probe.bump("flaky.instances")
+        generation = Probe.count("flaky.instances")
+    }
+
+    func setup(_ context: any CogContext) async throws {
+        let generation = self.generation
+        context.route(.get, "/api/flaky", access: .public, summary: "Who answers") { _, _ in
+            ["generation": .int(Int64(generation))] as JSONValue
+        }
+        if Probe.isSet("flaky.fail") { throw CommandError("flaky setup failed on purpose") }
+    }
+}
