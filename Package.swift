@@ -65,10 +65,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The baseline of scripts/bench.sh: a bare Hummingbird hello-world built like guildhall.
+        .executableTarget(
+            name: "hello-baseline",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Benchmarks/HelloBaseline"
+        ),
         .testTarget(
             name: "HostTests",
             dependencies: [
-                "Host", "PluginAPI",
+                "Host", "PluginAPI", "TicketsCog", "MemesCog", "RocketLeagueCog", "CombatLogCog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,7 +1,7 @@
 import PluginAPI
 
-/// Random memes from Reddit and Lemmy. This release ships the cog's manifest and configuration; fetching arrives
-/// with the Memes issue.
+/// Random memes from Reddit and Lemmy. This release ships the cog's manifest, configuration and the listing of its
+/// configured sources; fetching memes arrives with the Memes issue.
 public struct MemesCog: Cog {
     public static let manifest = CogManifest(
         id: "memes", displayName: "Memes", version: "0.1.0",
@@ -12,6 +12,22 @@ public struct MemesCog: Cog {
 
     public func setup(_ context: any CogContext) async throws {
         _ = try context.config(MemeConfig.self)
+        context.route(.get, "/api/memes/sources", access: .user, summary: "The configured meme sources") { _, _ in
+            let config = try context.config(MemeConfig.self)
+            return Sources(
+                sources: config.memeSources, subreddits: config.defaultSubreddits, lemmyCommunities: config.defaultLemmy)
+        }
+    }
+
+    struct Sources: ResponseEncodable {
+        var sources: [String]
+        var subreddits: [String]
+        var lemmyCommunities: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case sources, subreddits
+            case lemmyCommunities = "lemmy_communities"
+        }
     }
 }
 

@@ -6,6 +6,7 @@ import Hummingbird
 /// Throw it from any handler; anything else a handler throws becomes a 500 `internal_error` whose details are
 /// logged, not sent.
 public struct APIError: Error, HTTPResponseError, Sendable {
+    /// The HTTP status answered.
     public var status: HTTPResponse.Status
     /// A stable snake_case code clients can switch on (`"ticket_not_found"`).
     public var code: String
@@ -16,6 +17,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     /// Extra response headers (`Retry-After`).
     public var headers: HTTPFields
 
+    /// An error answering `status` with `{"error": code, "message": message}` plus `details`.
     public init(
         _ status: HTTPResponse.Status, _ code: String, _ message: String,
         details: [String: JSONValue] = [:], headers: HTTPFields = [:]
@@ -27,16 +29,21 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         self.headers = headers
     }
 
+    /// 400: the request is malformed or a value is wrong.
     public static func badRequest(_ code: String = "bad_request", _ message: String) -> APIError {
         APIError(.badRequest, code, message)
     }
+    /// 404: the thing asked for does not exist (or is not the caller's to see).
     public static func notFound(_ code: String = "not_found", _ message: String) -> APIError {
         APIError(.notFound, code, message)
     }
+    /// 409: the request conflicts with the current state.
     public static func conflict(_ code: String, _ message: String) -> APIError { APIError(.conflict, code, message) }
+    /// 403 `forbidden`: the caller is known but lacks the role.
     public static func forbidden(_ message: String = "You do not have the role this needs.") -> APIError {
         APIError(.forbidden, "forbidden", message)
     }
+    /// 401 with `WWW-Authenticate: Bearer`: no valid credentials.
     public static func unauthorized(_ code: String = "unauthorized", _ message: String) -> APIError {
         APIError(.unauthorized, code, message, headers: [.wwwAuthenticate: "Bearer"])
     }
@@ -49,6 +56,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         return .object(members)
     }
 
+    /// The JSON error response.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"

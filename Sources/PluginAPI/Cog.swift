@@ -39,7 +39,9 @@ public protocol Cog: Sendable {
 }
 
 extension Cog {
+    /// No migrations by default.
     public static var migrations: [Migration] { [] }
+    /// Nothing to release by default.
     public func teardown() async {}
 }
 
@@ -62,6 +64,7 @@ public struct CogManifest: Sendable {
     /// The cog's configuration section, if it has one.
     public var config: ConfigSection?
 
+    /// Describes a cog; see each property.
     public init(
         id: String, displayName: String, version: String, summary: String,
         dependsOn: [String] = [], routePrefixes: [String] = [], config: ConfigSection? = nil

@@ -13,6 +13,7 @@ public struct BotCommand: Sendable {
     /// Runs the command and answers the reply text. Throw ``CommandError`` for a reply that reports a mistake.
     public var handler: @Sendable (CommandInvocation) async throws -> String
 
+    /// A command; see each property.
     public init(
         name: String, usage: String, summary: String, cooldown: Duration = .zero, access: Access = .user,
         handler: @escaping @Sendable (CommandInvocation) async throws -> String
@@ -37,6 +38,7 @@ public struct CommandInvocation: Sendable {
     /// Correlates events the command publishes with the message that ran it.
     public var correlationID: String
 
+    /// One call; the host builds these from chat messages.
     public init(caller: Identity, arguments: [String], rawArguments: String, correlationID: String) {
         self.caller = caller
         self.arguments = arguments
@@ -47,6 +49,8 @@ public struct CommandInvocation: Sendable {
 
 /// A mistake in a command's use; its message is the reply.
 public struct CommandError: Error, Sendable {
+    /// The reply shown to the caller.
     public var message: String
+    /// A mistake reported with `message`.
     public init(_ message: String) { self.message = message }
 }

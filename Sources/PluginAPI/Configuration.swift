@@ -13,6 +13,7 @@ public protocol CogConfiguration: Codable, Sendable, Equatable {
 }
 
 extension CogConfiguration {
+    /// No secrets by default.
     public static var secretKeys: Set<String> { [] }
 }
 
@@ -79,6 +80,7 @@ public struct ConfigValidationError: Error, Sendable, CustomStringConvertible {
     /// What it held.
     public var found: String
 
+    /// A problem at `path`.
     public init(path: String, expected: String, found: String) {
         self.path = path
         self.expected = expected
@@ -104,6 +106,7 @@ public struct ConfigValidationError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// `key 'path': expected ..., found ...`.
     public var description: String {
         path.isEmpty ? "expected \(expected), found \(found)" : "key '\(path)': expected \(expected), found \(found)"
     }

@@ -2,10 +2,15 @@ import Foundation
 
 /// A value bound to a `?` placeholder of a SQL statement.
 public enum SQLValue: Sendable, Hashable {
+    /// SQL NULL.
     case null
+    /// An INTEGER (also booleans, as 0 and 1).
     case integer(Int64)
+    /// A REAL.
     case real(Double)
+    /// TEXT (also dates, as ISO 8601, and nested values, as JSON).
     case text(String)
+    /// A BLOB.
     case blob([UInt8])
 
     /// The value as JSON, the form rows are decoded from.
@@ -45,6 +50,7 @@ extension String: SQLBindable { public var sqlValue: SQLValue { .text(self) } }
 extension Bool: SQLBindable { public var sqlValue: SQLValue { .integer(self ? 1 : 0) } }
 extension Date: SQLBindable { public var sqlValue: SQLValue { .text(Timestamp.string(from: self)) } }
 extension Optional: SQLBindable where Wrapped: SQLBindable {
+    /// nil binds as NULL.
     public var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }
 
@@ -106,6 +112,7 @@ public struct Migration: Sendable {
     /// The statements, run in one transaction. Separate several statements with semicolons.
     public var sql: String
 
+    /// Migration `id` running `sql`.
     public init(_ id: String, _ sql: String) {
         self.id = id
         self.sql = sql

@@ -13,6 +13,7 @@ public struct Event: Sendable {
     /// Ties together events caused by one request or action; inherited from the request id where there is one.
     public var correlationID: String
 
+    /// An event; the bus builds these from `EventPublisher.publish`.
     public init(name: String, payload: JSONValue, timestamp: Date = Date(), source: String, correlationID: String) {
         self.name = name
         self.payload = payload
@@ -45,10 +46,13 @@ public struct EventPattern: Sendable, Hashable, ExpressibleByStringLiteral, Cust
         }
     }
 
+    /// A pattern written as a literal: `"ticket.*"`.
     public init(stringLiteral value: String) { self.init(value) }
 
+    /// Whether an event called `name` matches.
     public func matches(_ name: String) -> Bool { isPrefix ? name.hasPrefix(text) : name == text }
 
+    /// The pattern as written.
     public var description: String { isPrefix ? text + "*" : text }
 }
 

@@ -1,7 +1,10 @@
 /// A person's global role. Each role includes the rights of the ones below it: admin ⊃ moderator ⊃ user.
 public enum Role: String, Codable, Sendable, CaseIterable, Comparable {
+    /// A member: their own data only.
     case user
+    /// Staff: manages other users' tickets and reads analytics.
     case moderator
+    /// Everything, including cogs, config and users.
     case admin
 
     private var rank: Int {
@@ -12,6 +15,7 @@ public enum Role: String, Codable, Sendable, CaseIterable, Comparable {
         }
     }
 
+    /// Orders roles by rights: user < moderator < admin.
     public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
 
     /// The permission names reported at login (`["all"]` for admins), as in the HazeBot API.
@@ -56,6 +60,7 @@ public struct Identity: Sendable, Hashable, Codable {
     /// The user's global role.
     public var role: Role
 
+    /// An identity; the host builds these from verified credentials.
     public init(userID: Int64, username: String, role: Role) {
         self.userID = userID
         self.username = username

@@ -2,14 +2,22 @@ import Foundation
 
 /// A JSON document as a value: config sections, event payloads, database rows and gateway frames share it.
 public enum JSONValue: Sendable, Hashable, Codable {
+    /// JSON `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number without fraction.
     case int(Int64)
+    /// A number with a fraction.
     case double(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object.
     case object([String: JSONValue])
 
+    /// Reads any JSON value.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -29,6 +37,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    /// Writes the value as it is.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
@@ -83,13 +92,20 @@ public enum JSONValue: Sendable, Hashable, Codable {
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByFloatLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
+    /// `"text"` as a JSON string.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// `42` as a JSON number.
     public init(integerLiteral value: Int64) { self = .int(value) }
+    /// `true` as a JSON boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// `0.5` as a JSON number.
     public init(floatLiteral value: Double) { self = .double(value) }
+    /// `[1, "a"]` as a JSON array.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// `["key": value]` as a JSON object; a repeated key keeps its last value.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
+    /// `nil` as JSON `null`.
     public init(nilLiteral: ()) { self = .null }
 }

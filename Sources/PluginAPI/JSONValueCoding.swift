@@ -4,8 +4,10 @@ import Foundation
 /// (as `.null`), so the encoding of a config's defaults lists every key the type declares. Dates become ISO 8601
 /// strings with milliseconds.
 public struct JSONValueEncoder: Sendable {
+    /// An encoder or decoder; they hold no state.
     public init() {}
 
+    /// The JSON value of `value`.
     public func encode(_ value: some Encodable) throws -> JSONValue {
         try ValueEncoder.encode(value)
     }
@@ -14,8 +16,10 @@ public struct JSONValueEncoder: Sendable {
 /// Decodes a ``JSONValue`` into any `Decodable`. Lenient where storage formats differ: integers 0/1 decode as
 /// booleans, ISO 8601 strings or epoch seconds as dates, and strings holding JSON as nested values.
 public struct JSONValueDecoder: Sendable {
+    /// An encoder or decoder; they hold no state.
     public init() {}
 
+    /// `value` decoded as `type`; throws `DecodingError` with the path of a mismatch.
     public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
         try ValueDecoder(value: value, codingPath: []).decodeValue(T.self)
     }
@@ -24,6 +28,7 @@ public struct JSONValueDecoder: Sendable {
 /// ISO 8601 with milliseconds in UTC (`2026-11-22T13:05:53.934Z`): the one date format of Guildhall's storage and
 /// APIs. Formatting and parsing are exact to the millisecond, so a stored date reads back equal.
 public enum Timestamp {
+    /// Formats `date` (its milliseconds, rounded down).
     public static func string(from date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         let (days, dayMilliseconds) = floorDivide(milliseconds, 86_400_000)

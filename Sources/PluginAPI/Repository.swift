@@ -9,13 +9,19 @@ public protocol StoredRecord: Codable, Sendable {
 /// A condition on a column, combined with AND in ``Repository/page(where:orderBy:limit:offset:)``.
 /// Column names come from code, never from a caller: they are checked to be plain identifiers.
 public enum Filter: Sendable {
+    /// `column = value`.
     case equals(String, any SQLBindable)
+    /// `column <> value`.
     case notEquals(String, any SQLBindable)
+    /// `column >= value`.
     case atLeast(String, any SQLBindable)
+    /// `column <= value`.
     case atMost(String, any SQLBindable)
     /// SQL `LIKE` with `%` and `_` wildcards.
     case like(String, String)
+    /// `column IS NULL`.
     case isNull(String)
+    /// `column IN (values)`; an empty list matches nothing.
     case oneOf(String, [any SQLBindable])
 
     var sql: (clause: String, arguments: [any SQLBindable]) {
@@ -44,11 +50,16 @@ public struct Ordering: Sendable {
 
 /// One page of a listing and the total it was cut from.
 public struct Page<Item: Sendable & Encodable>: Sendable, Encodable {
+    /// The records of this page.
     public var items: [Item]
+    /// How many records match in all.
     public var total: Int
+    /// The page size asked for.
     public var limit: Int
+    /// How many matching records precede this page.
     public var offset: Int
 
+    /// A page; see each property.
     public init(items: [Item], total: Int, limit: Int, offset: Int) {
         self.items = items
         self.total = total
@@ -71,8 +82,10 @@ enum Identifier {
 ///
 /// Columns are the record's coding keys; nested values are stored as JSON text, dates as ISO 8601 text.
 public struct Repository<Record: StoredRecord>: Sendable {
+    /// The database the records live in.
     public let database: any Database
 
+    /// A repository over `database` (usually `context.database`).
     public init(_ database: any Database) {
         self.database = database
     }

@@ -3,6 +3,7 @@ import Hummingbird
 
 /// The request context of every Guildhall route, core or cog: Hummingbird's core storage plus who is calling.
 public struct GuildhallRequestContext: RequestContext {
+    /// Hummingbird's per-request storage (logger, route parameters).
     public var coreContext: CoreRequestContextStorage
     /// The authenticated caller; set by the host before a handler whose route requires a role runs, and nil on
     /// public routes called without credentials.
@@ -14,6 +15,7 @@ public struct GuildhallRequestContext: RequestContext {
     /// The peer's IP address (for per-address limits), if the transport knows it.
     public var remoteAddress: String?
 
+    /// Made by the server for each request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
@@ -22,6 +24,7 @@ public struct GuildhallRequestContext: RequestContext {
         self.remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
+    /// Encodes responses with dates as ISO 8601 with milliseconds, like everything the host answers.
     public var responseEncoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in

@@ -1,0 +1,49 @@
+import CombatLogCog
+import Foundation
+import MemesCog
+import PluginAPI
+import RocketLeagueCog
+import TicketsCog
+import XCTest
+
+@testable import Host
+
+/// The shipped catalogue with the shipped config.yaml.
+final class BuiltInCogsTests: XCTestCase {
+    static let catalogue: [any Cog.Type] = [TicketsCog.self, MemesCog.self, RocketLeagueCog.self, CombatLogCog.self]
+
+    func testTheDefaultDeploymentLoadsEveryBuiltInCog() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let shipped = try HostConfig.load(path: root.appendingPathComponent("config.yaml").path, environment: [:])
+        XCTAssertEqual(ConfigCheck.problems(in: shipped, catalogue: Self.catalogue), [])
+        let host = TestHost(enabled: shipped.plugins.enabled) { $0.runtimeSections = shipped.runtimeSections }
+        defer { host.removeFolder() }
+        try await host.run(catalogue: Self.catalogue) { server in
+            let admin = try await server.token("admin")
+            let cogs = try await server.request(.GET, "/api/cogs", token: admin).json["cogs"]
+            guard case .array(let entries)? = cogs else { return XCTFail() }
+            XCTAssertEqual(entries.compactMap { $0["name"]?.stringValue }, ["combatlog", "memes", "rocket_league", "tickets"])
+            XCTAssertTrue(entries.allSatisfy { $0["state"] == "loaded" })
+
+            let config = try await server.request(.GET, "/api/config", token: admin).json
+            for section in ["general", "channels", "roles", "welcome", "server_guide", "tickets", "meme", "rocket_league", "combatlog"] {
+                XCTAssertNotNil(config[section], section)
+            }
+            XCTAssertEqual(config["tickets"], ["enabled": true, "max_open_per_user": 3, "auto_close_hours": 72, "transcript_enabled": true])
+        }
+    }
+
+    func testMemeSourcesFollowTheLiveConfig() async throws {
+        let host = TestHost(enabled: ["memes"])
+        defer { host.removeFolder() }
+        try await host.run(catalogue: Self.catalogue) { server in
+            let user = try await server.token("user")
+            let admin = try await server.token("admin")
+            let before = try await server.request(.GET, "/api/memes/sources", token: user)
+            XCTAssertEqual(before.json["subreddits"], ["memes", "dankmemes"])
+            try await assertEqual(await server.request(.GET, "/api/memes/sources").status, 401)
+            _ = try await server.request(.PUT, "/api/config/meme", token: admin, json: ["default_subreddits": ["wholesomememes"]])
+            try await assertEqual(await server.request(.GET, "/api/memes/sources", token: user).json["subreddits"], ["wholesomememes"])
+        }
+    }
+}
