@@ -180,8 +180,8 @@ public final class PluginManager: Sendable {
     // MARK: - Implementation (called with the lock held)
 
     private func performLoad(_ id: String, actor: String, persist: Bool = true) async -> Outcome {
-        guard let type = catalogue.cogs[id] else { return .notFound }
-        guard mounts.instance(of: id) == nil else { return .alreadyLoaded }
+        guard let type = catalogue.cogs[id] else { return await finish(.notFound, "load", [id], actor) }
+        guard mounts.instance(of: id) == nil else { return await finish(.alreadyLoaded, "load", [id], actor) }
         let missing = type.manifest.dependsOn.filter { mounts.instance(of: $0) == nil }
         guard missing.isEmpty else {
             let reason = "\(id) depends on \(missing.joined(separator: ", ")), which \(missing.count == 1 ? "is" : "are") not loaded"
@@ -201,8 +201,8 @@ public final class PluginManager: Sendable {
     }
 
     private func performUnload(_ id: String, cascade: Bool, actor: String) async -> Outcome {
-        guard catalogue.cogs[id] != nil else { return .notFound }
-        guard mounts.instance(of: id) != nil else { return .notLoaded }
+        guard catalogue.cogs[id] != nil else { return await finish(.notFound, "unload", [id], actor) }
+        guard mounts.instance(of: id) != nil else { return await finish(.notLoaded, "unload", [id], actor) }
         let dependants = catalogue.dependants(of: id).filter { mounts.instance(of: $0) != nil }
         if !dependants.isEmpty && !cascade {
             let reason = "\(dependants.joined(separator: ", ")) \(dependants.count == 1 ? "depends" : "depend") on \(id); unload \(dependants.count == 1 ? "it" : "them") first or pass cascade"
@@ -215,14 +215,18 @@ public final class PluginManager: Sendable {
             await instance.stop()
             services.cache.removeAll(withPrefix: "cog:\(cog):")
             setStatus(cog, .available)
-            try? await persistChoice(cog, enabled: false, actor: actor)
+            do {
+                try await persistChoice(cog, enabled: false, actor: actor)
+            } catch {
+                services.logger.error("unloaded cog not remembered", metadata: ["cog": "\(cog)", "error": "\(error)"])
+            }
         }
         return await finish(.unloaded, "unload", dependants + [id], actor)
     }
 
     private func performReload(_ id: String, cascade: Bool, actor: String) async -> Outcome {
-        guard catalogue.cogs[id] != nil else { return .notFound }
-        guard mounts.instance(of: id) != nil else { return .notLoaded }
+        guard catalogue.cogs[id] != nil else { return await finish(.notFound, "reload", [id], actor) }
+        guard mounts.instance(of: id) != nil else { return await finish(.notLoaded, "reload", [id], actor) }
         let unit = [id] + (cascade ? catalogue.dependants(of: id).filter { mounts.instance(of: $0) != nil } : [])
         var prepared: [String: LoadedCog] = [:]
         for cog in catalogue.dependencyOrder where unit.contains(cog) {
@@ -307,7 +311,7 @@ public final class PluginManager: Sendable {
         }
     }
 
-    /// Audits and publishes an outcome, and answers it.
+    /// Audits every outcome, publishes the ones that changed something, and answers it.
     private func finish(_ outcome: Outcome, _ action: String, _ cogs: [String], _ actor: String) async -> Outcome {
         let detail: String? =
             switch outcome {

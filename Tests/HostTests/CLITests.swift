@@ -1,0 +1,119 @@
+import Foundation
+import XCTest
+
+/// Runs the built `guildhall` executable as a user would.
+final class CLITests: XCTestCase {
+    struct Run {
+        let status: Int32
+        let output: String
+        let errors: String
+    }
+
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("guildhall")
+    }
+
+    /// Runs `guildhall arguments` in `folder` with `input` on standard input.
+    static func guildhall(_ arguments: [String], in folder: URL, input: String = "", environment: [String: String] = [:]) async throws -> Run {
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw TestFailure("\(executable.path) is missing: run `swift build --build-tests` (scripts/test.sh does) first")
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("API_") }.merging(environment) { $1 }
+        let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
+    }
+
+    func makeFolder(config: String) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("guildhall-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try config.write(to: folder.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    func testConfigCheckPrintsEveryProblem() async throws {
+        let folder = try makeFolder(config: "server:\n  port: high\ntickets:\n  max_open_per_user: lots\nplugins:\n  enabled: [tickets, nope]\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let check = try await Self.guildhall(["config", "check"], in: folder)
+        XCTAssertEqual(check.status, 2)
+        XCTAssertTrue(check.errors.contains("config.yaml"), check.errors)
+        XCTAssertTrue(check.errors.contains("key 'server.port'"), check.errors)
+        let serve = try await Self.guildhall(["serve"], in: folder)
+        XCTAssertEqual(serve.status, 2, "an invalid file stops startup")
+        XCTAssertTrue(serve.errors.hasPrefix("error: config.yaml"), serve.errors)
+
+        try "tickets:\n  max_open_per_user: lots\nplugins:\n  enabled: [tickets, nope]\n"
+            .write(to: folder.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        let sections = try await Self.guildhall(["config", "check"], in: folder)
+        XCTAssertEqual(sections.status, 1)
+        XCTAssertTrue(sections.errors.contains("key 'tickets.max_open_per_user'"), sections.errors)
+        XCTAssertTrue(sections.errors.contains("unknown cog 'nope'"), sections.errors)
+
+        try "server:\n  port: 5071\n".write(to: folder.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        let good = try await Self.guildhall(["config", "check"], in: folder)
+        XCTAssertEqual(good.status, 0, good.errors)
+        XCTAssertEqual(good.output, "config.yaml: OK\n")
+    }
+
+    func testUsersMigrationsAndBackups() async throws {
+        let folder = try makeFolder(config: "database:\n  path: ./state/g.sqlite\nauth:\n  bcrypt_cost: 4\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let migrate = try await Self.guildhall(["db", "migrate"], in: folder)
+        XCTAssertEqual(migrate.status, 0, migrate.errors)
+        XCTAssertTrue(migrate.output.contains("applied host/001_users"), migrate.output)
+        let again = try await Self.guildhall(["db", "migrate"], in: folder)
+        XCTAssertEqual(again.output, "up to date\n")
+
+        let add = try await Self.guildhall(["user", "add", "ann", "--role", "moderator"], in: folder, input: "a-long-password\n")
+        XCTAssertEqual(add.status, 0, add.errors)
+        XCTAssertTrue(add.output.contains("saved user ann"), add.output)
+        let weak = try await Self.guildhall(["user", "add", "bob"], in: folder, input: "short\n")
+        XCTAssertEqual(weak.status, 1)
+        XCTAssertTrue(weak.errors.contains("8 to 72 bytes"), weak.errors)
+        let badRole = try await Self.guildhall(["user", "add", "bob", "--role", "king"], in: folder, input: "a-long-password\n")
+        XCTAssertNotEqual(badRole.status, 0)
+
+        let backup = try await Self.guildhall(["db", "backup", "copy.sqlite"], in: folder)
+        XCTAssertEqual(backup.status, 0, backup.errors)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("copy.sqlite").path))
+        let overwrite = try await Self.guildhall(["db", "backup", "copy.sqlite"], in: folder)
+        XCTAssertEqual(overwrite.status, 1)
+        XCTAssertTrue(overwrite.errors.contains("exists"))
+    }
+
+    func testCogsCommandsDriveARunningServer() async throws {
+        let host = TestHost(enabled: ["echo"])
+        defer { host.removeFolder() }
+        let folder = try makeFolder(config: "")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await host.run { server in
+            let url = "http://127.0.0.1:\(server.port)"
+            let credentials = ["GUILDHALL_USER": "admin", "GUILDHALL_PASSWORD": "password-admin"]
+            let list = try await Self.guildhall(["cogs", "list", "--url", url], in: folder, environment: credentials)
+            XCTAssertEqual(list.status, 0, list.errors)
+            XCTAssertTrue(list.output.contains("echo"), list.output)
+            XCTAssertTrue(list.output.contains("loaded"), list.output)
+            let reload = try await Self.guildhall(["cogs", "reload", "echo", "--url", url], in: folder, environment: credentials)
+            XCTAssertEqual(reload.output, "echo: loaded\n", reload.errors)
+            let missing = try await Self.guildhall(["cogs", "load", "nope", "--url", url], in: folder, environment: credentials)
+            XCTAssertEqual(missing.status, 1)
+            XCTAssertTrue(missing.errors.contains("404 cog_not_found"), missing.errors)
+            let wrong = try await Self.guildhall(
+                ["cogs", "list", "--url", url], in: folder, environment: ["GUILDHALL_USER": "admin", "GUILDHALL_PASSWORD": "nope-nope"])
+            XCTAssertEqual(wrong.status, 1)
+            XCTAssertTrue(wrong.errors.contains("401 invalid_credentials"), wrong.errors)
+        }
+    }
+}
