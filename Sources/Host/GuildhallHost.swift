@@ -74,7 +74,7 @@ public final class GuildhallHost: Sendable {
         CogRoutes(plugins: plugins, database: database).register(on: core)
         ConfigRoutes(store: configStore, bus: bus).register(on: core)
         MetricsEndpoint.bootstrap()
-        MetricsEndpoint.register(on: core)
+        MetricsEndpoint.register(on: core, cache: cache)
         return Application(
             router: core.router,
             configuration: .init(address: .hostname(config.server.host, port: port ?? config.server.port), serverName: "Guildhall"),

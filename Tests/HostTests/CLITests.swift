@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import XCTest
 
@@ -115,5 +116,35 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(wrong.status, 1)
             XCTAssertTrue(wrong.errors.contains("401 invalid_credentials"), wrong.errors)
         }
+    }
+
+    func testServeShutsDownCleanlyOnSIGTERM() async throws {
+        let port = Int.random(in: 20_000...29_999)
+        let folder = try makeFolder(config: "server:\n  port: \(port)\ndatabase:\n  path: ./g.sqlite\nauth:\n  bcrypt_cost: 4\nplugins:\n  enabled: [tickets, memes]\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["serve"]
+        process.currentDirectoryURL = folder
+        process.environment = ["API_ADMIN_PASS": "a-long-password", "PATH": "/usr/bin:/bin"]
+        let log = Pipe()
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        let up = try await eventually(timeout: .seconds(10)) {
+            let answer = try? await HTTPClient.shared.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/health"), timeout: .seconds(1))
+            return answer?.status.code == 200
+        }
+        XCTAssertTrue(up, "the service answered")
+        process.terminate()  // SIGTERM
+        let exited = try await eventually(timeout: .seconds(15)) { !process.isRunning }
+        XCTAssertTrue(exited)
+        XCTAssertEqual(process.terminationStatus, 0)
+        let output = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertFalse(output.contains("error"), output)
+        let wal = folder.appendingPathComponent("g.sqlite-wal").path
+        let walSize = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
+        XCTAssertEqual(walSize, 0, "the database was checkpointed and closed")
     }
 }

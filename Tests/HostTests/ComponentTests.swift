@@ -163,6 +163,10 @@ final class CatalogueTests: XCTestCase {
         static let manifest = CogManifest(id: "h", displayName: "H", version: "1", summary: "", routePrefixes: ["/api/health"])
         func setup(_ context: any CogContext) async throws {}
     }
+    struct ClaimsUnderEcho: Cog {
+        static let manifest = CogManifest(id: "e3", displayName: "E", version: "1", summary: "", routePrefixes: ["/api/echo/deeper"])
+        func setup(_ context: any CogContext) async throws {}
+    }
     struct ClaimsEcho: Cog {
         static let manifest = CogManifest(id: "e2", displayName: "E", version: "1", summary: "", routePrefixes: ["/api/echo"])
         func setup(_ context: any CogContext) async throws {}
@@ -186,6 +190,7 @@ final class CatalogueTests: XCTestCase {
     func testConflictsAreRefused() {
         XCTAssertThrowsError(try Catalogue([ClaimsHealth.self])) { XCTAssertTrue("\($0)".contains("overlaps the host's /api/health")) }
         XCTAssertThrowsError(try Catalogue([EchoCog.self, ClaimsEcho.self])) { XCTAssertTrue("\($0)".contains("both claim /api/echo")) }
+        XCTAssertThrowsError(try Catalogue([EchoCog.self, ClaimsUnderEcho.self])) { XCTAssertTrue("\($0)".contains("overlaps /api/echo")) }
         XCTAssertThrowsError(try Catalogue([CycleA.self, CycleB.self])) { XCTAssertTrue("\($0)".contains("cycle")) }
         XCTAssertThrowsError(try Catalogue([Named.self, Named.self])) { XCTAssertTrue("\($0)".contains("two cogs have the id 'x'")) }
         XCTAssertThrowsError(try Catalogue([DependentCog.self])) { XCTAssertTrue("\($0)".contains("not in the catalogue")) }

@@ -103,3 +103,21 @@ final class HTTPConventionTests: XCTestCase {
         try restored.close()
     }
 }
+
+final class MetricsTests: XCTestCase {
+    func testMetricsAreServedToAdmins() async throws {
+        let host = TestHost(enabled: ["echo"])
+        defer { host.removeFolder() }
+        try await host.run { server in
+            let admin = try await server.token("admin")
+            server.host.bus.publish("test.metric", payload: ["n": 1] as JSONValue)
+            _ = try await eventually { Probe.count("echo.listener") >= 1 }
+            let metrics = try await server.request(.GET, "/metrics", token: admin)
+            XCTAssertEqual(metrics.status, 200)
+            let text = String(decoding: metrics.body, as: UTF8.self)
+            XCTAssertTrue(text.contains("guildhall_events_published_total"), text)
+            XCTAssertTrue(text.contains("guildhall_cache_entries"), text)
+            try await assertEqual(await server.request(.GET, "/metrics", token: server.token("user")).status, 403)
+        }
+    }
+}

@@ -22,8 +22,13 @@ struct Catalogue: Sendable {
                 if !prefix.hasPrefix("/") || prefix.count < 2 {
                     problems.append("cog '\(manifest.id)': prefix '\(prefix)' must start with / and name a path")
                 }
-                if let other = prefixOwners[prefix] {
-                    problems.append("cogs '\(other)' and '\(manifest.id)' both claim \(prefix)")
+                if let (claimed, other) = prefixOwners.first(where: {
+                    $0.value != manifest.id && (PathPrefix.path(prefix, isUnder: $0.key) || PathPrefix.path($0.key, isUnder: prefix))
+                }) {
+                    problems.append(
+                        claimed == prefix
+                            ? "cogs '\(other)' and '\(manifest.id)' both claim \(prefix)"
+                            : "cog '\(manifest.id)' claims \(prefix), which overlaps \(claimed) of cog '\(other)'")
                 }
                 if let reserved = Self.reservedPrefixes.first(where: {
                     PathPrefix.path(prefix, isUnder: $0) || PathPrefix.path($0, isUnder: prefix)

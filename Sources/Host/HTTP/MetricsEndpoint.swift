@@ -19,9 +19,15 @@ enum MetricsEndpoint {
         }
     }
 
-    static func register(on routes: CoreRouter) {
+    static func register(on routes: CoreRouter, cache: LRUCache) {
         routes.add(.get, "/metrics", access: .admin, summary: "Prometheus metrics") { _, _ in
-            Response(
+            // The cache keeps its own counters (no metrics call on its hot path); publish them at scrape time.
+            let statistics = cache.statistics
+            Gauge(label: "guildhall_cache_entries").record(statistics.entries)
+            Gauge(label: "guildhall_cache_hits").record(statistics.hits)
+            Gauge(label: "guildhall_cache_misses").record(statistics.misses)
+            Gauge(label: "guildhall_cache_evictions").record(statistics.evictions)
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
