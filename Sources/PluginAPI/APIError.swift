@@ -60,6 +60,6 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: body.jsonData())))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body.jsonBuffer))
     }
 }

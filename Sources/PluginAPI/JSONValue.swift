@@ -80,13 +80,6 @@ public enum JSONValue: Sendable, Hashable, Codable {
     public static func parse(_ data: some DataProtocol) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: Data(data))
     }
-
-    /// Serialises to compact JSON text with sorted keys (stable for storage and comparison).
-    public func jsonData() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
-    }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,

@@ -176,6 +176,12 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let codingPath: [any CodingKey]
 
     mutating func encodeNil(forKey key: Key) throws { node.member(key.stringValue).kind = .value(.null) }
+    // Concrete overloads spare the common types the dynamic casts of the generic path.
+    mutating func encode(_ value: String, forKey key: Key) throws { node.member(key.stringValue).kind = .value(.string(value)) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { node.member(key.stringValue).kind = .value(.bool(value)) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { node.member(key.stringValue).kind = .value(.int(Int64(value))) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { node.member(key.stringValue).kind = .value(.int(value)) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { node.member(key.stringValue).kind = .value(.double(value)) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         try ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]).encodeValue(value)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// The request context of every Guildhall route, core or cog: Hummingbird's core storage plus who is calling.
 public struct GuildhallRequestContext: RequestContext {
@@ -12,8 +13,11 @@ public struct GuildhallRequestContext: RequestContext {
     public var requestID: String
     /// The largest body a handler may collect; the host sets it from `server.max_body_bytes`.
     public var maxUploadSize: Int
+    /// The connection the request came on.
+    private let channel: any Channel
+
     /// The peer's IP address (for per-address limits), if the transport knows it.
-    public var remoteAddress: String?
+    public var remoteAddress: String? { channel.remoteAddress?.ipAddress }
 
     /// Made by the server for each request.
     public init(source: ApplicationRequestContextSource) {
@@ -21,19 +25,11 @@ public struct GuildhallRequestContext: RequestContext {
         self.identity = nil
         self.requestID = ""
         self.maxUploadSize = 1 << 20
-        self.remoteAddress = source.channel.remoteAddress?.ipAddress
+        self.channel = source.channel
     }
 
-    /// Encodes responses with dates as ISO 8601 with milliseconds, like everything the host answers.
-    public var responseEncoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.string(from: date))
-        }
-        encoder.outputFormatting = .withoutEscapingSlashes
-        return encoder
-    }
+    /// Encodes responses as JSON with dates as ISO 8601 with milliseconds, like everything the host answers.
+    public var responseEncoder: GuildhallResponseEncoder { GuildhallResponseEncoder() }
 
     /// The caller, or a 401 if there is none (for handlers on routes that also admit anonymous callers).
     public func requireIdentity() throws -> Identity {

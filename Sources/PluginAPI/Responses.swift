@@ -4,9 +4,7 @@ import Hummingbird
 extension JSONValue: ResponseGenerator {
     /// A JSON value answers as a 200 `application/json` response.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(data: jsonData())))
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: jsonBuffer))
     }
 }
 

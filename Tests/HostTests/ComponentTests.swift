@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PluginAPI
 import Synchronization
+import NIOFoundationCompat
 import XCTest
 
 @testable import Host
@@ -238,5 +239,20 @@ final class TimestampTests: XCTestCase {
         XCTAssertEqual(Timestamp.date(from: "2026-11-22T13:05:53+01:00")?.timeIntervalSince1970, 1_795_349_153)
         XCTAssertNil(Timestamp.date(from: "2026-13-22T13:05:53.000Z"))
         XCTAssertNil(Timestamp.date(from: "yesterday"))
+    }
+}
+
+final class JSONWritingTests: XCTestCase {
+    func testWritesValidEscapedJSON() throws {
+        let value: JSONValue = [
+            "text": "quote \" backslash \\ newline \n tab \t bell \u{07} é 🐉", "int": -42, "double": 0.25, "whole": 3.0,
+            "nan": .double(.nan), "list": [true, false, nil], "nested": ["empty": [:]],
+        ]
+        let text = value.jsonBuffer
+        let reparsed = try JSONSerialization.jsonObject(with: Data(buffer: text)) as? [String: Any]
+        XCTAssertEqual(reparsed?["text"] as? String, "quote \" backslash \\ newline \n tab \t bell \u{07} é 🐉")
+        XCTAssertEqual(try JSONValue.parse(Data(buffer: text))["int"], -42)
+        XCTAssertEqual(try JSONValue.parse(Data(buffer: text))["nan"], .null)
+        XCTAssertEqual(String(decoding: (["b": 1, "a": 2] as JSONValue).jsonData(), as: UTF8.self), #"{"a":2,"b":1}"#)
     }
 }

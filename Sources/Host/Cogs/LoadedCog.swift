@@ -29,7 +29,7 @@ final class LoadedCog: Sendable {
         for route in contents.routes { table.add(route.info) }
         self.routes = table
         let router = Router(context: GuildhallRequestContext.self)
-        router.add(middleware: JSONErrorMiddleware(routes: { [table] in table }))
+        router.add(middleware: JSONErrorMiddleware(errors: ErrorTranslator(routes: { [table] in table })))
         for route in contents.routes {
             router.on(RouterPath(route.info.path), method: route.method, use: route.handler)
         }
@@ -118,13 +118,13 @@ final class CogMounts: Sendable {
 }
 
 /// Sends requests under a cog's prefixes to the cog's mounted instance; 404 `cog_not_loaded` while it has none.
-struct CogDispatchMiddleware: RouterMiddleware {
-    typealias Context = GuildhallRequestContext
+struct CogDispatcher: Sendable {
     let mounts: CogMounts
     let stats: [String: CogStats]
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let cog = mounts.owner(of: request.uri.path) else { return try await next(request, context) }
+    /// The owning cog's response, or nil for a path no cog owns.
+    func respond(to request: Request, context: GuildhallRequestContext) async throws -> Response? {
+        guard let cog = mounts.owner(of: request.uri.path) else { return nil }
         guard let instance = mounts.instance(of: cog) else {
             throw APIError(
                 .notFound, "cog_not_loaded", "The \(cog) cog is not loaded.", details: ["cog": .string(cog)])

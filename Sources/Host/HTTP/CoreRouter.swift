@@ -22,12 +22,12 @@ final class CoreRouter {
     init(gate: AccessGate, maxBodyBytes: Int, corsOrigins: [String], mounts: CogMounts, stats: [String: CogStats]) {
         self.gate = gate
         let router = Router(context: GuildhallRequestContext.self)
-        router.add(middleware: RequestIdentityMiddleware(maxBodyBytes: maxBodyBytes))
-        router.add(middleware: MetricsMiddleware())
         if !corsOrigins.isEmpty { router.add(middleware: OriginPolicyMiddleware(origins: Set(corsOrigins))) }
+        router.add(
+            middleware: FrontDoorMiddleware(
+                maxBodyBytes: maxBodyBytes, cogs: CogDispatcher(mounts: mounts, stats: stats),
+                errors: ErrorTranslator(routes: { [table] in table.snapshot }), metrics: RequestMetrics()))
         self.router = router
-        router.add(middleware: JSONErrorMiddleware(routes: { [table] in table.snapshot }))
-        router.add(middleware: CogDispatchMiddleware(mounts: mounts, stats: stats))
     }
 
     /// Registers a core route; `handler` runs only for callers `access` admits, with their identity set.

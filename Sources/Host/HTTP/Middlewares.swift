@@ -4,52 +4,90 @@ import Hummingbird
 import Logging
 import PluginAPI
 
-/// Gives every request an id (the caller's `X-Request-Id` when it is a sane token, else a new one), puts it in
-/// the log metadata and echoes it on the response, along with the security headers every response carries.
-struct RequestIdentityMiddleware: RouterMiddleware {
+/// The one middleware in front of every request, in a single layer because each layer costs a hop on the hot
+/// path. It gives the request an id (the caller's `X-Request-Id` when it is a sane token, else Hummingbird's),
+/// sends paths under a cog's prefixes to that cog, turns every error into the JSON error shape, counts the request
+/// for /metrics, and adds the id and the security headers to the response.
+struct FrontDoorMiddleware: RouterMiddleware {
     typealias Context = GuildhallRequestContext
     let maxBodyBytes: Int
+    let cogs: CogDispatcher
+    let errors: ErrorTranslator
+    let metrics: RequestMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let incoming = request.headers[.requestID]
-        let id = incoming.flatMap { Self.isSane($0) ? $0 : nil } ?? UUID().uuidString.lowercased()
+        let id: String
+        if let incoming = request.headers[.requestID], Self.isSane(incoming) {
+            id = incoming
+            context.logger[metadataKey: "hb.request.id"] = .string(incoming)
+        } else {
+            id = context.id
+        }
         context.requestID = id
         context.maxUploadSize = maxBodyBytes
-        context.logger[metadataKey: "request_id"] = .string(id)
-        var response = try await next(request, context)
-        response.headers[.requestID] = id
-        response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[.xFrameOptions] = "DENY"
-        response.headers[.referrerPolicy] = "no-referrer"
-        response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
-        response.headers[.cacheControl] = response.headers[.cacheControl] ?? "no-store"
+        let start = ContinuousClock.now
+        var response: Response
+        do {
+            if let cogResponse = try await cogs.respond(to: request, context: context) {
+                response = cogResponse
+            } else {
+                response = try await next(request, context)
+            }
+        } catch {
+            response = try errors.response(for: error, request: request, context: context)
+        }
+        metrics.record(
+            method: request.method, route: context.endpointPath, status: response.status, duration: ContinuousClock.now - start)
+        response.headers.append(HTTPField(name: .requestID, value: id))
+        response.headers.append(contentsOf: Self.securityHeaders)
+        if !response.headers.contains(.cacheControl) { response.headers.append(Self.noStore) }
         return response
     }
+
+    private static let securityHeaders: [HTTPField] = [
+        HTTPField(name: .xContentTypeOptions, value: "nosniff"),
+        HTTPField(name: .xFrameOptions, value: "DENY"),
+        HTTPField(name: .referrerPolicy, value: "no-referrer"),
+        HTTPField(name: .contentSecurityPolicy, value: "default-src 'none'; frame-ancestors 'none'"),
+    ]
+    private static let noStore = HTTPField(name: .cacheControl, value: "no-store")
 
     private static func isSane(_ id: String) -> Bool {
         id.utf8.count <= 128 && id.utf8.allSatisfy { $0 > 32 && $0 < 127 }
     }
 }
 
-/// Turns every error into the JSON error shape `{"error", "message"}`: API errors as they are, Hummingbird's
-/// HTTP errors by status (404, 405 where the path exists under another method, 413, ...), anything else as a
-/// logged 500 whose details stay on the server.
+/// Turns errors into cog routers' JSON error responses (404 and 405 inside a cog's prefix, a cog's own errors).
 struct JSONErrorMiddleware: RouterMiddleware {
     typealias Context = GuildhallRequestContext
-    let routes: @Sendable () -> RouteTable
+    let errors: ErrorTranslator
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
+        } catch {
+            return try errors.response(for: error, request: request, context: context)
+        }
+    }
+}
+
+/// The JSON error shape `{"error", "message"}` for any error: API errors as they are, Hummingbird's HTTP errors by
+/// status (404, 405 where the path exists under another method, 413, ...), anything else as a logged 500 whose
+/// details stay on the server.
+struct ErrorTranslator: Sendable {
+    let routes: @Sendable () -> RouteTable
+
+    func response(for error: any Error, request: Request, context: GuildhallRequestContext) throws -> Response {
+        switch error {
+        case let error as APIError:
             return try error.response(from: request, context: context)
-        } catch let error as HTTPError {
+        case let error as HTTPError:
             return try translate(error, request: request).response(from: request, context: context)
-        } catch let error as any HTTPResponseError {
+        case let error as any HTTPResponseError:
             // Errors of Hummingbird's and NIO's (a body over the limit, ...) carry only a status.
             return try translate(HTTPError(error.status), request: request).response(from: request, context: context)
-        } catch {
+        default:
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             return try APIError(.internalServerError, "internal_error", "Something went wrong on our side; it has been logged.")
                 .response(from: request, context: context)
