@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import PluginAPI
 import ServiceLifecycle
@@ -22,6 +23,11 @@ public final class GuildhallHost: Sendable {
     public let commands: CommandRegistry
     public let cache: LRUCache
     let gate: AccessGate
+    let hub: GatewayHub
+    let liveLog: LiveLogService
+    let dispatcher: CommandDispatcher
+    /// The host's own background work: the gateway heartbeat and the live log's retention.
+    private let tasks = TaskScope()
     let httpClient: HTTPClient
     let logger: Logger
 
@@ -43,10 +49,31 @@ public final class GuildhallHost: Sendable {
         gate = AccessGate(tokens: tokens, users: users, cache: cache)
         commands = CommandRegistry()
         httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        let store = configStore
+        hub = GatewayHub(
+            limits: .init(
+                messagesPerMinute: config.gateway.messagesPerMinute, commandsPerMinute: config.gateway.commandsPerMinute,
+                connectionsPerAddress: config.gateway.maxConnectionsPerIP),
+            logger: logger,
+            isCommand: { frame in
+                guard frame["action"] == "send", let content = frame["content"]?.stringValue else { return false }
+                let prefix = (try? store.decode("general", as: GeneralConfig.self).commandPrefix) ?? "!"
+                return !prefix.isEmpty && content.hasPrefix(prefix)
+            })
+        liveLog = LiveLogService(store: LiveLogStore(database: database), hub: hub, historyLimit: config.liveLog.maxQueryLimit)
+        dispatcher = CommandDispatcher(registry: commands, config: configStore, liveLog: liveLog, logger: logger)
         let services = CogServices(
-            database: database, cache: cache, httpClient: httpClient, bus: bus, config: configStore, gate: gate,
-            logger: logger)
+            database: database, cache: cache, httpClient: httpClient, bus: bus, config: configStore, gate: gate, hub: hub,
+            liveLog: liveLog, logger: logger)
         plugins = PluginManager(catalogue: catalogue, services: services, commands: commands)
+        hub.setActions(liveLog.actions.merging(["send": dispatcher.sendAction]) { $1 }, owner: "host")
+        let manager = plugins
+        commands.replace(
+            owner: "host",
+            with: CommandDispatcher.hostCommands(
+                registry: commands, plugins: { manager.entries() },
+                prefix: { (try? store.decode("general", as: GeneralConfig.self).commandPrefix) ?? "!" }))
+        bus.add([Self.cogStateReporter(bus: bus, liveLog: liveLog)])
         for user in config.bootstrapUsers {
             try await users.upsert(username: user.username, password: user.password, role: user.role)
         }
@@ -57,9 +84,38 @@ public final class GuildhallHost: Sendable {
         }
     }
 
-    /// Loads the cogs the deployment wants. Call before serving.
+    /// Loads the cogs the deployment wants and starts the host's background tasks. Call before serving.
     public func start() async throws {
         try await plugins.startUp(defaultEnabled: config.plugins.enabled)
+        let hub = self.hub, liveLog = self.liveLog, logger = self.logger
+        let heartbeat = Duration.seconds(config.gateway.heartbeatTimeoutSeconds)
+        let retention = TimeInterval(config.liveLog.retentionDays * 86_400)
+        tasks.launch {
+            while (try? await Task.sleep(for: heartbeat / 4)) != nil {
+                hub.closeSilent(longerThan: heartbeat)
+            }
+        }
+        tasks.launch {
+            repeat {
+                do {
+                    let purged = try await liveLog.store.purge(olderThan: Date().addingTimeInterval(-retention))
+                    if purged > 0 { logger.info("live log retention", metadata: ["purged": "\(purged)"]) }
+                } catch {
+                    logger.error("live log retention failed", metadata: ["error": "\(error)"])
+                }
+            } while (try? await Task.sleep(for: .seconds(3600))) != nil
+        }
+    }
+
+    /// Reports cog state changes into the live log as system messages for admins.
+    static func cogStateReporter(bus: EventBus, liveLog: LiveLogService) -> EventBus.Listener {
+        EventBus.Listener(
+            id: bus.makeListenerID(), owner: "host", pattern: "cog.*", priority: 0, scope: nil,
+            handler: { event in
+                guard case .object(let data) = event.payload else { return }
+                await liveLog.system(
+                    event.name, data: data, severity: event.name == "cog.failed" ? "error" : "info", audience: "admins")
+            }, onFailure: { _ in })
     }
 
     /// The HTTP application: core routes, the admin APIs and every cog's routes.
@@ -73,10 +129,18 @@ public final class GuildhallHost: Sendable {
         AuthRoutes(users: users, tokens: tokens, gate: gate, perAddress: perAddress, perUsername: perUsername).register(on: core)
         CogRoutes(plugins: plugins, database: database).register(on: core)
         ConfigRoutes(store: configStore, bus: bus).register(on: core)
+        LiveLogRoutes(liveLog: liveLog, dispatcher: dispatcher, hub: hub).register(on: core)
         MetricsEndpoint.bootstrap()
         MetricsEndpoint.register(on: core, cache: cache)
+        let webSocketRouter = Router(context: GatewayRequestContext.self)
+        let transport = JSONWebSocketTransport(
+            hub: hub, gate: gate, presence: GatewayPresence(hub: hub, liveLog: liveLog), settings: config.gateway)
+        transport.register(on: webSocketRouter)
         return Application(
             router: core.router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: webSocketRouter,
+                configuration: .init(ws: .init(maxFrameSize: transport.protocolLimit, autoPing: .enabled(timePeriod: .seconds(30))))),
             configuration: .init(address: .hostname(config.server.host, port: port ?? config.server.port), serverName: "Guildhall"),
             logger: logger)
     }
@@ -94,6 +158,8 @@ public final class GuildhallHost: Sendable {
 
     /// Stops the cogs in reverse dependency order, finishes event deliveries and closes the database.
     public func shutDown() async throws {
+        await tasks.stop()
+        for client in hub.connected { client.close(code: GatewayCode.goingAway, reason: "server shutting down") }
         await plugins.shutDown()
         await bus.stop()
         try await httpClient.shutdown()

@@ -25,6 +25,8 @@ public protocol CogContext: Sendable {
     var httpClient: HTTPClient { get }
     /// The host's event bus.
     var events: any EventPublisher { get }
+    /// The live log: messages posted here are stored, searchable and delivered over the gateway.
+    var liveLog: any LiveLogPublisher { get }
 
     /// Registers a route at `path` (Hummingbird syntax: `/api/tickets/:id`), which must lie under one of the
     /// manifest's `routePrefixes`. The host checks `access` before `handler` runs and sets
@@ -44,6 +46,20 @@ public protocol CogContext: Sendable {
 
     /// Registers a bot command.
     func command(_ command: BotCommand)
+
+    /// Registers a gateway action: a client's frame `{"action": name, ...}` from a caller `access` admits runs
+    /// `handler`; a non-nil result is sent back to the caller. Throw ``APIError`` to answer the caller with an
+    /// `error` frame.
+    func action(_ name: String, access: Access, handler: @escaping @Sendable (GatewayCall) async throws -> JSONValue?)
+
+    /// Claims the gateway topics named `prefix` or starting `prefix:` (`ticket` owns `ticket:12`); `rule` decides
+    /// who may join one. When the cog unloads, subscribers are told `{"action": "topic_closed", "topic": ...}`.
+    func topic(_ prefix: String, rule: @escaping TopicRule)
+
+    /// Sends `frame` (an object with an `action` member) to every connection subscribed to `topic`, which must be
+    /// one of the cog's topics; answers how many connections it was sent to.
+    @discardableResult
+    func publish(topic: String, _ frame: JSONValue) -> Int
 
     /// The cog's configuration section decoded as `type`: config.yaml's values and runtime changes laid over
     /// the type's defaults.

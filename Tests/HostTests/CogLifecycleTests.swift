@@ -15,7 +15,7 @@ final class CogLifecycleTests: XCTestCase {
             let list = try await server.request(.GET, "/api/cogs", token: admin)
             XCTAssertEqual(list.status, 200)
             guard case .array(let cogs)? = list.json["cogs"] else { return XCTFail("no cogs array") }
-            XCTAssertEqual(cogs.compactMap { $0["name"]?.stringValue }, ["dependent", "echo", "flaky"])
+            XCTAssertEqual(cogs.compactMap { $0["name"]?.stringValue }, ["dependent", "echo", "flaky", "rooms"])
             let echo = cogs.first { $0["name"] == "echo" }!
             XCTAssertEqual(echo["loaded"], .bool(true))
             XCTAssertEqual(echo["state"], "loaded")

@@ -256,3 +256,17 @@ final class JSONWritingTests: XCTestCase {
         XCTAssertEqual(String(decoding: (["b": 1, "a": 2] as JSONValue).jsonData(), as: UTF8.self), #"{"a":2,"b":1}"#)
     }
 }
+
+final class CommandParsingTests: XCTestCase {
+    func testArgumentsSplitOnSpacesWithQuotes() {
+        XCTAssertEqual(CommandDispatcher.split(#"new "Printer on fire"  now "#), ["new", "Printer on fire", "now"])
+        XCTAssertEqual(CommandDispatcher.split(#"a "" b"#), ["a", "", "b"])
+        XCTAssertEqual(CommandDispatcher.split("   "), [])
+    }
+
+    func testSuggestionsRankByCloseness() {
+        XCTAssertEqual(CommandDispatcher.closest(to: "ecoh", in: ["echo", "help", "cogs"], threshold: 0.6), ["echo"])
+        XCTAssertEqual(CommandDispatcher.closest(to: "meme", in: ["memes", "meme"], threshold: 0.6), ["meme", "memes"])
+        XCTAssertEqual(CommandDispatcher.closest(to: "xyz", in: ["echo"], threshold: 0.6), [])
+    }
+}

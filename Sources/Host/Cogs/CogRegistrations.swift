@@ -29,6 +29,8 @@ final class CogRegistrations: Sendable {
         var tasks: [ScheduledTask] = []
         var commands: [BotCommand] = []
         var configHandlers: [ConfigStore.ChangeHandler] = []
+        var actions: [String: GatewayHub.Action] = [:]
+        var topics: [String: GatewayHub.Topic] = [:]
         /// Registrations that broke a rule (a route outside the cog's prefixes, a duplicate); any of them fails setup.
         var problems: [String] = []
     }

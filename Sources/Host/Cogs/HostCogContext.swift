@@ -12,6 +12,8 @@ struct CogServices: Sendable {
     let bus: EventBus
     let config: ConfigStore
     let gate: AccessGate
+    let hub: GatewayHub
+    let liveLog: LiveLogService
     let logger: Logger
 }
 
@@ -31,6 +33,7 @@ struct HostCogContext: CogContext {
     var cache: any Cache { NamespacedCache(base: services.cache, namespace: "cog:\(manifest.id):") }
     var httpClient: HTTPClient { services.httpClient }
     var events: any EventPublisher { CogEventPublisher(bus: services.bus, source: manifest.id) }
+    var liveLog: any LiveLogPublisher { services.liveLog }
 
     func route<Output: ResponseGenerator>(
         _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
@@ -79,6 +82,41 @@ struct HostCogContext: CogContext {
             }
             contents.commands.append(command)
         }
+    }
+
+    func action(_ name: String, access: Access, handler: @escaping @Sendable (GatewayCall) async throws -> JSONValue?) {
+        let hub = services.hub
+        record { contents in
+            guard contents.actions[name] == nil else {
+                contents.problems.append("action \(name) is registered twice")
+                return
+            }
+            contents.actions[name] = GatewayHub.Action(owner: manifest.id, access: access) { client, frame in
+                try await handler(
+                    GatewayCall(
+                        caller: client.identity, body: frame, connectionID: client.id,
+                        join: { try await hub.join(client, topic: $0) }, leave: { hub.leave(client, topic: $0) },
+                        send: { client.send($0) }))
+            }
+        }
+    }
+
+    func topic(_ prefix: String, rule: @escaping TopicRule) {
+        record { contents in
+            guard !prefix.isEmpty, !prefix.contains(":") else {
+                contents.problems.append("topic prefix '\(prefix)' must be a non-empty name without ':'")
+                return
+            }
+            contents.topics[prefix] = GatewayHub.Topic(owner: manifest.id, rule: rule)
+        }
+    }
+
+    func publish(topic: String, _ frame: JSONValue) -> Int {
+        guard services.hub.owner(ofTopic: topic)?.owner == manifest.id else {
+            logger.warning("publish to a topic the cog does not own ignored", metadata: ["topic": "\(topic)"])
+            return 0
+        }
+        return services.hub.publish(topic: topic, frame)
     }
 
     func config<C: CogConfiguration>(_ type: C.Type) throws -> C {

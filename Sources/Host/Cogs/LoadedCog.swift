@@ -16,6 +16,8 @@ final class LoadedCog: Sendable {
     let commands: [BotCommand]
     let tasks: [CogRegistrations.ScheduledTask]
     let configHandlers: [ConfigStore.ChangeHandler]
+    let actions: [String: GatewayHub.Action]
+    let topics: [String: GatewayHub.Topic]
     let loadedAt = Date()
     /// Requests this instance is serving; teardown waits for them to finish.
     private let inFlight = Atomic<Int>(0)
@@ -42,6 +44,8 @@ final class LoadedCog: Sendable {
         self.commands = contents.commands
         self.tasks = contents.tasks
         self.configHandlers = contents.configHandlers
+        self.actions = contents.actions
+        self.topics = contents.topics
     }
 
     /// Serves one request on this instance.

@@ -263,7 +263,11 @@ public final class PluginManager: Sendable {
         }
         let contents = registrations.seal()
         let taken = commands.conflicts(contents.commands, owner: manifest.id)
+        let takenActions = services.hub.takenActions(Array(contents.actions.keys), owner: manifest.id)
+        let takenTopics = contents.topics.keys.filter { services.hub.owner(ofTopic: $0).map { $0.owner != manifest.id } ?? false }
         let problems = contents.problems + taken.map { "command \($0) belongs to another cog" }
+            + takenActions.map { "gateway action \($0) belongs to another cog or the host" }
+            + takenTopics.map { "topic \($0) belongs to another cog" }
         guard problems.isEmpty else {
             await instance.teardown()
             throw SetupProblems(problems: problems)
@@ -279,6 +283,8 @@ public final class PluginManager: Sendable {
         services.bus.replace(ids: oldListenerIDs, with: new.values.flatMap(\.listeners))
         for (cog, instance) in new {
             commands.replace(owner: cog, with: instance.commands)
+            services.hub.setActions(instance.actions, owner: cog)
+            services.hub.setTopics(instance.topics, owner: cog)
             if let section = instance.manifest.config?.name {
                 services.config.setHandlers(instance.configHandlers, for: section)
             }
@@ -292,6 +298,7 @@ public final class PluginManager: Sendable {
         services.bus.remove(ids: Set(instances.values.flatMap { $0.listeners.map(\.id) }))
         for (cog, instance) in instances {
             commands.replace(owner: cog, with: [])
+            services.hub.removeAll(of: cog)
             if let section = instance.manifest.config?.name { services.config.setHandlers([], for: section) }
         }
     }

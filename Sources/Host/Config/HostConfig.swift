@@ -56,6 +56,40 @@ public struct CacheSettings: CogConfiguration {
     public init() {}
 }
 
+/// `gateway`: the WebSocket gateway's limits.
+public struct GatewaySettings: CogConfiguration {
+    /// Largest client frame accepted; bigger ones get error 1009 and the connection closes.
+    public var maxFrameBytes = 65_536
+    /// Frames one connection may send per minute; past it, error 4003 (a warning comes at 95%).
+    public var messagesPerMinute = 100
+    /// Bot commands one connection may send per minute.
+    public var commandsPerMinute = 10
+    /// Open connections allowed per client address.
+    public var maxConnectionsPerIP = 1000
+    /// A connection that sends nothing (not even a ping) for this long is closed.
+    public var heartbeatTimeoutSeconds = 120
+    /// Frames queued for one slow client before it is disconnected.
+    public var outboundQueueLimit = 4096
+    public init() {}
+    enum CodingKeys: String, CodingKey {
+        case maxFrameBytes = "max_frame_bytes", messagesPerMinute = "messages_per_minute"
+        case commandsPerMinute = "commands_per_minute", maxConnectionsPerIP = "max_connections_per_ip"
+        case heartbeatTimeoutSeconds = "heartbeat_timeout_seconds", outboundQueueLimit = "outbound_queue_limit"
+    }
+}
+
+/// `live_log`: how long messages are kept and how much one query returns.
+public struct LiveLogSettings: CogConfiguration {
+    /// Messages older than this many days are deleted by an hourly task.
+    public var retentionDays = 30
+    /// The largest `limit` of a history or search query.
+    public var maxQueryLimit = 500
+    public init() {}
+    enum CodingKeys: String, CodingKey {
+        case retentionDays = "retention_days", maxQueryLimit = "max_query_limit"
+    }
+}
+
 /// `logging`: log verbosity.
 public struct LoggingSettings: CogConfiguration {
     /// trace, debug, info, notice, warning, error or critical.
@@ -72,6 +106,8 @@ public struct HostConfig: Sendable {
     public var plugins = PluginSettings()
     public var cache = CacheSettings()
     public var logging = LoggingSettings()
+    public var gateway = GatewaySettings()
+    public var liveLog = LiveLogSettings()
     /// Runtime sections as written in the file, validated when the host knows their types.
     public var runtimeSections: [String: JSONValue] = [:]
     /// The users created or updated at startup from API_ADMIN_USER/API_ADMIN_PASS and API_EXTRA_USERS.
@@ -88,7 +124,7 @@ public struct HostConfig: Sendable {
         public var role: Role
     }
 
-    static let infrastructureKeys = ["server", "database", "auth", "plugins", "cache", "logging"]
+    static let infrastructureKeys = ["server", "database", "auth", "plugins", "cache", "logging", "gateway", "live_log"]
 
     /// Reads `path` (or only defaults when `path` is nil), substitutes `${VAR}` and `${VAR:-default}`, applies the
     /// environment overrides (API_PORT, SECRET_KEY, CORS_ORIGINS, DB_PATH, API_ADMIN_USER, API_ADMIN_PASS,
@@ -134,11 +170,16 @@ public struct HostConfig: Sendable {
         config.plugins = section("plugins", PluginSettings.self)
         config.cache = section("cache", CacheSettings.self)
         config.logging = section("logging", LoggingSettings.self)
+        config.gateway = section("gateway", GatewaySettings.self)
+        config.liveLog = section("live_log", LiveLogSettings.self)
         config.runtimeSections = document.filter { !infrastructureKeys.contains($0.key) }
         config.bootstrapUsers = bootstrapUsers(environment, problems: &problems)
         if !(1...65535).contains(config.server.port) { problems.append("key 'server.port': expected a port from 1 to 65535") }
         if !(4...31).contains(config.auth.bcryptCost) { problems.append("key 'auth.bcrypt_cost': expected 4 to 31") }
         if config.auth.tokenTTLHours < 1 { problems.append("key 'auth.token_ttl_hours': expected at least 1") }
+        if config.gateway.maxFrameBytes < 1024 { problems.append("key 'gateway.max_frame_bytes': expected at least 1024") }
+        if config.gateway.heartbeatTimeoutSeconds < 5 { problems.append("key 'gateway.heartbeat_timeout_seconds': expected at least 5") }
+        if config.liveLog.retentionDays < 1 { problems.append("key 'live_log.retention_days': expected at least 1") }
         guard problems.isEmpty else { throw ConfigFileError(file: config.source, problems: problems) }
         return config
     }

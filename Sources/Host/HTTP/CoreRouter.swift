@@ -52,6 +52,7 @@ struct Paging {
 
     /// `limit` (1...max, default `defaultLimit`) and `offset` (≥ 0) from the query; 400 naming a bad one.
     init(_ request: Request, defaultLimit: Int = 50, max: Int = 500) throws {
+        let defaultLimit = Swift.min(defaultLimit, max)
         limit = try Self.integer(request, "limit") ?? defaultLimit
         offset = try Self.integer(request, "offset") ?? 0
         guard (1...max).contains(limit) else {

@@ -81,5 +81,26 @@ enum HostMigrations {
                 PRIMARY KEY (section, version)
             )
             """),
+        Migration(
+            "004_live_log",
+            """
+            CREATE TABLE live_log_messages (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                type TEXT NOT NULL,
+                timestamp TEXT NOT NULL,
+                author_id TEXT,
+                recipient_id TEXT,
+                channel TEXT,
+                guild_id TEXT,
+                audience TEXT NOT NULL DEFAULT 'all',
+                body TEXT NOT NULL
+            );
+            CREATE INDEX live_log_by_time ON live_log_messages (timestamp);
+            CREATE INDEX live_log_by_type ON live_log_messages (type, seq);
+            CREATE INDEX live_log_by_author ON live_log_messages (author_id, seq);
+            CREATE INDEX live_log_by_recipient ON live_log_messages (recipient_id, seq);
+            CREATE VIRTUAL TABLE live_log_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')
+            """),
     ]
 }

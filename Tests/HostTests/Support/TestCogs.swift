@@ -19,7 +19,7 @@ enum Probe {
 }
 
 enum TestCogs {
-    static let all: [any Cog.Type] = [EchoCog.self, DependentCog.self, FlakyCog.self]
+    static let all: [any Cog.Type] = [EchoCog.self, DependentCog.self, FlakyCog.self, RoomsCog.self]
 }
 
 struct EchoConfig: CogConfiguration {
@@ -128,5 +128,31 @@ struct FlakyCog: Cog {
             ["generation": .int(Int64(generation))] as JSONValue
         }
         if Probe.isSet("flaky.fail") { throw CommandError("flaky setup failed on purpose") }
+    }
+}
+
+/// Gateway rooms: actions to join and shout, a topic per room, an admin-only command.
+struct RoomsCog: Cog {
+    static let manifest = CogManifest(
+        id: "rooms", displayName: "Rooms", version: "1.0.0", summary: "Chat rooms on the gateway.",
+        routePrefixes: ["/api/rooms"])
+
+    func setup(_ context: any CogContext) async throws {
+        context.topic("room") { identity, topic in topic != "room:secret" || identity.role == .admin }
+        context.action("join_room", access: .user) { call in
+            let room = "room:" + (try call.string("room"))
+            try await call.join(room)
+            return ["action": "joined", "topic": .string(room)]
+        }
+        context.action("shout", access: .user) { call in
+            let room = "room:" + (try call.string("room"))
+            let count = context.publish(
+                topic: room, ["action": "shouted", "room": .string(room), "text": .string(try call.string("text"))])
+            return ["action": "shout_sent", "delivered": .int(Int64(count))]
+        }
+        context.action("moderate", access: .moderator) { _ in ["action": "moderated"] }
+        context.command(BotCommand(name: "announce", usage: "!announce <text>", summary: "Admins only", access: .admin) { call in
+            "announced: \(call.rawArguments)"
+        })
     }
 }

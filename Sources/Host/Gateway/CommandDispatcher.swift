@@ -1,0 +1,182 @@
+import Foundation
+import Logging
+import PluginAPI
+import Synchronization
+
+/// Runs bot commands: a chat message starting with `general.command_prefix` names a command of the registry. The
+/// dispatcher parses the arguments, checks the caller's role and cooldown, runs the command and posts the reply
+/// into the live log as a direct message from the bot to the caller.
+final class CommandDispatcher: Sendable {
+    let registry: CommandRegistry
+    let config: ConfigStore
+    let liveLog: LiveLogService
+    let logger: Logger
+    private let lastUse = Mutex<[String: ContinuousClock.Instant]>([:])
+
+    /// What running a message did.
+    struct Outcome: Sendable {
+        /// The command that ran, or nil if none matched.
+        var command: String?
+        /// The reply to the caller.
+        var reply: String
+        /// The reply as stored in the live log.
+        var message: JSONValue?
+    }
+
+    init(registry: CommandRegistry, config: ConfigStore, liveLog: LiveLogService, logger: Logger) {
+        self.registry = registry
+        self.config = config
+        self.liveLog = liveLog
+        self.logger = logger
+    }
+
+    var general: GeneralConfig { (try? config.decode("general", as: GeneralConfig.self)) ?? GeneralConfig() }
+
+    /// Whether `content` is a command (starts with the prefix).
+    func isCommand(_ content: String) -> Bool {
+        let prefix = general.commandPrefix
+        return !prefix.isEmpty && content.hasPrefix(prefix) && content.count > prefix.count
+    }
+
+    /// Runs `content` for `caller` if it is a command; nil if it is not.
+    func run(_ content: String, caller: Identity, correlationID: String) async -> Outcome? {
+        let general = self.general
+        guard isCommand(content) else { return nil }
+        let text = content.dropFirst(general.commandPrefix.count)
+        let name = String(text.prefix { !$0.isWhitespace }).lowercased()
+        let rest = text.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
+        let (command, reply) = await execute(name: name, rest: rest, caller: caller, general: general, correlationID: correlationID)
+        let message = try? await liveLog.post([
+            "type": "dm", "from_user_id": "bot", "from_username": .string(general.botName),
+            "to_user_id": .string(String(caller.userID)), "content": .string(String(reply.prefix(LiveLogSchema.maxContentLength))),
+        ])
+        return Outcome(command: command, reply: reply, message: message)
+    }
+
+    private func execute(
+        name: String, rest: String, caller: Identity, general: GeneralConfig, correlationID: String
+    ) async -> (String?, String) {
+        let prefix = general.commandPrefix
+        guard let entry = registry.command(named: name) else {
+            let suggestions = Self.closest(to: name, in: registry.all.map(\.command.name), threshold: general.fuzzyMatchingThreshold)
+            let hint = suggestions.isEmpty
+                ? " Try \(prefix)help." : " Did you mean \(suggestions.map { prefix + $0 }.joined(separator: " or "))?"
+            return (nil, "Unknown command \(prefix)\(name)." + hint)
+        }
+        let command = entry.command
+        guard command.access.admits(caller) else {
+            return (command.name, "You need the \(command.access.label) role for \(prefix)\(command.name).")
+        }
+        let cooldown = command.cooldown > .zero ? command.cooldown : .seconds(general.messageCooldown)
+        let key = "\(caller.userID):\(command.name)"
+        let now = ContinuousClock.now
+        let wait: Duration? = lastUse.withLock { table in
+            if let last = table[key], now - last < cooldown { return cooldown - (now - last) }
+            table[key] = now
+            return nil
+        }
+        if let wait {
+            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            return (command.name, "Wait \(seconds) s before using \(prefix)\(command.name) again.")
+        }
+        do {
+            let reply = try await command.handler(
+                CommandInvocation(caller: caller, arguments: Self.split(rest), rawArguments: rest, correlationID: correlationID))
+            return (command.name, reply)
+        } catch let error as CommandError {
+            return (command.name, error.message)
+        } catch {
+            logger.error("command failed", metadata: ["command": "\(command.name)", "error": "\(error)"])
+            return (command.name, "\(prefix)\(command.name) failed; the error has been logged.")
+        }
+    }
+
+    /// Words separated by white space, "double quotes" grouping words.
+    static func split(_ text: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var quoted = false
+        var inWord = false
+        for character in text {
+            if character == "\"" {
+                quoted.toggle()
+                inWord = true
+            } else if character.isWhitespace && !quoted {
+                if inWord { words.append(current) }
+                current = ""
+                inWord = false
+            } else {
+                current.append(character)
+                inWord = true
+            }
+        }
+        if inWord { words.append(current) }
+        return words
+    }
+
+    /// Names whose similarity to `name` (1 − edit distance / longer length) reaches `threshold`, best first.
+    static func closest(to name: String, in names: [String], threshold: Double) -> [String] {
+        let scored: [(name: String, score: Double)] = names.map { ($0, similarity(name, $0)) }
+        let close = scored.filter { $0.score >= threshold }
+        let ranked = close.sorted { $0.score != $1.score ? $0.score > $1.score : $0.name < $1.name }
+        return ranked.prefix(3).map(\.name)
+    }
+
+    /// 1 − (edit distance / longer length), where swapping two neighbouring letters counts as one edit
+    /// (optimal string alignment), so the commonest typo, `!ecoh`, still finds `!echo`.
+    static func similarity(_ a: String, _ b: String) -> Double {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty, !b.isEmpty else { return a.isEmpty && b.isEmpty ? 1 : 0 }
+        var distance = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { distance[i][0] = i }
+        for j in 0...b.count { distance[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                var best = Swift.min(distance[i - 1][j] + 1, distance[i][j - 1] + 1)
+                best = Swift.min(best, distance[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    best = Swift.min(best, distance[i - 2][j - 2] + 1)
+                }
+                distance[i][j] = best
+            }
+        }
+        return 1 - Double(distance[a.count][b.count]) / Double(Swift.max(a.count, b.count))
+    }
+
+    /// The gateway's `send` action: `{"action": "send", "content", "channel"?}` posts a user message from the caller
+    /// and, if it is a command, runs it; the caller is answered `sent`, and `command_reply` for a command.
+    var sendAction: GatewayHub.Action {
+        .init(owner: "host", access: .user) { [self] client, frame in
+            guard let content = frame["content"]?.stringValue else {
+                throw LiveLogStore.invalid("content", "content must be a string.")
+            }
+            var message: [String: JSONValue] = [
+                "type": "user", "user_id": .string(String(client.identity.userID)), "username": .string(client.identity.username),
+                "content": .string(content), "user_badge": .string(client.identity.role.rawValue),
+            ]
+            if let channel = frame["channel"]?.stringValue { message["metadata"] = ["channel": .string(channel)] }
+            let posted = try await liveLog.ingest(.object(message)).message
+            client.send(["action": "sent", "message": posted])
+            guard let outcome = await run(content, caller: client.identity, correlationID: client.id) else { return nil }
+            return [
+                "action": "command_reply", "command": outcome.command.map(JSONValue.string) ?? .null,
+                "reply": .string(outcome.reply), "message": outcome.message ?? .null,
+            ]
+        }
+    }
+
+    /// The host's own commands: `help` and `cogs`.
+    static func hostCommands(registry: CommandRegistry, plugins: @escaping @Sendable () -> [PluginManager.Entry], prefix: @escaping @Sendable () -> String) -> [BotCommand] {
+        [
+            BotCommand(name: "help", usage: "!help", summary: "Lists the commands you can use") { call in
+                let mine = registry.all.filter { $0.command.access.admits(call.caller) }
+                return "Commands:\n" + mine.map { "\(prefix())\($0.command.name) — \($0.command.summary) (\($0.command.usage))" }
+                    .joined(separator: "\n")
+            },
+            BotCommand(name: "cogs", usage: "!cogs", summary: "Lists the cogs and whether they are loaded") { _ in
+                plugins().map { "\($0.name): \($0.state.rawValue)" }.joined(separator: "\n")
+            },
+        ]
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import PluginAPI
+
+/// The request context of WebSocket upgrades.
+struct GatewayRequestContext: RequestContext, WebSocketRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let webSocket: WebSocketHandlerReference<Self>
+    private let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+        channel = source.channel
+    }
+
+    var remoteAddress: String { channel.remoteAddress?.ipAddress ?? "unknown" }
+}
+
+/// The gateway's JSON transport on `/ws` and `/ws/live-log`: one JSON object per text frame, both ways.
+///
+/// The credential comes with the upgrade (`?token=` or `Authorization: Bearer`); without one the connection is
+/// closed with 4000, with a bad one 4001, with an expired one 4002. Frames over `max_frame_bytes` are answered
+/// with error 1009 and the connection closes; binary frames with 1003; text that is not JSON with 1002.
+struct JSONWebSocketTransport: Sendable {
+    let hub: GatewayHub
+    let gate: AccessGate
+    let presence: GatewayPresence
+    let settings: GatewaySettings
+
+    static let paths = ["/ws", "/ws/live-log"]
+
+    func register(on router: Router<GatewayRequestContext>) {
+        for path in Self.paths {
+            router.ws(RouterPath(path)) { _, _ in
+                .upgrade([:])
+            } onUpgrade: { inbound, outbound, context in
+                await serve(inbound, outbound, request: context.request, address: context.requestContext.remoteAddress)
+            }
+        }
+    }
+
+    /// The largest message the WebSocket layer itself accepts; bigger ones are cut off there with 1009. Between
+    /// `max_frame_bytes` and this, the gateway answers with its own 1009 error frame first.
+    var protocolLimit: Int { max(settings.maxFrameBytes * 4, 1 << 16) }
+
+    private func serve(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, request: Request, address: String) async {
+        let identity: Identity
+        switch await authenticate(request) {
+        case .success(let found):
+            identity = found
+        case .failure(let refusal):
+            try? await outbound.close(.init(codeNumber: Int(refusal.code)), reason: refusal.reason)
+            return
+        }
+        let client = GatewayClient(identity: identity, address: address, guilds: [], queueLimit: settings.outboundQueueLimit)
+        guard hub.admit(client) else {
+            try? await outbound.close(.policyViolation, reason: "too many connections from this address")
+            return
+        }
+        await presence.joined(client)
+        client.send([
+            "action": "connected", "connection_id": .string(client.id), "message": "Successfully connected to live log",
+        ])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await frame in client.frames {
+                    do {
+                        try await outbound.writeTextMessage(frame.text)
+                    } catch {
+                        break
+                    }
+                }
+                let closing = client.closing ?? (GatewayCode.normal, "normal_closure")
+                try? await outbound.close(.init(codeNumber: Int(closing.code)), reason: closing.reason)
+            }
+            await read(inbound, client)
+            client.close(code: GatewayCode.normal, reason: "normal_closure")
+        }
+        hub.remove(client)
+        await presence.left(client)
+    }
+
+    private func read(_ inbound: WebSocketInboundStream, _ client: GatewayClient) async {
+        do {
+            for try await message in inbound.messages(maxSize: protocolLimit) {
+                switch message {
+                case .text(let text):
+                    guard text.utf8.count <= settings.maxFrameBytes else {
+                        client.send(
+                            GatewayHub.error(
+                                GatewayCode.tooBig, "Message too big", ["limit_bytes": .int(Int64(settings.maxFrameBytes))]))
+                        client.close(code: GatewayCode.tooBig, reason: "message too big")
+                        return
+                    }
+                    guard let frame = try? JSONValue.parse(Data(text.utf8)) else {
+                        client.send(GatewayHub.error(GatewayCode.protocolError, "Protocol Error", ["issue": "Malformed JSON"]))
+                        continue
+                    }
+                    await hub.handle(frame, from: client)
+                case .binary:
+                    client.send(
+                        GatewayHub.error(GatewayCode.unsupportedData, "Unsupported data", ["issue": "Binary frames are not supported"]))
+                }
+            }
+        } catch {
+            hub.logger.debug("gateway connection ended", metadata: ["connection": "\(client.id)", "error": "\(error)"])
+        }
+    }
+
+    struct Refusal: Error {
+        let code: UInt16
+        let reason: String
+    }
+
+    private func authenticate(_ request: Request) async -> Result<Identity, Refusal> {
+        let token = AccessGate.bearerToken(request) ?? request.uri.queryParameters["token"].map(String.init)
+        guard let token, !token.isEmpty else {
+            return .failure(Refusal(code: GatewayCode.authenticationFailed, reason: "authentication required"))
+        }
+        do {
+            return .success(try await gate.verify(token))
+        } catch let error as APIError where error.code == "token_expired" {
+            return .failure(Refusal(code: GatewayCode.tokenExpired, reason: "token expired"))
+        } catch {
+            return .failure(Refusal(code: GatewayCode.invalidToken, reason: "invalid token"))
+        }
+    }
+}
+
+/// `user_joined` and `user_left` system messages, on a user's first connection and after their last.
+struct GatewayPresence: Sendable {
+    let hub: GatewayHub
+    let liveLog: LiveLogService
+
+    func joined(_ client: GatewayClient) async {
+        guard hub.connectionCount(of: client.identity.userID) == 1 else { return }
+        await announce("user_joined", client)
+    }
+
+    func left(_ client: GatewayClient) async {
+        guard hub.connectionCount(of: client.identity.userID) == 0 else { return }
+        await announce("user_left", client)
+    }
+
+    private func announce(_ event: String, _ client: GatewayClient) async {
+        let online = Set(hub.connected.map(\.identity.userID)).count
+        await liveLog.system(
+            event,
+            data: [
+                "user_id": .string(String(client.identity.userID)), "username": .string(client.identity.username),
+                "count_online": .int(Int64(online)),
+            ])
+    }
+}

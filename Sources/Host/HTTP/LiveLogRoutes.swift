@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+import PluginAPI
+
+/// The live log and bot over HTTP: ingest messages, read history, search, send a chat message or command.
+struct LiveLogRoutes {
+    let liveLog: LiveLogService
+    let dispatcher: CommandDispatcher
+    let hub: GatewayHub
+
+    struct ChatMessage: Decodable {
+        var content: String
+        var channel: String?
+    }
+
+    func register(on routes: CoreRouter) {
+        routes.add(.post, "/api/live-log/messages", access: .admin, summary: "Store and deliver a live-log message") {
+            request, context in
+            let message = try await request.decodeJSON(JSONValue.self, context: context)
+            let (stored, delivered) = try await liveLog.ingest(message)
+            return JSONResponse(.created, ["success": true, "message": stored, "delivered": .int(Int64(delivered))] as JSONValue)
+        }
+        routes.add(.get, "/api/live-log/messages", access: .user, summary: "History the caller may see, newest first") {
+            request, context in
+            let paging = try Paging(request, max: liveLog.historyLimit)
+            let filters = try LiveLogFilters(Self.filters(request))
+            let reader = LiveLogReader(identity: try context.requireIdentity(), guilds: [])
+            let (messages, total) = try await liveLog.store.history(for: reader, filters: filters, limit: paging.limit, offset: paging.offset)
+            return [
+                "messages": .array(messages), "total_count": .int(Int64(total)), "limit": .int(Int64(paging.limit)),
+                "offset": .int(Int64(paging.offset)),
+            ] as JSONValue
+        }
+        routes.add(.get, "/api/live-log/search", access: .user, summary: "Full-text search of what the caller may see") {
+            request, context in
+            guard let query = request.uri.queryParameters["q"].map(String.init), !query.isEmpty else {
+                throw APIError(.badRequest, "invalid_query", "Send the words to find as ?q=.", details: ["field": "q"])
+            }
+            let paging = try Paging(request, max: liveLog.historyLimit)
+            let reader = LiveLogReader(identity: try context.requireIdentity(), guilds: [])
+            let results = try await liveLog.store.search(
+                query, for: reader, filters: LiveLogFilters(Self.filters(request)), limit: paging.limit)
+            return ["query": .string(query), "results": .array(results), "count": .int(Int64(results.count))] as JSONValue
+        }
+        routes.add(.get, "/api/live-log/stats", access: .admin, summary: "Gateway connections now") { _, _ in
+            let clients = hub.connected
+            return [
+                "connections": .int(Int64(clients.count)), "users_online": .int(Int64(Set(clients.map(\.identity.userID)).count)),
+            ] as JSONValue
+        }
+        routes.add(.post, "/api/bot/messages", access: .user, summary: "Post a chat message; a command runs and is answered") {
+            request, context in
+            let chat = try await request.decodeJSON(ChatMessage.self, context: context)
+            let caller = try context.requireIdentity()
+            var message: [String: JSONValue] = [
+                "type": "user", "user_id": .string(String(caller.userID)), "username": .string(caller.username),
+                "content": .string(chat.content), "user_badge": .string(caller.role.rawValue),
+            ]
+            if let channel = chat.channel { message["metadata"] = ["channel": .string(channel)] }
+            let posted = try await liveLog.ingest(.object(message)).message
+            let outcome = await dispatcher.run(chat.content, caller: caller, correlationID: context.requestID)
+            return [
+                "message": posted, "command": outcome?.command.map(JSONValue.string) ?? .null,
+                "reply": outcome.map { .string($0.reply) } ?? .null, "reply_message": outcome?.message ?? .null,
+            ] as JSONValue
+        }
+    }
+
+    /// `type`, `user_id`, `channel`, `date_from`, `date_to` from the query string.
+    static func filters(_ request: Request) -> JSONValue {
+        var members: [String: JSONValue] = [:]
+        for key in ["type", "user_id", "channel", "date_from", "date_to"] {
+            if let value = request.uri.queryParameters[key[...]] { members[key] = .string(String(value)) }
+        }
+        return .object(members)
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+import PluginAPI
+
+/// The live log: a persisted, searchable stream of typed messages, delivered over the gateway to the subscribers
+/// allowed to see them. Cogs post through ``LiveLogPublisher``; admins through `POST /api/live-log/messages`.
+final class LiveLogService: LiveLogPublisher, Sendable {
+    let store: LiveLogStore
+    let hub: GatewayHub
+    let historyLimit: Int
+
+    init(store: LiveLogStore, hub: GatewayHub, historyLimit: Int) {
+        self.store = store
+        self.hub = hub
+        self.historyLimit = historyLimit
+    }
+
+    @discardableResult
+    func post(_ message: JSONValue) async throws -> JSONValue {
+        try await ingest(message).message
+    }
+
+    /// Validates, stores, then delivers `message`; answers it and how many connections it was sent to.
+    func ingest(_ message: JSONValue) async throws -> (message: JSONValue, delivered: Int) {
+        let (type, members) = try LiveLogSchema.validate(message)
+        let stored = LiveLogStore.routing(type, members)
+        try await store.insert(stored)
+        return (stored.message, hub.deliver(stored))
+    }
+
+    /// A system message, for the host's own reports.
+    func system(_ event: String, data: [String: JSONValue], severity: String = "info", audience: String = "all") async {
+        do {
+            try await post([
+                "type": "system", "event": .string(event), "data": .object(data), "severity": .string(severity),
+                "audience": .string(audience),
+            ])
+        } catch {
+            hub.logger.error("system message not stored", metadata: ["event": "\(event)", "error": "\(error)"])
+        }
+    }
+
+    /// The live-log protocol's actions: subscribe, unsubscribe, get_history, search and ping.
+    var actions: [String: GatewayHub.Action] {
+        [
+            "subscribe": .init(owner: "host", access: .user) { client, frame in
+                let types = try Self.messageTypes(frame)
+                let current = client.state.withLock { state in
+                    state.messageTypes.formUnion(types)
+                    return state.messageTypes
+                }
+                return ["action": "subscribed", "message_types": .array(current.map(\.rawValue).sorted().map(JSONValue.string))]
+            },
+            "unsubscribe": .init(owner: "host", access: .user) { client, frame in
+                let types = try Self.messageTypes(frame)
+                let current = client.state.withLock { state in
+                    state.messageTypes.subtract(types)
+                    return state.messageTypes
+                }
+                return ["action": "unsubscribed", "message_types": .array(current.map(\.rawValue).sorted().map(JSONValue.string))]
+            },
+            "get_history": .init(owner: "host", access: .user) { [self] client, frame in
+                let (limit, offset) = try paging(frame)
+                let filters = try LiveLogFilters(frame["filters"])
+                let (messages, total) = try await store.history(for: client.reader, filters: filters, limit: limit, offset: offset)
+                return [
+                    "action": "history", "messages": .array(messages), "total_count": .int(Int64(total)),
+                    "limit": .int(Int64(limit)), "offset": .int(Int64(offset)),
+                ]
+            },
+            "search": .init(owner: "host", access: .user) { [self] client, frame in
+                guard let query = frame["query"]?.stringValue, !query.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw LiveLogStore.invalid("query", "query must be a non-empty string.")
+                }
+                let (limit, _) = try paging(frame)
+                let results = try await store.search(
+                    query, for: client.reader, filters: LiveLogFilters(frame["filters"]), limit: limit)
+                return [
+                    "action": "search_results", "query": .string(query), "results": .array(results),
+                    "count": .int(Int64(results.count)),
+                ]
+            },
+            "ping": .init(owner: "host", access: .user) { _, _ in
+                ["action": "pong", "timestamp": .string(Timestamp.string(from: Date()))]
+            },
+        ]
+    }
+
+    private func paging(_ frame: JSONValue) throws -> (limit: Int, offset: Int) {
+        func integer(_ key: String, default value: Int) throws -> Int {
+            switch frame[key] {
+            case nil, .null?: return value
+            case .int(let number)?: return Int(number)
+            default: throw LiveLogStore.invalid(key, "\(key) must be an integer.")
+            }
+        }
+        let limit = try integer("limit", default: 50)
+        let offset = try integer("offset", default: 0)
+        guard (1...historyLimit).contains(limit) else { throw LiveLogStore.invalid("limit", "limit must be from 1 to \(historyLimit).") }
+        guard offset >= 0 else { throw LiveLogStore.invalid("offset", "offset must not be negative.") }
+        return (limit, offset)
+    }
+
+    private static func messageTypes(_ frame: JSONValue) throws -> Set<LiveLogType> {
+        guard case .array(let items)? = frame["message_types"] else {
+            throw LiveLogStore.invalid("message_types", "message_types must be an array of message types.")
+        }
+        var types: Set<LiveLogType> = []
+        for item in items {
+            if item == "*" { return Set(LiveLogType.allCases) }
+            guard let name = item.stringValue, let type = LiveLogType(rawValue: name) else {
+                throw LiveLogStore.invalid(
+                    "message_types", "Invalid message type \(item); use \(LiveLogType.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            types.insert(type)
+        }
+        return types
+    }
+}
