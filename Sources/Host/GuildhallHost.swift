@@ -107,6 +107,16 @@ public final class GuildhallHost: Sendable {
         }
     }
 
+    /// Posts `content` as a chat message from `identity` and runs it if it is a command; answers the reply, or
+    /// nil for a plain message. Used by `guildhall chat --embedded`.
+    public func chat(_ content: String, as identity: Identity) async throws -> String? {
+        _ = try await liveLog.ingest([
+            "type": "user", "user_id": .string(String(identity.userID)), "username": .string(identity.username),
+            "content": .string(content),
+        ])
+        return await dispatcher.run(content, caller: identity, correlationID: UUID().uuidString)?.reply
+    }
+
     /// Reports cog state changes into the live log as system messages for admins.
     static func cogStateReporter(bus: EventBus, liveLog: LiveLogService) -> EventBus.Listener {
         EventBus.Listener(

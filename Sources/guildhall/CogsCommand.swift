@@ -64,11 +64,24 @@ struct CogsCommand: AsyncParsableCommand {
     }
 }
 
-/// Signs in to a running server and calls its admin API, printing API errors as their message.
+/// Signs in to a running server and calls its API, printing API errors as their message.
 enum AdminClient {
+    /// A signed-in connection to a server.
+    struct Session {
+        let base: String
+        let token: String
+
+        func call(_ method: String, _ path: String, body: [String: Any]?) async throws -> [String: Any] {
+            try await AdminClient.request(base, method, path, body: body, token: token)
+        }
+    }
+
+    static func session(_ base: String) async throws -> Session {
+        Session(base: base, token: try await signIn(base))
+    }
+
     static func call(_ base: String, _ method: String, _ path: String, body: [String: Any]?) async throws -> [String: Any] {
-        let token = try await signIn(base)
-        return try await request(base, method, path, body: body, token: token)
+        try await session(base).call(method, path, body: body)
     }
 
     private static func signIn(_ base: String) async throws -> String {
@@ -85,7 +98,7 @@ enum AdminClient {
         return readLine() ?? ""
     }
 
-    private static func request(_ base: String, _ method: String, _ path: String, body: [String: Any]?, token: String?) async throws -> [String: Any] {
+    fileprivate static func request(_ base: String, _ method: String, _ path: String, body: [String: Any]?, token: String?) async throws -> [String: Any] {
         var request = HTTPClientRequest(url: base + path)
         request.method = .init(rawValue: method)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }

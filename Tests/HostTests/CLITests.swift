@@ -147,4 +147,22 @@ final class CLITests: XCTestCase {
         let walSize = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
         XCTAssertEqual(walSize, 0, "the database was checkpointed and closed")
     }
+
+    func testChatAgainstAServerAndEmbedded() async throws {
+        let host = TestHost(enabled: ["echo"])
+        defer { host.removeFolder() }
+        let folder = try makeFolder(config: "database:\n  path: ./g.sqlite\nplugins:\n  enabled: [memes]\nlogging:\n  level: error\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await host.run { server in
+            let remote = try await Self.guildhall(
+                ["chat", "--url", "http://127.0.0.1:\(server.port)"], in: folder, input: "!echo hello there\nplain words\n!ecoh\n",
+                environment: ["GUILDHALL_USER": "user", "GUILDHALL_PASSWORD": "password-user"])
+            XCTAssertEqual(remote.status, 0, remote.errors)
+            XCTAssertEqual(remote.output, "hello there\nUnknown command !ecoh. Did you mean !echo?\n")
+        }
+        let embedded = try await Self.guildhall(["chat", "--embedded"], in: folder, input: "!cogs\n")
+        XCTAssertEqual(embedded.status, 0, embedded.errors)
+        XCTAssertTrue(embedded.output.contains("memes: loaded"), embedded.output)
+        XCTAssertTrue(embedded.output.contains("tickets: available"), embedded.output)
+    }
 }
