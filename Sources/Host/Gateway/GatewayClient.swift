@@ -1,18 +1,17 @@
 import Foundation
+import NIOCore
 import PluginAPI
 import Synchronization
 
-/// A frame on its way to clients: the value, and its JSON text made once however many clients receive it.
+/// A frame on its way to clients: the value, and its JSON text encoded once into a buffer that every recipient's
+/// write shares (a broadcast to a thousand clients serialises and copies nothing per client).
 final class OutboundFrame: Sendable {
     let value: JSONValue
-    let text: String
+    let json: ByteBuffer
 
     init(_ value: JSONValue) {
         self.value = value
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(256)
-        value.write(into: &bytes)
-        self.text = String(decoding: bytes, as: UTF8.self)
+        self.json = value.jsonBuffer
     }
 }
 

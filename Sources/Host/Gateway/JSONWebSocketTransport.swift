@@ -70,7 +70,7 @@ struct JSONWebSocketTransport: Sendable {
             group.addTask {
                 for await frame in client.frames {
                     do {
-                        try await outbound.writeTextMessage(frame.text)
+                        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: frame.json)))
                     } catch {
                         break
                     }

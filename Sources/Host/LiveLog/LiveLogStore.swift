@@ -151,7 +151,8 @@ struct LiveLogStore: Sendable {
     func search(_ query: String, for reader: LiveLogReader, filters: LiveLogFilters, limit: Int) async throws -> [JSONValue] {
         let words = query.split(whereSeparator: { $0.isWhitespace }).prefix(16)
         guard !words.isEmpty else { return [] }
-        // Each word is quoted, so FTS5 operators in user input are taken literally.
+        // Each word is quoted, so FTS5 operators in user input are taken literally. Ordering by the index's own rowid
+        // (which is the message's seq) lets FTS5 walk newest first and stop at the limit instead of sorting every match.
         let match = words.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " ")
         let visibility = reader.sqlCondition
         let filter = filters.sql
@@ -161,7 +162,7 @@ struct LiveLogStore: Sendable {
             try connection.rows(
                 """
                 SELECT body FROM live_log_search JOIN live_log_messages ON live_log_messages.seq = live_log_search.rowid
-                WHERE \(whereSQL) ORDER BY live_log_messages.seq DESC LIMIT ?
+                WHERE \(whereSQL) ORDER BY live_log_search.rowid DESC LIMIT ?
                 """, arguments
             ).compactMap(Self.body)
         }
