@@ -110,11 +110,7 @@ public final class GuildhallHost: Sendable {
     /// Posts `content` as a chat message from `identity` and runs it if it is a command; answers the reply, or
     /// nil for a plain message. Used by `guildhall chat --embedded`.
     public func chat(_ content: String, as identity: Identity) async throws -> String? {
-        _ = try await liveLog.ingest([
-            "type": "user", "user_id": .string(String(identity.userID)), "username": .string(identity.username),
-            "content": .string(content),
-        ])
-        return await dispatcher.run(content, caller: identity, correlationID: UUID().uuidString)?.reply
+        try await dispatcher.chat(content, channel: nil, caller: identity, correlationID: UUID().uuidString).outcome?.reply
     }
 
     /// Reports cog state changes into the live log as system messages for admins.

@@ -144,21 +144,29 @@ final class CommandDispatcher: Sendable {
         return 1 - Double(distance[a.count][b.count]) / Double(Swift.max(a.count, b.count))
     }
 
-    /// The gateway's `send` action: `{"action": "send", "content", "channel"?}` posts a user message from the caller
-    /// and, if it is a command, runs it; the caller is answered `sent`, and `command_reply` for a command.
+    /// Posts `content` as a user message from `caller` and, if it is a command, runs it. Every way of chatting (the
+    /// gateway's `send`, `POST /api/bot/messages`, `guildhall chat`) goes through here.
+    func chat(_ content: String, channel: String?, caller: Identity, correlationID: String) async throws -> (posted: JSONValue, outcome: Outcome?) {
+        var message: [String: JSONValue] = [
+            "type": "user", "user_id": .string(String(caller.userID)), "username": .string(caller.username),
+            "content": .string(content), "user_badge": .string(caller.role.rawValue),
+        ]
+        if let channel { message["metadata"] = ["channel": .string(channel)] }
+        let posted = try await liveLog.ingest(.object(message)).message
+        return (posted, await run(content, caller: caller, correlationID: correlationID))
+    }
+
+    /// The gateway's `send` action: `{"action": "send", "content", "channel"?}` chats as the caller; the caller is
+    /// answered `sent`, and `command_reply` for a command.
     var sendAction: GatewayHub.Action {
         .init(owner: "host", access: .user) { [self] client, frame in
             guard let content = frame["content"]?.stringValue else {
                 throw LiveLogStore.invalid("content", "content must be a string.")
             }
-            var message: [String: JSONValue] = [
-                "type": "user", "user_id": .string(String(client.identity.userID)), "username": .string(client.identity.username),
-                "content": .string(content), "user_badge": .string(client.identity.role.rawValue),
-            ]
-            if let channel = frame["channel"]?.stringValue { message["metadata"] = ["channel": .string(channel)] }
-            let posted = try await liveLog.ingest(.object(message)).message
+            let (posted, outcome) = try await chat(
+                content, channel: frame["channel"]?.stringValue, caller: client.identity, correlationID: client.id)
             client.send(["action": "sent", "message": posted])
-            guard let outcome = await run(content, caller: client.identity, correlationID: client.id) else { return nil }
+            guard let outcome else { return nil }
             return [
                 "action": "command_reply", "command": outcome.command.map(JSONValue.string) ?? .null,
                 "reply": .string(outcome.reply), "message": outcome.message ?? .null,

@@ -51,14 +51,8 @@ struct LiveLogRoutes {
         routes.add(.post, "/api/bot/messages", access: .user, summary: "Post a chat message; a command runs and is answered") {
             request, context in
             let chat = try await request.decodeJSON(ChatMessage.self, context: context)
-            let caller = try context.requireIdentity()
-            var message: [String: JSONValue] = [
-                "type": "user", "user_id": .string(String(caller.userID)), "username": .string(caller.username),
-                "content": .string(chat.content), "user_badge": .string(caller.role.rawValue),
-            ]
-            if let channel = chat.channel { message["metadata"] = ["channel": .string(channel)] }
-            let posted = try await liveLog.ingest(.object(message)).message
-            let outcome = await dispatcher.run(chat.content, caller: caller, correlationID: context.requestID)
+            let (posted, outcome) = try await dispatcher.chat(
+                chat.content, channel: chat.channel, caller: try context.requireIdentity(), correlationID: context.requestID)
             return [
                 "message": posted, "command": outcome?.command.map(JSONValue.string) ?? .null,
                 "reply": outcome.map { .string($0.reply) } ?? .null, "reply_message": outcome?.message ?? .null,

@@ -43,22 +43,8 @@ final class LiveLogService: LiveLogPublisher, Sendable {
     /// The live-log protocol's actions: subscribe, unsubscribe, get_history, search and ping.
     var actions: [String: GatewayHub.Action] {
         [
-            "subscribe": .init(owner: "host", access: .user) { client, frame in
-                let types = try Self.messageTypes(frame)
-                let current = client.state.withLock { state in
-                    state.messageTypes.formUnion(types)
-                    return state.messageTypes
-                }
-                return ["action": "subscribed", "message_types": .array(current.map(\.rawValue).sorted().map(JSONValue.string))]
-            },
-            "unsubscribe": .init(owner: "host", access: .user) { client, frame in
-                let types = try Self.messageTypes(frame)
-                let current = client.state.withLock { state in
-                    state.messageTypes.subtract(types)
-                    return state.messageTypes
-                }
-                return ["action": "unsubscribed", "message_types": .array(current.map(\.rawValue).sorted().map(JSONValue.string))]
-            },
+            "subscribe": Self.subscription(reply: "subscribed") { $0.formUnion($1) },
+            "unsubscribe": Self.subscription(reply: "unsubscribed") { $0.subtract($1) },
             "get_history": .init(owner: "host", access: .user) { [self] client, frame in
                 let (limit, offset) = try paging(frame)
                 let filters = try LiveLogFilters(frame["filters"])
@@ -84,6 +70,20 @@ final class LiveLogService: LiveLogPublisher, Sendable {
                 ["action": "pong", "timestamp": .string(Timestamp.string(from: Date()))]
             },
         ]
+    }
+
+    /// An action that changes the client's message types with `change` and answers them all as `reply`.
+    private static func subscription(
+        reply: String, change: @escaping @Sendable (inout Set<LiveLogType>, Set<LiveLogType>) -> Void
+    ) -> GatewayHub.Action {
+        .init(owner: "host", access: .user) { client, frame in
+            let types = try messageTypes(frame)
+            let current = client.state.withLock { state in
+                change(&state.messageTypes, types)
+                return state.messageTypes
+            }
+            return ["action": .string(reply), "message_types": .array(current.map(\.rawValue).sorted().map(JSONValue.string))]
+        }
     }
 
     private func paging(_ frame: JSONValue) throws -> (limit: Int, offset: Int) {
