@@ -1,5 +1,6 @@
 import Foundation
 import PluginAPI
+import Synchronization
 import XCTest
 
 @testable import Host
@@ -275,5 +276,3 @@ final class EventRecorder: Sendable {
             handler: { event in self.recorded.withLock { $0.append(event) } }, onFailure: { _ in })
     }
 }
-
-import Synchronization
