@@ -24,7 +24,7 @@ export API_ADMIN_USER=admin API_ADMIN_PASS=bench-admin-password API_JWT_SECRET=b
 printf 'logging:\n  level: warning\nplugins:\n  enabled: []\ngateway:\n  max_connections_per_ip: 5000\n  messages_per_minute: 100000\n' >"$work/config.yaml"
 DB_PATH="$work/guildhall.sqlite" API_PORT=18190 .build/release/guildhall serve --config "$work/config.yaml" >"$work/guildhall.log" 2>&1 &
 pids+=($!)
-(cd "$BENCH/fastapi_ref" && API_DB_PATH="$work/fastapi.db" "$OLDPWD/$VENV/bin/uvicorn" app:app --host 127.0.0.1 --port 18191 \
+(cd "$BENCH/fastapi_ref" && API_DB_PATH="$work/fastapi.db" exec "$OLDPWD/$VENV/bin/uvicorn" app:app --host 127.0.0.1 --port 18191 \
   --workers 1 --no-access-log --log-level warning >"$work/fastapi.log" 2>&1) &
 pids+=($!)
 for port in 18190 18191; do

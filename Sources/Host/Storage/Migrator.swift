@@ -101,7 +101,6 @@ enum HostMigrations {
             CREATE INDEX live_log_by_author ON live_log_messages (author_id, seq);
             CREATE INDEX live_log_by_recipient ON live_log_messages (recipient_id, seq);
             CREATE INDEX live_log_by_channel ON live_log_messages (channel, seq);
-            CREATE INDEX live_log_by_channel_time ON live_log_messages (channel, timestamp);
             CREATE VIRTUAL TABLE live_log_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')
             """),
     ]
