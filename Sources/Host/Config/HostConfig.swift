@@ -68,7 +68,7 @@ public struct GatewaySettings: CogConfiguration {
     public var maxConnectionsPerIP = 1000
     /// A connection that sends nothing (not even a ping) for this long is closed.
     public var heartbeatTimeoutSeconds = 120
-    /// Frames queued for one slow client before it is disconnected.
+    /// Frames sent to a client while its connection's send buffer is full before it is disconnected as too slow.
     public var outboundQueueLimit = 4096
     public init() {}
     enum CodingKeys: String, CodingKey {

@@ -15,16 +15,23 @@ final class OutboundFrame: Sendable {
     }
 }
 
+/// How a transport puts a client's frames on the wire: called from any thread, without waiting, keeping the order
+/// of calls. Answers false when the client cannot keep up (too much unsent), and the client is then disconnected.
+protocol GatewayFrameSink: Sendable {
+    func write(_ frame: OutboundFrame) -> Bool
+}
+
 /// One connected client of the gateway, whatever its transport: who it is, what it subscribed to, its rate
-/// windows, and the queue of frames its transport writes out.
+/// windows, and the sink its frames go to.
 final class GatewayClient: Sendable {
     let id: String
     let identity: Identity
     let address: String
     let reader: LiveLogReader
-    /// Frames for the transport to write, in order.
-    let frames: AsyncStream<OutboundFrame>
-    private let continuation: AsyncStream<OutboundFrame>.Continuation
+    private let sink: any GatewayFrameSink
+    /// Yields once, when the client should be closed (see ``closing``).
+    let closeRequests: AsyncStream<Void>
+    private let closeRequest: AsyncStream<Void>.Continuation
 
     struct State {
         var messageTypes: Set<LiveLogType> = []
@@ -32,7 +39,7 @@ final class GatewayClient: Sendable {
         var lastSeen = ContinuousClock.now
         var messages = RateWindow()
         var commands = RateWindow()
-        /// Set by ``close(code:reason:)``: the transport closes with it once the queued frames are written.
+        /// Set by ``close(code:reason:)``: the transport closes the connection with it.
         var closing: (code: UInt16, reason: String)?
     }
 
@@ -53,32 +60,37 @@ final class GatewayClient: Sendable {
 
     let state = Mutex(State())
 
-    init(identity: Identity, address: String, guilds: Set<String>, queueLimit: Int) {
+    init(identity: Identity, address: String, guilds: Set<String>, sink: any GatewayFrameSink) {
         self.id = "conn_" + UUID().uuidString.lowercased()
         self.identity = identity
         self.address = address
         self.reader = LiveLogReader(identity: identity, guilds: guilds)
-        (frames, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(queueLimit))
+        self.sink = sink
+        (closeRequests, closeRequest) = AsyncStream.makeStream()
     }
 
-    /// Queues `frame`; a client too slow to keep up with its queue is disconnected rather than left to grow.
+    /// Sends `frame`; a client too slow to take what it is sent is disconnected rather than buffered without end.
     func send(_ frame: OutboundFrame) {
-        if case .dropped = continuation.yield(frame) {
+        guard closing == nil else { return }
+        if !sink.write(frame) {
             close(code: 1008, reason: "too slow: outbound queue full")
         }
     }
 
     func send(_ value: JSONValue) { send(OutboundFrame(value)) }
 
-    /// Ends the frame queue: the transport writes what is queued, then closes with `code`. Later calls do nothing.
+    /// Asks the transport to close the connection with `code` after the frames already sent. Later calls do nothing.
     func close(code: UInt16, reason: String) {
         let first = state.withLock { state in
             defer { state.closing = state.closing ?? (code, reason) }
             return state.closing == nil
         }
-        if first { continuation.finish() }
+        if first {
+            closeRequest.yield()
+            closeRequest.finish()
+        }
     }
 
-    /// The close the transport should perform, once the frame queue has ended.
+    /// The close the transport should perform.
     var closing: (code: UInt16, reason: String)? { state.withLock { $0.closing } }
 }

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import PluginAPI
+import Synchronization
 
 /// The request context of WebSocket upgrades.
 struct GatewayRequestContext: RequestContext, WebSocketRequestContext {
@@ -19,6 +20,32 @@ struct GatewayRequestContext: RequestContext, WebSocketRequestContext {
     }
 
     var remoteAddress: String { channel.remoteAddress?.ipAddress ?? "unknown" }
+
+    /// The connection's channel, for writing frames straight to it.
+    var connection: any Channel { channel }
+}
+
+/// Writes frames straight into the connection's NIO channel: one hop onto its event loop per frame, no task woken,
+/// and the serialised buffer shared by every recipient of a broadcast.
+final class WebSocketChannelSink: GatewayFrameSink {
+    private let channel: any Channel
+    private let limit: Int
+    /// Frames written while the channel reported its outbound buffer full.
+    private let backlog = Atomic<Int>(0)
+
+    init(channel: any Channel, limit: Int) {
+        self.channel = channel
+        self.limit = limit
+    }
+
+    func write(_ frame: OutboundFrame) -> Bool {
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: frame.json), promise: nil)
+        if channel.isWritable {
+            backlog.store(0, ordering: .relaxed)
+            return true
+        }
+        return backlog.add(1, ordering: .relaxed).newValue <= limit
+    }
 }
 
 /// The gateway's JSON transport on `/ws` and `/ws/live-log`: one JSON object per text frame, both ways.
@@ -39,7 +66,9 @@ struct JSONWebSocketTransport: Sendable {
             router.ws(RouterPath(path)) { _, _ in
                 .upgrade([:])
             } onUpgrade: { inbound, outbound, context in
-                await serve(inbound, outbound, request: context.request, address: context.requestContext.remoteAddress)
+                await serve(
+                    inbound, outbound, request: context.request, address: context.requestContext.remoteAddress,
+                    channel: context.requestContext.connection)
             }
         }
     }
@@ -48,7 +77,9 @@ struct JSONWebSocketTransport: Sendable {
     /// `max_frame_bytes` and this, the gateway answers with its own 1009 error frame first.
     var protocolLimit: Int { max(settings.maxFrameBytes * 4, 1 << 16) }
 
-    private func serve(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, request: Request, address: String) async {
+    private func serve(
+        _ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, request: Request, address: String, channel: any Channel
+    ) async {
         let identity: Identity
         switch await authenticate(request) {
         case .success(let found):
@@ -57,7 +88,9 @@ struct JSONWebSocketTransport: Sendable {
             try? await outbound.close(.init(codeNumber: Int(refusal.code)), reason: refusal.reason)
             return
         }
-        let client = GatewayClient(identity: identity, address: address, guilds: [], queueLimit: settings.outboundQueueLimit)
+        let client = GatewayClient(
+            identity: identity, address: address, guilds: [],
+            sink: WebSocketChannelSink(channel: channel, limit: settings.outboundQueueLimit))
         guard hub.admit(client) else {
             try? await outbound.close(.policyViolation, reason: "too many connections from this address")
             return
@@ -68,13 +101,7 @@ struct JSONWebSocketTransport: Sendable {
         ])
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await frame in client.frames {
-                    do {
-                        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: frame.json)))
-                    } catch {
-                        break
-                    }
-                }
+                for await _ in client.closeRequests { break }
                 let closing = client.closing ?? (GatewayCode.normal, "normal_closure")
                 try? await outbound.close(.init(codeNumber: Int(closing.code)), reason: closing.reason)
             }
