@@ -75,11 +75,6 @@ public enum JSONValue: Sendable, Hashable, Codable {
         case .object: "an object"
         }
     }
-
-    /// Parses JSON text.
-    public static func parse(_ data: some DataProtocol) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(data))
-    }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,

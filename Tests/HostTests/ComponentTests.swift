@@ -270,3 +270,40 @@ final class CommandParsingTests: XCTestCase {
         XCTAssertEqual(CommandDispatcher.closest(to: "xyz", in: ["echo"], threshold: 0.6), [])
     }
 }
+
+final class JSONParsingTests: XCTestCase {
+    func testParsesWhatJSONAllows() throws {
+        let text = #" { "a" : [1, -2, 3.5, 1e3, -0.25E-2, 9223372036854775807, 92233720368547758070], "s": "q\"\\\/\b\f\n\r\t\u00e9\ud83d\udc09", "t": true, "f": false, "n": null, "o": {}, "e": [] } "#
+        let value = try JSONValue.parse(Data(text.utf8))
+        XCTAssertEqual(value["a"], [1, -2, 3.5, 1000.0, -0.0025, .int(Int64.max), .double(9.2233720368547758e19)])
+        XCTAssertEqual(value["s"], "q\"\\/\u{08}\u{0C}\n\r\té🐉")
+        XCTAssertEqual(value["t"], true)
+        XCTAssertEqual(value["n"], .null)
+        XCTAssertEqual(value["o"], .object([:]))
+        XCTAssertEqual(value["e"], .array([]))
+        XCTAssertEqual(try JSONValue.parse(Data("\"plain\"".utf8)), "plain")
+        XCTAssertEqual(try JSONValue.parse(Data(" 42 ".utf8)), 42)
+    }
+
+    func testRefusesWhatJSONDoesNot() {
+        let bad = [
+            "", "{", "[1,]", "{\"a\":1,}", "{'a':1}", "[01]", "[1.]", "[.5]", "[1e]", "tru", "nul", "\"unterminated",
+            "\"tab\there\"", "\"\\x\"", "\"\\ud83d\"", "\"\\udc09\"", "[1] 2", "{\"a\" 1}", "[-]", "NaN", "[1,2",
+        ]
+        for text in bad {
+            XCTAssertThrowsError(try JSONValue.parse(Data(text.utf8)), text)
+        }
+        XCTAssertThrowsError(try JSONValue.parse(Data([0x22, 0xFF, 0xFE, 0x22])), "invalid UTF-8")
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        XCTAssertThrowsError(try JSONValue.parse(Data(deep.utf8))) { error in
+            XCTAssertTrue("\(error)".contains("nested too deeply"))
+        }
+        let fine = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
+        XCTAssertNoThrow(try JSONValue.parse(Data(fine.utf8)))
+    }
+
+    func testRoundTripsThroughTheWriter() throws {
+        let value: JSONValue = ["k": ["nested": [1, 2.5, "x", nil, false]], "unicode": "ünï 🐉 \u{01}"]
+        XCTAssertEqual(try JSONValue.parse(value.jsonData()), value)
+    }
+}
