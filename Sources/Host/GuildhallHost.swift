@@ -22,6 +22,7 @@ public final class GuildhallHost: Sendable {
     public let plugins: PluginManager
     public let commands: CommandRegistry
     public let cache: LRUCache
+    public let guilds: GuildStore
     let gate: AccessGate
     let hub: GatewayHub
     let liveLog: LiveLogService
@@ -40,6 +41,7 @@ public final class GuildhallHost: Sendable {
         database = try SQLiteDatabase(path: config.database.path)
         try await Migrator(database: database).apply(HostMigrations.all, owner: "host")
         cache = LRUCache(capacity: config.cache.capacity)
+        guilds = GuildStore(database: database)
         bus = EventBus(logger: logger)
         let sections = HostSections.all + catalogue.cogs.values.compactMap { $0.manifest.config }
         configStore = try await ConfigStore(sections: sections, file: config, database: database, logger: logger)
@@ -135,12 +137,13 @@ public final class GuildhallHost: Sendable {
         AuthRoutes(users: users, tokens: tokens, gate: gate, perAddress: perAddress, perUsername: perUsername).register(on: core)
         CogRoutes(plugins: plugins, database: database).register(on: core)
         ConfigRoutes(store: configStore, bus: bus).register(on: core)
-        LiveLogRoutes(liveLog: liveLog, dispatcher: dispatcher, hub: hub).register(on: core)
+        LiveLogRoutes(liveLog: liveLog, dispatcher: dispatcher, hub: hub, guilds: guilds).register(on: core)
+        GuildRoutes(guilds: guilds).register(on: core)
         MetricsEndpoint.bootstrap()
         MetricsEndpoint.register(on: core, cache: cache)
         let webSocketRouter = Router(context: GatewayRequestContext.self)
         let transport = JSONWebSocketTransport(
-            hub: hub, gate: gate, presence: GatewayPresence(hub: hub, liveLog: liveLog), settings: config.gateway)
+            hub: hub, gate: gate, guilds: guilds, presence: GatewayPresence(hub: hub, liveLog: liveLog), settings: config.gateway)
         transport.register(on: webSocketRouter)
         return Application(
             router: core.router,

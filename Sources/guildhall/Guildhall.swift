@@ -9,7 +9,10 @@ struct Guildhall: AsyncParsableCommand {
         commandName: "guildhall",
         abstract: "A plugin host for community services: cogs loaded, unloaded and reloaded at runtime.",
         version: GuildhallHost.version,
-        subcommands: [Serve.self, ConfigCommand.self, CogsCommand.self, ChatCommand.self, UserCommand.self, DatabaseCommand.self],
+        subcommands: [
+            Serve.self, ConfigCommand.self, CogsCommand.self, ChatCommand.self, UserCommand.self, GuildCommand.self,
+            DatabaseCommand.self,
+        ],
         defaultSubcommand: Serve.self)
 }
 

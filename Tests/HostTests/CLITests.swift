@@ -165,4 +165,19 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(embedded.output.contains("memes: loaded"), embedded.output)
         XCTAssertTrue(embedded.output.contains("tickets: available"), embedded.output)
     }
+
+    func testGuildCommands() async throws {
+        let folder = try makeFolder(config: "database:\n  path: ./g.sqlite\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let create = try await Self.guildhall(
+            ["guild", "create", "--name", "Dragonslayers", "--server", "Silvermoon", "--region", "eu", "--faction", "horde"], in: folder)
+        XCTAssertEqual(create.status, 0, create.errors)
+        XCTAssertEqual(create.output, "created guild 2: Dragonslayers (Silvermoon, eu, Horde)\n")
+        let again = try await Self.guildhall(
+            ["guild", "create", "--name", "Dragonslayers", "--server", "Silvermoon", "--region", "eu", "--faction", "Horde"], in: folder)
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.errors.contains("exists already"), again.errors)
+        let list = try await Self.guildhall(["guild", "list"], in: folder)
+        XCTAssertEqual(list.output, "1\tDefault\tdefault\tdefault\tAlliance\tactive\n2\tDragonslayers\tSilvermoon\teu\tHorde\tactive\n")
+    }
 }

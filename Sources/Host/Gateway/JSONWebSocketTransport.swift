@@ -56,6 +56,7 @@ final class WebSocketChannelSink: GatewayFrameSink {
 struct JSONWebSocketTransport: Sendable {
     let hub: GatewayHub
     let gate: AccessGate
+    let guilds: GuildStore
     let presence: GatewayPresence
     let settings: GatewaySettings
 
@@ -88,8 +89,9 @@ struct JSONWebSocketTransport: Sendable {
             try? await outbound.close(.init(codeNumber: Int(refusal.code)), reason: refusal.reason)
             return
         }
+        let memberOf = (try? await guilds.guildIDs(of: identity.userID)) ?? []
         let client = GatewayClient(
-            identity: identity, address: address, guilds: [],
+            identity: identity, address: address, guilds: Set(memberOf.map(String.init)),
             sink: WebSocketChannelSink(channel: channel, limit: settings.outboundQueueLimit))
         guard hub.admit(client) else {
             try? await outbound.close(.policyViolation, reason: "too many connections from this address")

@@ -7,6 +7,7 @@ struct LiveLogRoutes {
     let liveLog: LiveLogService
     let dispatcher: CommandDispatcher
     let hub: GatewayHub
+    let guilds: GuildStore
 
     struct ChatMessage: Decodable {
         var content: String
@@ -24,7 +25,7 @@ struct LiveLogRoutes {
             request, context in
             let paging = try Paging(request, max: liveLog.historyLimit)
             let filters = try LiveLogFilters(Self.filters(request))
-            let reader = LiveLogReader(identity: try context.requireIdentity(), guilds: [])
+            let reader = try await reader(context)
             let (messages, total) = try await liveLog.store.history(for: reader, filters: filters, limit: paging.limit, offset: paging.offset)
             return [
                 "messages": .array(messages), "total_count": .int(Int64(total)), "limit": .int(Int64(paging.limit)),
@@ -37,7 +38,7 @@ struct LiveLogRoutes {
                 throw APIError(.badRequest, "invalid_query", "Send the words to find as ?q=.", details: ["field": "q"])
             }
             let paging = try Paging(request, max: liveLog.historyLimit)
-            let reader = LiveLogReader(identity: try context.requireIdentity(), guilds: [])
+            let reader = try await reader(context)
             let results = try await liveLog.store.search(
                 query, for: reader, filters: LiveLogFilters(Self.filters(request)), limit: paging.limit)
             return ["query": .string(query), "results": .array(results), "count": .int(Int64(results.count))] as JSONValue
@@ -58,6 +59,12 @@ struct LiveLogRoutes {
                 "reply": outcome.map { .string($0.reply) } ?? .null, "reply_message": outcome?.message ?? .null,
             ] as JSONValue
         }
+    }
+
+    /// The caller with the guilds they belong to.
+    private func reader(_ context: GuildhallRequestContext) async throws -> LiveLogReader {
+        let identity = try context.requireIdentity()
+        return LiveLogReader(identity: identity, guilds: Set(try await guilds.guildIDs(of: identity.userID).map(String.init)))
     }
 
     /// `type`, `user_id`, `channel`, `date_from`, `date_to` from the query string.

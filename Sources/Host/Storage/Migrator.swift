@@ -103,5 +103,30 @@ enum HostMigrations {
             CREATE INDEX live_log_by_channel ON live_log_messages (channel, seq);
             CREATE VIRTUAL TABLE live_log_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')
             """),
+        Migration(
+            "005_guilds",
+            """
+            CREATE TABLE guilds (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL,
+                server TEXT NOT NULL,
+                region TEXT NOT NULL,
+                faction TEXT NOT NULL CHECK (faction IN ('Alliance', 'Horde')),
+                settings TEXT NOT NULL DEFAULT '{}',
+                created_at TEXT NOT NULL,
+                is_active INTEGER NOT NULL DEFAULT 1,
+                UNIQUE (name, server, region)
+            );
+            INSERT INTO guilds (id, name, server, region, faction, settings, created_at, is_active)
+            VALUES (1, 'Default', 'default', 'default', 'Alliance', '{}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 1);
+            CREATE TABLE guild_members (
+                guild_id INTEGER NOT NULL REFERENCES guilds (id) ON DELETE CASCADE,
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                role TEXT NOT NULL CHECK (role IN ('member', 'officer', 'leader')),
+                joined_at TEXT NOT NULL,
+                PRIMARY KEY (guild_id, user_id)
+            );
+            CREATE INDEX guild_members_by_user ON guild_members (user_id)
+            """),
     ]
 }

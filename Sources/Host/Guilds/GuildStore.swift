@@ -1,0 +1,175 @@
+import Foundation
+import PluginAPI
+
+/// A guild: one community served by the deployment, the tenant its data belongs to.
+public struct Guild: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var server: String
+    public var region: String
+    public var faction: Faction
+    public var settings: JSONValue
+    public var createdAt: Date
+    public var isActive: Bool
+
+    public enum Faction: String, Codable, Sendable, CaseIterable {
+        case alliance = "Alliance"
+        case horde = "Horde"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, server, region, faction, settings
+        case createdAt = "created_at"
+        case isActive = "is_active"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(Int64.self, forKey: .id)
+        name = try container.decode(String.self, forKey: .name)
+        server = try container.decode(String.self, forKey: .server)
+        region = try container.decode(String.self, forKey: .region)
+        faction = try container.decode(Faction.self, forKey: .faction)
+        createdAt = try container.decode(Date.self, forKey: .createdAt)
+        isActive = try container.decode(Bool.self, forKey: .isActive)
+        // Stored as JSON text in its column.
+        let stored = try container.decode(JSONValue.self, forKey: .settings)
+        if case .string(let text) = stored, let parsed = try? JSONValue.parse(Data(text.utf8)) {
+            settings = parsed
+        } else {
+            settings = stored
+        }
+    }
+}
+
+/// A user's place in a guild, on top of their global role.
+public enum GuildRole: String, Codable, Sendable, CaseIterable {
+    case member, officer, leader
+}
+
+/// Guild records and their members. Guild 1, "Default", exists from the first run.
+public struct GuildStore: Sendable {
+    let database: any PluginAPI.Database
+
+    public init(database: any PluginAPI.Database) {
+        self.database = database
+    }
+
+    /// A guild's member as listed by the admin API.
+    public struct Member: Codable, Sendable, Equatable {
+        public var userID: Int64
+        public var username: String
+        public var role: GuildRole
+        public var joinedAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case username, role
+            case userID = "user_id"
+            case joinedAt = "joined_at"
+        }
+    }
+
+    public func all() async throws -> [Guild] {
+        try await database.query(Guild.self, "SELECT * FROM guilds ORDER BY id")
+    }
+
+    public func find(_ id: Int64) async throws -> Guild? {
+        try await database.read { try $0.queryOne(Guild.self, "SELECT * FROM guilds WHERE id = ?", [id]) }
+    }
+
+    /// Creates a guild; 409 `guild_exists` if one has the same name, server and region.
+    public func create(name: String, server: String, region: String, faction: Guild.Faction, settings: JSONValue = [:]) async throws -> Guild {
+        try Self.validate(name: name, server: server, region: region)
+        let now = Date()
+        do {
+            return try await database.write { connection in
+                guard
+                    let guild = try connection.queryOne(
+                        Guild.self,
+                        """
+                        INSERT INTO guilds (name, server, region, faction, settings, created_at, is_active)
+                        VALUES (?, ?, ?, ?, ?, ?, 1) RETURNING *
+                        """, [name, server, region, faction.rawValue, String(decoding: settings.jsonData(), as: UTF8.self), now])
+                else { throw APIError(.internalServerError, "internal_error", "The guild was not stored.") }
+                return guild
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw Self.conflict(name, server, region)
+        }
+    }
+
+    /// Changes the fields given; answers the guild, or nil if it does not exist.
+    public func update(
+        _ id: Int64, name: String?, server: String?, region: String?, faction: Guild.Faction?, settings: JSONValue?, isActive: Bool?
+    ) async throws -> Guild? {
+        guard var guild = try await find(id) else { return nil }
+        guild.name = name ?? guild.name
+        guild.server = server ?? guild.server
+        guild.region = region ?? guild.region
+        guild.faction = faction ?? guild.faction
+        guild.settings = settings ?? guild.settings
+        guild.isActive = isActive ?? guild.isActive
+        try Self.validate(name: guild.name, server: guild.server, region: guild.region)
+        let updated = guild
+        do {
+            _ = try await database.write { connection in
+                try connection.execute(
+                    "UPDATE guilds SET name = ?, server = ?, region = ?, faction = ?, settings = ?, is_active = ? WHERE id = ?",
+                    [updated.name, updated.server, updated.region, updated.faction.rawValue,
+                     String(decoding: updated.settings.jsonData(), as: UTF8.self), updated.isActive, id])
+            }
+        } catch {
+            throw Self.conflict(updated.name, updated.server, updated.region)
+        }
+        return updated
+    }
+
+    public func members(of guild: Int64) async throws -> [Member] {
+        try await database.query(
+            Member.self,
+            """
+            SELECT m.user_id, u.username, m.role, m.joined_at FROM guild_members m JOIN users u ON u.id = m.user_id
+            WHERE m.guild_id = ? ORDER BY u.username
+            """, [guild])
+    }
+
+    /// Adds `user` to `guild` with `role`, or changes their role; 404 for an unknown user.
+    public func setMember(_ user: Int64, of guild: Int64, role: GuildRole) async throws {
+        let known = try await database.read { try $0.scalar("SELECT COUNT(*) FROM users WHERE id = ?", [user]) } ?? 0
+        guard known > 0 else { throw APIError.notFound("user_not_found", "There is no user \(user).") }
+        try await database.execute(
+            """
+            INSERT INTO guild_members (guild_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (guild_id, user_id) DO UPDATE SET role = excluded.role
+            """, [guild, user, role.rawValue, Date()])
+    }
+
+    /// Removes `user` from `guild`; answers whether they were a member.
+    public func removeMember(_ user: Int64, of guild: Int64) async throws -> Bool {
+        try await database.execute("DELETE FROM guild_members WHERE guild_id = ? AND user_id = ?", [guild, user]) > 0
+    }
+
+    /// The ids of the active guilds `user` belongs to.
+    public func guildIDs(of user: Int64) async throws -> Set<Int64> {
+        let rows = try await database.read { connection in
+            try connection.rows(
+                "SELECT m.guild_id FROM guild_members m JOIN guilds g ON g.id = m.guild_id WHERE m.user_id = ? AND g.is_active = 1",
+                [user])
+        }
+        return Set(rows.compactMap { if case .integer(let id)? = $0["guild_id"] { id } else { nil } })
+    }
+
+    static func validate(name: String, server: String, region: String) throws {
+        for (field, value) in [("name", name), ("server", server), ("region", region)] {
+            guard !value.trimmingCharacters(in: .whitespaces).isEmpty, value.count <= 100 else {
+                throw APIError(.badRequest, "invalid_field", "\(field) must be 1 to 100 characters.", details: ["field": .string(field)])
+            }
+        }
+    }
+
+    static func conflict(_ name: String, _ server: String, _ region: String) -> APIError {
+        APIError.conflict("guild_exists", "A guild named \(name) on \(server) (\(region)) exists already.")
+    }
+}
