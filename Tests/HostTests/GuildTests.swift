@@ -41,6 +41,14 @@ final class GuildTests: XCTestCase {
             XCTAssertEqual(patched.json["settings"], ["motd": "hi"])
             try await assertEqual(await server.request(.GET, "/api/v1/admin/guilds/\(id)", token: admin).json["settings"], ["motd": "hi"])
 
+            let other = try await server.request(
+                .POST, "/api/v1/admin/guilds", token: admin, json: ["name": "Other", "server": "Silvermoon", "region": "eu", "faction": "Horde"])
+            guard case .int(let otherID)? = other.json["id"] else { return XCTFail() }
+            let clash = try await server.request(.PATCH, "/api/v1/admin/guilds/\(otherID)", token: admin, json: ["name": "Dragon Slayers"])
+            XCTAssertEqual(clash.status, 409)
+            XCTAssertEqual(clash.error, "guild_exists")
+            try await assertEqual(await server.request(.GET, "/api/v1/admin/guilds/\(otherID)", token: admin).json["name"], "Other")
+
             let deactivated = try await server.request(.DELETE, "/api/v1/admin/guilds/\(id)", token: admin)
             XCTAssertEqual(deactivated.json["is_active"], false)
             try await assertEqual(await server.request(.GET, "/api/v1/admin/guilds/\(id)", token: admin).status, 200, "data kept")

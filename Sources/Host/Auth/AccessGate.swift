@@ -40,7 +40,7 @@ public struct AccessGate: Sendable {
         } catch {
             throw APIError.unauthorized("invalid_token", "The token is not valid.")
         }
-        let key = "host:user:\(claimed.userID)"
+        let key = Self.cacheKey(userID: claimed.userID)
         if let current = cache.value(forKey: key, as: Identity.self) {
             guard current.username == claimed.username else { throw Self.userGone }
             return current
@@ -52,10 +52,8 @@ public struct AccessGate: Sendable {
         return user.identity
     }
 
-    /// Forgets the cached record of `userID` after it changed.
-    func forget(userID: Int64) {
-        cache.remove(forKey: "host:user:\(userID)")
-    }
+    /// Where the stored record of `userID` is cached.
+    static func cacheKey(userID: Int64) -> String { "host:user:\(userID)" }
 
     static func bearerToken(_ request: Request) -> String? {
         guard let header = request.headers[.authorization] else { return nil }

@@ -18,7 +18,11 @@ final class RateLimiter: Sendable {
             var recent = (table[key] ?? []).filter { now - $0 < window }
             defer {
                 table[key] = recent.isEmpty ? nil : recent
-                if table.count > 100_000 { table = table.filter { !$0.value.isEmpty } }
+                // Keys are only rewritten when they are used again, so sweep the ones whose attempts have all left the
+                // window before a spray of addresses or user names can grow the table without bound.
+                if table.count > 10_000 {
+                    table = table.filter { _, attempts in attempts.last.map { now - $0 < window } ?? false }
+                }
             }
             if recent.count >= limit, let oldest = recent.first {
                 return window - (now - oldest)
@@ -27,6 +31,9 @@ final class RateLimiter: Sendable {
             return nil
         }
     }
+
+    /// How many keys are tracked.
+    var keyCount: Int { attempts.withLock { $0.count } }
 
     /// Forgets `key` (a successful login clears the failures of its user name).
     func reset(_ key: String) {

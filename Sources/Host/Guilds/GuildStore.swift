@@ -81,22 +81,17 @@ public struct GuildStore: Sendable {
     public func create(name: String, server: String, region: String, faction: Guild.Faction, settings: JSONValue = [:]) async throws -> Guild {
         try Self.validate(name: name, server: server, region: region)
         let now = Date()
-        do {
-            return try await database.write { connection in
-                guard
-                    let guild = try connection.queryOne(
-                        Guild.self,
-                        """
-                        INSERT INTO guilds (name, server, region, faction, settings, created_at, is_active)
-                        VALUES (?, ?, ?, ?, ?, ?, 1) RETURNING *
-                        """, [name, server, region, faction.rawValue, String(decoding: settings.jsonData(), as: UTF8.self), now])
-                else { throw APIError(.internalServerError, "internal_error", "The guild was not stored.") }
-                return guild
-            }
-        } catch let error as APIError {
-            throw error
-        } catch {
-            throw Self.conflict(name, server, region)
+        return try await database.write { connection in
+            try Self.refuseDuplicate(connection, name: name, server: server, region: region, except: nil)
+            guard
+                let guild = try connection.queryOne(
+                    Guild.self,
+                    """
+                    INSERT INTO guilds (name, server, region, faction, settings, created_at, is_active)
+                    VALUES (?, ?, ?, ?, ?, ?, 1) RETURNING *
+                    """, [name, server, region, faction.rawValue, String(decoding: settings.jsonData(), as: UTF8.self), now])
+            else { throw APIError(.internalServerError, "internal_error", "The guild was not stored.") }
+            return guild
         }
     }
 
@@ -113,15 +108,12 @@ public struct GuildStore: Sendable {
         guild.isActive = isActive ?? guild.isActive
         try Self.validate(name: guild.name, server: guild.server, region: guild.region)
         let updated = guild
-        do {
-            _ = try await database.write { connection in
-                try connection.execute(
-                    "UPDATE guilds SET name = ?, server = ?, region = ?, faction = ?, settings = ?, is_active = ? WHERE id = ?",
-                    [updated.name, updated.server, updated.region, updated.faction.rawValue,
-                     String(decoding: updated.settings.jsonData(), as: UTF8.self), updated.isActive, id])
-            }
-        } catch {
-            throw Self.conflict(updated.name, updated.server, updated.region)
+        _ = try await database.write { connection in
+            try Self.refuseDuplicate(connection, name: updated.name, server: updated.server, region: updated.region, except: id)
+            return try connection.execute(
+                "UPDATE guilds SET name = ?, server = ?, region = ?, faction = ?, settings = ?, is_active = ? WHERE id = ?",
+                [updated.name, updated.server, updated.region, updated.faction.rawValue,
+                 String(decoding: updated.settings.jsonData(), as: UTF8.self), updated.isActive, id])
         }
         return updated
     }
@@ -169,7 +161,13 @@ public struct GuildStore: Sendable {
         }
     }
 
-    static func conflict(_ name: String, _ server: String, _ region: String) -> APIError {
-        APIError.conflict("guild_exists", "A guild named \(name) on \(server) (\(region)) exists already.")
+    /// 409 `guild_exists` if another guild has the same name, server and region. Checked inside the write, so a
+    /// storage failure is never reported as a duplicate.
+    static func refuseDuplicate(_ connection: any SQLConnection, name: String, server: String, region: String, except id: Int64?) throws {
+        let clash = try connection.scalar(
+            "SELECT COUNT(*) FROM guilds WHERE name = ? AND server = ? AND region = ? AND id <> ?", [name, server, region, id ?? -1])
+        if (clash ?? 0) > 0 {
+            throw APIError.conflict("guild_exists", "A guild named \(name) on \(server) (\(region)) exists already.")
+        }
     }
 }
