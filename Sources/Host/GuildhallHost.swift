@@ -23,6 +23,9 @@ public final class GuildhallHost: Sendable {
     public let commands: CommandRegistry
     public let cache: LRUCache
     public let guilds: GuildStore
+    public let apiKeys: APIKeyStore
+    let switches: GuildCogSwitches
+    let overlays: GuildConfigOverlays
     let gate: AccessGate
     let hub: GatewayHub
     let liveLog: LiveLogService
@@ -41,14 +44,21 @@ public final class GuildhallHost: Sendable {
         database = try SQLiteDatabase(path: config.database.path)
         try await Migrator(database: database).apply(HostMigrations.all, owner: "host")
         cache = LRUCache(capacity: config.cache.capacity)
-        guilds = GuildStore(database: database)
-        bus = EventBus(logger: logger)
+        guilds = GuildStore(database: database, cache: cache)
+        apiKeys = APIKeyStore(database: database, cache: cache)
+        let switches = try await GuildCogSwitches(database: database)
+        self.switches = switches
+        let cogIsOff: @Sendable (String, Int64) -> Bool = { switches.isOff($0, for: $1) }
+        bus = EventBus(logger: logger, isOff: cogIsOff)
         let sections = HostSections.all + catalogue.cogs.values.compactMap { $0.manifest.config }
         configStore = try await ConfigStore(sections: sections, file: config, database: database, logger: logger)
+        overlays = try await GuildConfigOverlays(database: database, store: configStore)
         users = UserStore(database: database, bcryptCost: UInt8(config.auth.bcryptCost))
         let secret = try Self.signingSecret(config: config, logger: logger)
         tokens = await TokenService(secret: secret, lifetime: .seconds(config.auth.tokenTTLHours * 3600))
-        gate = AccessGate(tokens: tokens, users: users, cache: cache)
+        gate = AccessGate(
+            tokens: tokens, users: users, cache: cache, guilds: guilds, keys: apiKeys, switches: switches,
+            limits: TenantLimits(defaults: config.tenancy))
         commands = CommandRegistry()
         httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let store = configStore
@@ -61,20 +71,16 @@ public final class GuildhallHost: Sendable {
                 guard frame["action"] == "send", let content = frame["content"]?.stringValue else { return false }
                 let prefix = (try? store.decode("general", as: GeneralConfig.self).commandPrefix) ?? "!"
                 return !prefix.isEmpty && content.hasPrefix(prefix)
-            })
+            }, cogIsOff: cogIsOff)
         liveLog = LiveLogService(store: LiveLogStore(database: database), hub: hub, historyLimit: config.liveLog.maxQueryLimit)
-        dispatcher = CommandDispatcher(registry: commands, config: configStore, liveLog: liveLog, logger: logger)
+        dispatcher = CommandDispatcher(registry: commands, config: configStore, liveLog: liveLog, logger: logger, cogIsOff: cogIsOff)
         let services = CogServices(
             database: database, cache: cache, httpClient: httpClient, bus: bus, config: configStore, gate: gate, hub: hub,
-            liveLog: liveLog, logger: logger)
+            liveLog: liveLog, overlays: overlays, logger: logger)
         plugins = PluginManager(catalogue: catalogue, services: services, commands: commands)
         hub.setActions(liveLog.actions.merging(["send": dispatcher.sendAction]) { $1 }, owner: "host")
         let manager = plugins
-        commands.replace(
-            owner: "host",
-            with: CommandDispatcher.hostCommands(
-                registry: commands, plugins: { manager.entries() },
-                prefix: { (try? store.decode("general", as: GeneralConfig.self).commandPrefix) ?? "!" }))
+        commands.replace(owner: "host", with: dispatcher.hostCommands(plugins: { manager.entries() }))
         bus.add([Self.cogStateReporter(bus: bus, liveLog: liveLog)])
         for user in config.bootstrapUsers {
             try await users.upsert(username: user.username, password: user.password, role: user.role)
@@ -112,7 +118,9 @@ public final class GuildhallHost: Sendable {
     /// Posts `content` as a chat message from `identity` and runs it if it is a command; answers the reply, or
     /// nil for a plain message. Used by `guildhall chat --embedded`.
     public func chat(_ content: String, as identity: Identity) async throws -> String? {
-        try await dispatcher.chat(content, channel: nil, caller: identity, correlationID: UUID().uuidString).outcome?.reply
+        let guild = try await gate.guild(of: .init(identity: identity), explicit: nil, required: false)
+        return try await dispatcher.chat(content, channel: nil, caller: identity, guild: guild, correlationID: UUID().uuidString)
+            .outcome?.reply
     }
 
     /// Reports cog state changes into the live log as system messages for admins.
@@ -137,8 +145,12 @@ public final class GuildhallHost: Sendable {
         AuthRoutes(users: users, tokens: tokens, gate: gate, perAddress: perAddress, perUsername: perUsername).register(on: core)
         CogRoutes(plugins: plugins, database: database).register(on: core)
         ConfigRoutes(store: configStore, bus: bus).register(on: core)
-        LiveLogRoutes(liveLog: liveLog, dispatcher: dispatcher, hub: hub, guilds: guilds).register(on: core)
+        LiveLogRoutes(liveLog: liveLog, dispatcher: dispatcher, hub: hub, guilds: guilds, gate: gate).register(on: core)
         GuildRoutes(guilds: guilds).register(on: core)
+        TenancyRoutes(
+            guilds: guilds, keys: apiKeys, switches: switches, overlays: overlays, config: configStore, plugins: plugins,
+            settings: config.tenancy
+        ).register(on: core)
         MetricsEndpoint.bootstrap()
         MetricsEndpoint.register(on: core, cache: cache)
         let webSocketRouter = Router(context: GatewayRequestContext.self)

@@ -44,6 +44,12 @@ public protocol CogContext: Sendable {
     /// logged and counted; the schedule goes on.
     func schedule(_ name: String, every interval: Duration, body: @escaping @Sendable () async throws -> Void)
 
+    /// Runs `body` every `interval` once for each active guild the cog is enabled for, with that guild's scope
+    /// (a guild that switched the cog off is skipped). A guild whose run throws is logged and counted; the others
+    /// still run.
+    func schedule(
+        _ name: String, every interval: Duration, forEachGuild body: @escaping @Sendable (GuildScope) async throws -> Void)
+
     /// Registers a bot command.
     func command(_ command: BotCommand)
 
@@ -64,6 +70,15 @@ public protocol CogContext: Sendable {
     /// The cog's configuration section decoded as `type`: config.yaml's values and runtime changes laid over
     /// the type's defaults.
     func config<C: CogConfiguration>(_ type: C.Type) throws -> C
+
+    /// The cog's configuration section as it applies to `guild`: the deployment's value with the guild's overlay
+    /// (`PUT /api/v1/guilds/{id}/config/{section}`) laid over it. Read it where you need it; it is always current.
+    func config<C: CogConfiguration>(_ type: C.Type, for guild: GuildScope) throws -> C
+
+    /// Charges `count` events (parsed log lines, ingested messages) to `guild`'s budget and, when `caller` is a
+    /// guild API key, to the key's `events_per_minute`. Throws ``APIError`` 429 `rate_limited` with a
+    /// `Retry-After` header once either budget is spent; nothing is charged then.
+    func chargeEvents(_ count: Int, in guild: GuildScope, by caller: Identity?) async throws
 
     /// Calls `handler` with the new value each time the cog's section changes at runtime. If the handler throws,
     /// the change is refused, the previous value stays in force and the caller of the config API is told why.

@@ -37,9 +37,12 @@ public struct CommandInvocation: Sendable {
     public var rawArguments: String
     /// Correlates events the command publishes with the message that ran it.
     public var correlationID: String
+    /// The guild the caller chats in, if resolved.
+    public var guild: GuildScope?
 
     /// One call; the host builds these from chat messages.
-    public init(caller: Identity, arguments: [String], rawArguments: String, correlationID: String) {
+    public init(caller: Identity, arguments: [String], rawArguments: String, correlationID: String, guild: GuildScope? = nil) {
+        self.guild = guild
         self.caller = caller
         self.arguments = arguments
         self.rawArguments = rawArguments

@@ -12,14 +12,19 @@ public struct Event: Sendable {
     public var source: String
     /// Ties together events caused by one request or action; inherited from the request id where there is one.
     public var correlationID: String
+    /// The guild it happened in, if any. Listeners of a cog disabled for that guild do not receive it.
+    public var guildID: Int64?
 
     /// An event; the bus builds these from `EventPublisher.publish`.
-    public init(name: String, payload: JSONValue, timestamp: Date = Date(), source: String, correlationID: String) {
+    public init(
+        name: String, payload: JSONValue, timestamp: Date = Date(), source: String, correlationID: String, guildID: Int64? = nil
+    ) {
         self.name = name
         self.payload = payload
         self.timestamp = timestamp
         self.source = source
         self.correlationID = correlationID
+        self.guildID = guildID
     }
 
     /// Decodes the payload as `type`.
@@ -58,13 +63,19 @@ public struct EventPattern: Sendable, Hashable, ExpressibleByStringLiteral, Cust
 
 /// Publishes events on the host's bus. Delivery is asynchronous: `publish` returns before listeners run.
 public protocol EventPublisher: Sendable {
-    /// Publishes `name` with `payload`. `correlationID` links it to the request that caused it; nil starts a new one.
-    func publish(_ name: String, payload: some Encodable & Sendable, correlationID: String?)
+    /// Publishes `name` with `payload`, as happening in guild `guild` (nil: the whole deployment). `correlationID`
+    /// links it to the request that caused it; nil starts a new one.
+    func publish(_ name: String, payload: some Encodable & Sendable, guild: Int64?, correlationID: String?)
 }
 
 extension EventPublisher {
+    /// Publishes `name` with `payload` for the whole deployment.
+    public func publish(_ name: String, payload: some Encodable & Sendable, correlationID: String?) {
+        publish(name, payload: payload, guild: nil, correlationID: correlationID)
+    }
+
     /// Publishes `name` with `payload` under a new correlation id.
     public func publish(_ name: String, payload: some Encodable & Sendable) {
-        publish(name, payload: payload, correlationID: nil)
+        publish(name, payload: payload, guild: nil, correlationID: nil)
     }
 }

@@ -6,6 +6,8 @@ public struct GatewayCall: Sendable {
     public let body: JSONValue
     /// The connection it came on; stable while the client stays connected.
     public let connectionID: String
+    /// The guild the connection acts in (a key's guild, or the one the person connected for), if resolved.
+    public let guild: GuildScope?
 
     private let joinTopic: @Sendable (String) async throws -> Void
     private let leaveTopic: @Sendable (String) -> Void
@@ -13,13 +15,14 @@ public struct GatewayCall: Sendable {
 
     /// Made by the host for each call.
     public init(
-        caller: Identity, body: JSONValue, connectionID: String,
+        caller: Identity, body: JSONValue, connectionID: String, guild: GuildScope?,
         join: @escaping @Sendable (String) async throws -> Void, leave: @escaping @Sendable (String) -> Void,
         send: @escaping @Sendable (JSONValue) -> Void
     ) {
         self.caller = caller
         self.body = body
         self.connectionID = connectionID
+        self.guild = guild
         self.joinTopic = join
         self.leaveTopic = leave
         self.reply = send

@@ -9,6 +9,9 @@ public struct GuildhallRequestContext: RequestContext {
     /// The authenticated caller; set by the host before a handler whose route requires a role runs, and nil on
     /// public routes called without credentials.
     public var identity: Identity?
+    /// The guild the caller acts in, resolved by the host: always set on ``Access/guild(_:)`` routes; on other cog
+    /// routes set when the caller's guild is unambiguous (see ``GuildScope``).
+    public var guild: GuildScope?
     /// The id of this request, echoed in the `X-Request-Id` response header and in every log line.
     public var requestID: String
     /// The largest body a handler may collect; the host sets it from `server.max_body_bytes`.
@@ -23,6 +26,7 @@ public struct GuildhallRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
+        self.guild = nil
         self.requestID = ""
         self.maxUploadSize = 1 << 20
         self.channel = source.channel
@@ -35,6 +39,14 @@ public struct GuildhallRequestContext: RequestContext {
     public func requireIdentity() throws -> Identity {
         guard let identity else { throw APIError.unauthorized("missing_token", "Sign in first: send Authorization: Bearer <token>.") }
         return identity
+    }
+
+    /// The caller's guild, or a 400 `guild_required` (on ``Access/guild(_:)`` routes the host has resolved it already).
+    public func requireGuild() throws -> GuildScope {
+        guard let guild else {
+            throw APIError.badRequest("guild_required", "Name the guild you act in with the X-Guild-Id header.")
+        }
+        return guild
     }
 }
 

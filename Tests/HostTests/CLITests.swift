@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import XCTest
 
+@testable import Host
+
 /// Runs the built `guildhall` executable as a user would.
 final class CLITests: XCTestCase {
     struct Run {
@@ -179,5 +181,20 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(again.errors.contains("exists already"), again.errors)
         let list = try await Self.guildhall(["guild", "list"], in: folder)
         XCTAssertEqual(list.output, "1\tDefault\tdefault\tdefault\tAlliance\tactive\n2\tDragonslayers\tSilvermoon\teu\tHorde\tactive\n")
+
+        let key = try await Self.guildhall(
+            ["guild", "api-key", "--guild-id", "2", "--description", "uploader", "--permissions", "upload,query"], in: folder)
+        XCTAssertEqual(key.status, 0, key.errors)
+        let secret = key.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(secret.hasPrefix("ghk_"), "only the key goes to standard output, for scripts: \(key.output)")
+        XCTAssertTrue(key.errors.contains("not shown again"), key.errors)
+        let database = try SQLiteDatabase(path: folder.appendingPathComponent("g.sqlite").path)
+        let stored = try await APIKeyStore(database: database).find(secret: secret)
+        XCTAssertEqual(stored?.guildID, 2)
+        XCTAssertEqual(stored?.permissions, ["upload", "query"])
+        try database.close()
+        let unknown = try await Self.guildhall(["guild", "api-key", "--guild-id", "9", "--description", "x"], in: folder)
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertTrue(unknown.errors.contains("no active guild 9"), unknown.errors)
     }
 }

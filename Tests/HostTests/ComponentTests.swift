@@ -153,6 +153,32 @@ final class RepositoryTests: XCTestCase {
         try await assertNil(await notes.find(first.id!))
         try database.close()
     }
+
+    func testAScopedRepositoryNeverReachesAnotherGuildsRows() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("guildhall-repo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = try SQLiteDatabase(path: folder.appendingPathComponent("db.sqlite").path)
+        try await Migrator(database: database).apply(NotesCog.migrations, owner: "notes")
+        let all = Repository<HostTests.Note>(database)
+        let alpha = all.scoped(to: GuildScope(id: 2, name: "Alpha"))
+        let beta = all.scoped(to: GuildScope(id: 3, name: "Beta"))
+        let mine = try await alpha.insert(HostTests.Note(id: nil, guildID: 3, text: "alpha's"))
+        XCTAssertEqual(mine.guildID, 2, "the scope decides the guild, not the record")
+        var theirs = try await beta.insert(HostTests.Note(id: nil, guildID: 0, text: "beta's"))
+
+        try await assertNil(await alpha.find(theirs.id!))
+        try await assertEqual(await alpha.page().items.map(\.text), ["alpha's"])
+        theirs.text = "overwritten"
+        try await assertFalse(await alpha.update(theirs), "no update across guilds")
+        try await assertFalse(await alpha.delete(theirs.id!), "no delete across guilds")
+        try await assertEqual(await beta.find(theirs.id!)?.text, "beta's")
+        var moved = mine
+        moved.guildID = 3
+        try await assertTrue(await alpha.update(moved))
+        try await assertEqual(await alpha.find(mine.id!)?.guildID, 2, "an update cannot move a record out of its guild")
+        try await assertEqual(await all.page().total, 2)
+        try database.close()
+    }
 }
 
 final class CatalogueTests: XCTestCase {

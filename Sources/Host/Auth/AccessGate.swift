@@ -1,33 +1,102 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import PluginAPI
 
-/// Resolves who is calling and enforces the route's declared access.
+/// Resolves who is calling and in which guild, and enforces the route's declared access, the guild's cog switches
+/// and the budgets of API keys.
 ///
 /// A token's claims are checked against the stored user (cached briefly), so a deleted or demoted user loses
-/// their rights within `userCacheTTL`, not at token expiry.
+/// their rights within `userCacheTTL`, not at token expiry. A guild API key (`Authorization: Bearer ghk_...` or
+/// `X-API-Key`) is checked against its stored hash, its revocation and its guild's activity.
 public struct AccessGate: Sendable {
     let tokens: TokenService
     let users: UserStore
     let cache: LRUCache
+    let guilds: GuildStore
+    let keys: APIKeyStore
+    let switches: GuildCogSwitches
+    let limits: TenantLimits
     let userCacheTTL: Duration = .seconds(30)
 
-    /// The caller's identity, checked against `access`: 401 without or with a bad credential, 403 with too
-    /// small a role. Public routes still resolve a valid credential if one is sent.
-    public func authorize(_ request: Request, access: Access) async throws -> Identity? {
-        guard let token = Self.bearerToken(request) else {
-            if case .public = access { return nil }
-            throw APIError.unauthorized("missing_token", "Sign in first: send Authorization: Bearer <token>.")
+    /// A verified caller: a person, or a key with its guild.
+    struct Caller: Sendable {
+        var identity: Identity
+        var key: (record: APIKey, guild: Guild)?
+    }
+
+    /// What a request is let in with.
+    struct Admission: Sendable {
+        var identity: Identity?
+        var guild: GuildScope?
+        /// Rate headers for the response (API keys only).
+        var headers: [HTTPField] = []
+    }
+
+    /// Runs `handler` for a caller `access` admits, with the identity and guild set in its context and the key's
+    /// rate headers added to its response. `cog` names the cog whose route this is, so that a guild that switched
+    /// the cog off gets 404 `cog_disabled_for_guild`.
+    func serve(
+        _ request: Request, context: GuildhallRequestContext, access: Access, cog: String?,
+        handler: (Request, GuildhallRequestContext) async throws -> Response
+    ) async throws -> Response {
+        let admission = try await admit(request, access: access, cog: cog)
+        var context = context
+        context.identity = admission.identity
+        context.guild = admission.guild
+        var response = try await handler(request, context)
+        response.headers.append(contentsOf: admission.headers)
+        return response
+    }
+
+    /// The caller, checked against `access`: 401 without or with a bad credential, 403 without the role or the key
+    /// permission, 404 `cog_disabled_for_guild`, 429 past a key's budget. Public routes still resolve a valid
+    /// credential if one is sent.
+    func admit(_ request: Request, access: Access, cog: String?) async throws -> Admission {
+        let isPublic = access == .public
+        guard let credential = Self.credential(request) else {
+            if isPublic { return Admission() }
+            throw APIError.unauthorized("missing_token", "Sign in first: send Authorization: Bearer <token or API key>.")
         }
-        let identity: Identity
+        let caller: Caller
         do {
-            identity = try await verify(token)
+            caller = try await verify(credential)
         } catch {
-            if case .public = access { return nil }
+            if isPublic { return Admission() }
             throw error
         }
-        guard access.admits(identity) else { throw APIError.forbidden() }
-        return identity
+        guard access.admits(caller.identity) else { throw Self.refusal(access, caller.identity) }
+        var admission = Admission(identity: caller.identity)
+        let isGuildRoute = if case .guild = access { true } else { false }
+        if isGuildRoute || cog != nil || caller.key != nil {
+            admission.guild = try await guild(of: caller, explicit: request.headers[.guildID], required: isGuildRoute)
+        }
+        if let cog, let guild = admission.guild, switches.isOff(cog, for: guild.id) {
+            throw APIError(
+                .notFound, "cog_disabled_for_guild", "The \(cog) cog is switched off for guild \(guild.id).",
+                details: ["cog": .string(cog), "guild_id": .int(guild.id)])
+        }
+        if let key = caller.key {
+            admission.headers = try limits.admitRequest(of: key.record, in: key.guild)
+        }
+        return admission
+    }
+
+    /// Who `credential` is: a user's token or a guild API key.
+    func verify(_ credential: Credential) async throws -> Caller {
+        switch credential {
+        case .token(let token):
+            return Caller(identity: try await verify(token))
+        case .apiKey(let secret):
+            guard let key = try await keys.find(secret: secret) else {
+                throw APIError.unauthorized("invalid_api_key", "The API key is not valid.")
+            }
+            guard key.revokedAt == nil else { throw APIError.unauthorized("api_key_revoked", "The API key has been revoked.") }
+            guard let guild = try await guilds.cached(key.guildID), guild.isActive else {
+                throw APIError(.forbidden, "guild_inactive", "The key's guild has been deactivated.")
+            }
+            return Caller(identity: key.identity, key: (key, guild))
+        }
     }
 
     /// The identity behind `token`, as currently stored: 401 `token_expired`, `invalid_token` or `user_not_found`.
@@ -52,6 +121,56 @@ public struct AccessGate: Sendable {
         return user.identity
     }
 
+    /// The guild `caller` acts in: a key's own; for a person the `explicit` guild (which they must belong to,
+    /// unless they are an admin), else their only guild, else the default guild if they belong to none. Someone in
+    /// several guilds who names none gets nil, or 400 `guild_required` when the route needs a guild.
+    func guild(of caller: Caller, explicit: String?, required: Bool) async throws -> GuildScope? {
+        if let key = caller.key { return GuildScope(id: key.guild.id, name: key.guild.name) }
+        let identity = caller.identity
+        let memberships = try await guilds.memberships(of: identity.userID)
+        let chosen: Int64
+        if let explicit {
+            guard let id = Int64(explicit.trimmingCharacters(in: .whitespaces)) else {
+                throw APIError(.badRequest, "invalid_guild_id", "X-Guild-Id must be a guild's integer id.")
+            }
+            guard identity.role == .admin || memberships[id] != nil else { throw Self.noSuchGuild(id) }
+            chosen = id
+        } else if memberships.count == 1, let only = memberships.keys.first {
+            chosen = only
+        } else if memberships.isEmpty {
+            chosen = GuildScope.defaultGuildID
+        } else {
+            guard !required else {
+                throw APIError(
+                    .badRequest, "guild_required", "You belong to several guilds: name one with the X-Guild-Id header.",
+                    details: ["guild_ids": .array(memberships.keys.sorted().map(JSONValue.int))])
+            }
+            return nil
+        }
+        guard let guild = try await guilds.cached(chosen), guild.isActive else {
+            if required || explicit != nil { throw Self.noSuchGuild(chosen) }
+            return nil
+        }
+        return GuildScope(id: guild.id, name: guild.name)
+    }
+
+    /// A presented credential.
+    enum Credential: Sendable {
+        case token(String)
+        case apiKey(String)
+
+        /// A bearer credential: an API key by its prefix, else a user's token.
+        init(bearer: String) {
+            self = bearer.hasPrefix(APIKeyStore.secretPrefix) ? .apiKey(bearer) : .token(bearer)
+        }
+    }
+
+    /// `X-API-Key`, else `Authorization: Bearer`.
+    static func credential(_ request: Request) -> Credential? {
+        if let key = request.headers[.apiKey]?.trimmingCharacters(in: .whitespaces), !key.isEmpty { return .apiKey(key) }
+        return bearerToken(request).map(Credential.init(bearer:))
+    }
+
     /// Where the stored record of `userID` is cached.
     static func cacheKey(userID: Int64) -> String { "host:user:\(userID)" }
 
@@ -63,5 +182,27 @@ public struct AccessGate: Sendable {
         return token.isEmpty ? nil : token
     }
 
+    private static func refusal(_ access: Access, _ identity: Identity) -> APIError {
+        switch access {
+        case .guild(let permission):
+            APIError(
+                .forbidden, "missing_permission", "This API key lacks the '\(permission)' permission.",
+                details: ["permission": .string(permission.rawValue)])
+        case .role where identity.apiKey != nil:
+            APIError(.forbidden, "api_key_not_allowed", "This route is for signed-in people; guild API keys may call guild routes only.")
+        default:
+            APIError.forbidden()
+        }
+    }
+
+    private static func noSuchGuild(_ id: Int64) -> APIError {
+        APIError.notFound("guild_not_found", "There is no active guild \(id) that you belong to.")
+    }
+
     private static let userGone = APIError.unauthorized("user_not_found", "The token's user no longer exists.")
+}
+
+extension HTTPField.Name {
+    static let apiKey = Self("X-API-Key")!
+    static let guildID = Self("X-Guild-Id")!
 }

@@ -8,7 +8,7 @@ struct Catalogue: Sendable {
     let dependencyOrder: [String]
 
     /// Prefixes of the host's own routes, which no cog may claim.
-    static let reservedPrefixes = ["/api/cogs", "/api/config", "/api/auth", "/api/users", "/api/health", "/health", "/api/routes", "/metrics", "/api/live-log", "/api/bot", "/ws", "/socket.io", "/api/v1/admin/guilds"]
+    static let reservedPrefixes = ["/api/cogs", "/api/config", "/api/auth", "/api/users", "/api/health", "/health", "/api/routes", "/metrics", "/api/live-log", "/api/bot", "/ws", "/socket.io", "/api/v1/admin/guilds", "/api/v1/guilds", "/api/v1/guild"]
 
     init(_ types: [any Cog.Type]) throws {
         var cogs: [String: any Cog.Type] = [:]

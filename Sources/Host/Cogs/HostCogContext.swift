@@ -14,6 +14,7 @@ struct CogServices: Sendable {
     let gate: AccessGate
     let hub: GatewayHub
     let liveLog: LiveLogService
+    let overlays: GuildConfigOverlays
     let logger: Logger
 }
 
@@ -53,9 +54,9 @@ struct HostCogContext: CogContext {
             }
             contents.routes.append(
                 .init(info: info, method: method) { request, context in
-                    var context = context
-                    context.identity = try await gate.authorize(request, access: access)
-                    return try await handler(request, context).response(from: request, context: context)
+                    try await gate.serve(request, context: context, access: access, cog: manifest.id) { request, context in
+                        try await handler(request, context).response(from: request, context: context)
+                    }
                 })
         }
     }
@@ -71,6 +72,26 @@ struct HostCogContext: CogContext {
                 return
             }
             contents.tasks.append(.init(name: name, interval: interval, body: body))
+        }
+    }
+
+    func schedule(
+        _ name: String, every interval: Duration, forEachGuild body: @escaping @Sendable (GuildScope) async throws -> Void
+    ) {
+        let guilds = services.gate.guilds, switches = services.gate.switches, cog = manifest.id, logger = self.logger
+        schedule(name, every: interval) {
+            var failed: [Int64] = []
+            for guild in try await guilds.all() where guild.isActive && !switches.isOff(cog, for: guild.id) {
+                do {
+                    try await body(GuildScope(id: guild.id, name: guild.name))
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    failed.append(guild.id)
+                    logger.error("scheduled task failed for a guild", metadata: ["task": "\(name)", "guild": "\(guild.id)", "error": "\(error)"])
+                }
+            }
+            if !failed.isEmpty { throw GuildRunsFailed(guilds: failed) }
         }
     }
 
@@ -94,7 +115,7 @@ struct HostCogContext: CogContext {
             contents.actions[name] = GatewayHub.Action(owner: manifest.id, access: access) { client, frame in
                 try await handler(
                     GatewayCall(
-                        caller: client.identity, body: frame, connectionID: client.id,
+                        caller: client.identity, body: frame, connectionID: client.id, guild: client.guild,
                         join: { try await hub.join(client, topic: $0) }, leave: { hub.leave(client, topic: $0) },
                         send: { client.send($0) }))
             }
@@ -126,6 +147,23 @@ struct HostCogContext: CogContext {
         return try services.config.decode(section, as: C.self)
     }
 
+    func config<C: CogConfiguration>(_ type: C.Type, for guild: GuildScope) throws -> C {
+        guard let section = manifest.config?.name else {
+            throw APIError(.internalServerError, "no_config_section", "Cog \(manifest.id) declares no config section.")
+        }
+        return try ConfigSection.decode(C.self, from: services.overlays.effective(section, for: guild.id))
+    }
+
+    func chargeEvents(_ count: Int, in guild: GuildScope, by caller: Identity?) async throws {
+        let gate = services.gate
+        guard let record = try await gate.guilds.cached(guild.id) else {
+            throw APIError.notFound("guild_not_found", "There is no guild \(guild.id).")
+        }
+        var key: APIKey?
+        if let grant = caller?.apiKey { key = try await gate.keys.find(id: grant.id) }
+        try gate.limits.charge(events: count, key: key, in: record)
+    }
+
     func onConfigChange<C: CogConfiguration>(_ type: C.Type, handler: @escaping @Sendable (C) async throws -> Void) {
         record { contents in
             guard manifest.config != nil else {
@@ -143,13 +181,19 @@ struct HostCogContext: CogContext {
     }
 }
 
+/// Some guilds' runs of a per-guild task failed (each is logged); counted as one failure of the task.
+struct GuildRunsFailed: Error, CustomStringConvertible {
+    let guilds: [Int64]
+    var description: String { "failed for guilds \(guilds.map(String.init).joined(separator: ", "))" }
+}
+
 /// Publishes on the bus in a cog's name.
 struct CogEventPublisher: EventPublisher {
     let bus: EventBus
     let source: String
 
-    func publish(_ name: String, payload: some Encodable & Sendable, correlationID: String?) {
-        bus.publish(name, payload: payload, source: source, correlationID: correlationID)
+    func publish(_ name: String, payload: some Encodable & Sendable, guild: Int64?, correlationID: String?) {
+        bus.publish(name, payload: payload, source: source, guild: guild, correlationID: correlationID)
     }
 }
 

@@ -84,12 +84,18 @@ public final class ConfigStore: Sendable {
 
     /// The effective value with secret keys masked, for API output.
     public func maskedValue(of name: String) -> JSONValue? {
-        guard let value = value(of: name), let section = sections[name], case .object(var members) = value else {
-            return value(of: name)
-        }
+        value(of: name).map { masked($0, section: name) }
+    }
+
+    /// What API output shows instead of a secret.
+    static let mask = "********"
+
+    /// `value` (of section `name`) with its non-empty secrets replaced by the mask.
+    func masked(_ value: JSONValue, section name: String) -> JSONValue {
+        guard let section = sections[name], case .object(var members) = value else { return value }
         for key in section.secretKeys where members[key] != nil {
             if case .string(let secret) = members[key], secret.isEmpty { continue }
-            members[key] = .string("********")
+            members[key] = .string(Self.mask)
         }
         return .object(members)
     }
@@ -160,7 +166,7 @@ public final class ConfigStore: Sendable {
         let masked = rows.map { row -> Version in
             var value = (try? JSONValue.parse(Data(row.value.utf8))) ?? .null
             if case .object(var members) = value {
-                for key in section.secretKeys where members[key] != nil { members[key] = .string("********") }
+                for key in section.secretKeys where members[key] != nil { members[key] = .string(Self.mask) }
                 value = .object(members)
             }
             return Version(version: row.version, changedBy: row.changed_by, changedAt: row.changed_at, value: value)
@@ -177,7 +183,7 @@ public final class ConfigStore: Sendable {
     private func unmasked(_ name: String, _ value: JSONValue) -> JSONValue {
         guard case .object(let given) = value, case .object(var merged)? = self.value(of: name) else { return value }
         let secretKeys = sections[name]?.secretKeys ?? []
-        for (key, item) in given where !(secretKeys.contains(key) && item == .string("********")) {
+        for (key, item) in given where !(secretKeys.contains(key) && item == .string(Self.mask)) {
             merged[key] = item
         }
         return .object(merged)

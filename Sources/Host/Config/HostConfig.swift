@@ -90,6 +90,23 @@ public struct LiveLogSettings: CogConfiguration {
     }
 }
 
+/// `tenancy`: what guilds may do unless their settings say otherwise.
+public struct TenancySettings: CogConfiguration {
+    /// Requests a minute all of one guild's API keys together may make (a guild's `settings.rate_limits` may set its own).
+    public var guildRequestsPerMinute = 6_000
+    /// Events a minute all of one guild's API keys together may charge.
+    public var guildEventsPerMinute = 1_000_000
+    /// Gateway connections all of one guild's API keys together may hold open.
+    public var guildMaxConnections = 50
+    /// Cogs a guild's leader may switch on and off for their guild (admins may switch any).
+    public var leaderManagedCogs: [String] = []
+    public init() {}
+    enum CodingKeys: String, CodingKey {
+        case guildRequestsPerMinute = "guild_requests_per_minute", guildEventsPerMinute = "guild_events_per_minute"
+        case guildMaxConnections = "guild_max_connections", leaderManagedCogs = "leader_managed_cogs"
+    }
+}
+
 /// `logging`: log verbosity.
 public struct LoggingSettings: CogConfiguration {
     /// trace, debug, info, notice, warning, error or critical.
@@ -108,6 +125,7 @@ public struct HostConfig: Sendable {
     public var logging = LoggingSettings()
     public var gateway = GatewaySettings()
     public var liveLog = LiveLogSettings()
+    public var tenancy = TenancySettings()
     /// Runtime sections as written in the file, validated when the host knows their types.
     public var runtimeSections: [String: JSONValue] = [:]
     /// The users created or updated at startup from API_ADMIN_USER/API_ADMIN_PASS and API_EXTRA_USERS.
@@ -124,7 +142,7 @@ public struct HostConfig: Sendable {
         public var role: Role
     }
 
-    static let infrastructureKeys = ["server", "database", "auth", "plugins", "cache", "logging", "gateway", "live_log"]
+    static let infrastructureKeys = ["server", "database", "auth", "plugins", "cache", "logging", "gateway", "live_log", "tenancy"]
 
     /// Reads `path` (or only defaults when `path` is nil), substitutes `${VAR}` and `${VAR:-default}`, applies the
     /// environment overrides (API_PORT, SECRET_KEY, CORS_ORIGINS, DB_PATH, API_ADMIN_USER, API_ADMIN_PASS,
@@ -172,6 +190,7 @@ public struct HostConfig: Sendable {
         config.logging = section("logging", LoggingSettings.self)
         config.gateway = section("gateway", GatewaySettings.self)
         config.liveLog = section("live_log", LiveLogSettings.self)
+        config.tenancy = section("tenancy", TenancySettings.self)
         config.runtimeSections = document.filter { !infrastructureKeys.contains($0.key) }
         config.bootstrapUsers = bootstrapUsers(environment, problems: &problems)
         if !(1...65535).contains(config.server.port) { problems.append("key 'server.port': expected a port from 1 to 65535") }

@@ -23,9 +23,12 @@ public final class EventBus: EventPublisher, Sendable {
     private let nextID = Atomic<UInt64>(1)
     private let deliveries = TaskScope()
     private let logger: Logger
+    /// Whether `owner` (a cog) is switched off for a guild; its listeners then miss that guild's events.
+    private let isOff: @Sendable (_ owner: String, _ guild: Int64) -> Bool
 
-    public init(logger: Logger) {
+    public init(logger: Logger, isOff: @escaping @Sendable (_ owner: String, _ guild: Int64) -> Bool = { _, _ in false }) {
         self.logger = logger
+        self.isOff = isOff
     }
 
     /// Adds listeners (all of one cog instance, at activation) in one step.
@@ -52,12 +55,12 @@ public final class EventBus: EventPublisher, Sendable {
 
     func makeListenerID() -> UInt64 { nextID.add(1, ordering: .relaxed).oldValue }
 
-    public func publish(_ name: String, payload: some Encodable & Sendable, correlationID: String?) {
-        publish(name, payload: payload, source: "host", correlationID: correlationID)
+    public func publish(_ name: String, payload: some Encodable & Sendable, guild: Int64?, correlationID: String?) {
+        publish(name, payload: payload, source: "host", guild: guild, correlationID: correlationID)
     }
 
     /// Publishes on behalf of `source` (a cog id, or `host`).
-    func publish(_ name: String, payload: some Encodable & Sendable, source: String, correlationID: String?) {
+    func publish(_ name: String, payload: some Encodable & Sendable, source: String, guild: Int64? = nil, correlationID: String?) {
         let json: JSONValue
         do {
             json = try JSONValueEncoder().encode(payload)
@@ -65,9 +68,12 @@ public final class EventBus: EventPublisher, Sendable {
             logger.error("event payload does not encode", metadata: ["event": "\(name)", "error": "\(error)"])
             return
         }
-        let event = Event(name: name, payload: json, source: source, correlationID: correlationID ?? UUID().uuidString)
+        let event = Event(
+            name: name, payload: json, source: source, correlationID: correlationID ?? UUID().uuidString, guildID: guild)
         Counter(label: "guildhall_events_published_total", dimensions: [("event", name)]).increment()
+        let isOff = self.isOff
         let matching = listeners.withLock { $0.filter { $0.pattern.matches(name) } }
+            .filter { listener in guild.map { !isOff(listener.owner, $0) } ?? true }
         guard !matching.isEmpty else { return }
         deliveries.launch { [logger] in
             for listener in matching {

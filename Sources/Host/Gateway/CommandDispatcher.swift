@@ -11,6 +11,8 @@ final class CommandDispatcher: Sendable {
     let config: ConfigStore
     let liveLog: LiveLogService
     let logger: Logger
+    /// Whether a cog is switched off for a guild: its commands are then hidden from that guild's members.
+    let cogIsOff: @Sendable (_ cog: String, _ guild: Int64) -> Bool
     private let lastUse = Mutex<[String: ContinuousClock.Instant]>([:])
 
     /// What running a message did.
@@ -23,7 +25,11 @@ final class CommandDispatcher: Sendable {
         var message: JSONValue?
     }
 
-    init(registry: CommandRegistry, config: ConfigStore, liveLog: LiveLogService, logger: Logger) {
+    init(
+        registry: CommandRegistry, config: ConfigStore, liveLog: LiveLogService, logger: Logger,
+        cogIsOff: @escaping @Sendable (_ cog: String, _ guild: Int64) -> Bool
+    ) {
+        self.cogIsOff = cogIsOff
         self.registry = registry
         self.config = config
         self.liveLog = liveLog
@@ -38,14 +44,20 @@ final class CommandDispatcher: Sendable {
         return !prefix.isEmpty && content.hasPrefix(prefix) && content.count > prefix.count
     }
 
-    /// Runs `content` for `caller` if it is a command; nil if it is not.
-    func run(_ content: String, caller: Identity, correlationID: String) async -> Outcome? {
+    /// The commands `guild`'s members can see: every command but those of cogs the guild switched off.
+    func visibleCommands(in guild: GuildScope?) -> [CommandRegistry.Entry] {
+        registry.all.filter { entry in guild.map { !cogIsOff(entry.cog, $0.id) } ?? true }
+    }
+
+    /// Runs `content` for `caller` (chatting in `guild`) if it is a command; nil if it is not.
+    func run(_ content: String, caller: Identity, guild: GuildScope?, correlationID: String) async -> Outcome? {
         let general = self.general
         guard isCommand(content) else { return nil }
         let text = content.dropFirst(general.commandPrefix.count)
         let name = String(text.prefix { !$0.isWhitespace }).lowercased()
         let rest = text.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
-        let (command, reply) = await execute(name: name, rest: rest, caller: caller, general: general, correlationID: correlationID)
+        let (command, reply) = await execute(
+            name: name, rest: rest, caller: caller, guild: guild, general: general, correlationID: correlationID)
         let message = try? await liveLog.post([
             "type": "dm", "from_user_id": "bot", "from_username": .string(general.botName),
             "to_user_id": .string(String(caller.userID)), "content": .string(String(reply.prefix(LiveLogSchema.maxContentLength))),
@@ -54,11 +66,12 @@ final class CommandDispatcher: Sendable {
     }
 
     private func execute(
-        name: String, rest: String, caller: Identity, general: GeneralConfig, correlationID: String
+        name: String, rest: String, caller: Identity, guild: GuildScope?, general: GeneralConfig, correlationID: String
     ) async -> (String?, String) {
         let prefix = general.commandPrefix
-        guard let entry = registry.command(named: name) else {
-            let suggestions = Self.closest(to: name, in: registry.all.map(\.command.name), threshold: general.fuzzyMatchingThreshold)
+        guard let entry = registry.command(named: name), !(guild.map { cogIsOff(entry.cog, $0.id) } ?? false) else {
+            let suggestions = Self.closest(
+                to: name, in: visibleCommands(in: guild).map(\.command.name), threshold: general.fuzzyMatchingThreshold)
             let hint = suggestions.isEmpty
                 ? " Try \(prefix)help." : " Did you mean \(suggestions.map { prefix + $0 }.joined(separator: " or "))?"
             return (nil, "Unknown command \(prefix)\(name)." + hint)
@@ -81,7 +94,8 @@ final class CommandDispatcher: Sendable {
         }
         do {
             let reply = try await command.handler(
-                CommandInvocation(caller: caller, arguments: Self.split(rest), rawArguments: rest, correlationID: correlationID))
+                CommandInvocation(
+                    caller: caller, arguments: Self.split(rest), rawArguments: rest, correlationID: correlationID, guild: guild))
             return (command.name, reply)
         } catch let error as CommandError {
             return (command.name, error.message)
@@ -146,14 +160,16 @@ final class CommandDispatcher: Sendable {
 
     /// Posts `content` as a user message from `caller` and, if it is a command, runs it. Every way of chatting (the
     /// gateway's `send`, `POST /api/bot/messages`, `guildhall chat`) goes through here.
-    func chat(_ content: String, channel: String?, caller: Identity, correlationID: String) async throws -> (posted: JSONValue, outcome: Outcome?) {
+    func chat(
+        _ content: String, channel: String?, caller: Identity, guild: GuildScope?, correlationID: String
+    ) async throws -> (posted: JSONValue, outcome: Outcome?) {
         var message: [String: JSONValue] = [
             "type": "user", "user_id": .string(String(caller.userID)), "username": .string(caller.username),
             "content": .string(content), "user_badge": .string(caller.role.rawValue),
         ]
         if let channel { message["metadata"] = ["channel": .string(channel)] }
         let posted = try await liveLog.ingest(.object(message)).message
-        return (posted, await run(content, caller: caller, correlationID: correlationID))
+        return (posted, await run(content, caller: caller, guild: guild, correlationID: correlationID))
     }
 
     /// The gateway's `send` action: `{"action": "send", "content", "channel"?}` chats as the caller; the caller is
@@ -164,7 +180,8 @@ final class CommandDispatcher: Sendable {
                 throw LiveLogStore.invalid("content", "content must be a string.")
             }
             let (posted, outcome) = try await chat(
-                content, channel: frame["channel"]?.stringValue, caller: client.identity, correlationID: client.id)
+                content, channel: frame["channel"]?.stringValue, caller: client.identity, guild: client.guild,
+                correlationID: client.id)
             client.send(["action": "sent", "message": posted])
             guard let outcome else { return nil }
             return [
@@ -175,11 +192,12 @@ final class CommandDispatcher: Sendable {
     }
 
     /// The host's own commands: `help` and `cogs`.
-    static func hostCommands(registry: CommandRegistry, plugins: @escaping @Sendable () -> [PluginManager.Entry], prefix: @escaping @Sendable () -> String) -> [BotCommand] {
+    func hostCommands(plugins: @escaping @Sendable () -> [PluginManager.Entry]) -> [BotCommand] {
         [
-            BotCommand(name: "help", usage: "!help", summary: "Lists the commands you can use") { call in
-                let mine = registry.all.filter { $0.command.access.admits(call.caller) }
-                return "Commands:\n" + mine.map { "\(prefix())\($0.command.name) — \($0.command.summary) (\($0.command.usage))" }
+            BotCommand(name: "help", usage: "!help", summary: "Lists the commands you can use") { [self] call in
+                let prefix = general.commandPrefix
+                let mine = visibleCommands(in: call.guild).filter { $0.command.access.admits(call.caller) }
+                return "Commands:\n" + mine.map { "\(prefix)\($0.command.name) — \($0.command.summary) (\($0.command.usage))" }
                     .joined(separator: "\n")
             },
             BotCommand(name: "cogs", usage: "!cogs", summary: "Lists the cogs and whether they are loaded") { _ in

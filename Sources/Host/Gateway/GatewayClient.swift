@@ -26,6 +26,8 @@ protocol GatewayFrameSink: Sendable {
 final class GatewayClient: Sendable {
     let id: String
     let identity: Identity
+    /// The guild the connection acts in: a key's guild, or the one a person connected for (see ``GuildScope``).
+    let guild: GuildScope?
     let address: String
     let reader: LiveLogReader
     private let sink: any GatewayFrameSink
@@ -60,9 +62,10 @@ final class GatewayClient: Sendable {
 
     let state = Mutex(State())
 
-    init(identity: Identity, address: String, guilds: Set<String>, sink: any GatewayFrameSink) {
+    init(identity: Identity, guild: GuildScope?, address: String, guilds: Set<String>, sink: any GatewayFrameSink) {
         self.id = "conn_" + UUID().uuidString.lowercased()
         self.identity = identity
+        self.guild = guild
         self.address = address
         self.reader = LiveLogReader(identity: identity, guilds: guilds)
         self.sink = sink

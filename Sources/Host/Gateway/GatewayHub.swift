@@ -51,11 +51,25 @@ final class GatewayHub: Sendable {
     private let topics = Mutex<[String: Topic]>([:])
     /// Decides whether a frame is a bot command (counted against the command limit).
     let isCommand: @Sendable (JSONValue) -> Bool
+    /// Whether a cog is switched off for a guild: its actions and topics are then refused to that guild's clients.
+    let cogIsOff: @Sendable (_ cog: String, _ guild: Int64) -> Bool
 
-    init(limits: Limits, logger: Logger, isCommand: @escaping @Sendable (JSONValue) -> Bool) {
+    init(
+        limits: Limits, logger: Logger, isCommand: @escaping @Sendable (JSONValue) -> Bool,
+        cogIsOff: @escaping @Sendable (_ cog: String, _ guild: Int64) -> Bool
+    ) {
         self.limits = limits
         self.logger = logger
         self.isCommand = isCommand
+        self.cogIsOff = cogIsOff
+    }
+
+    /// 404 `cog_disabled_for_guild` if `owner` is a cog `client`'s guild switched off.
+    private func refuseIfOff(_ owner: String, for client: GatewayClient) throws {
+        guard owner != "host", let guild = client.guild, cogIsOff(owner, guild.id) else { return }
+        throw APIError(
+            .notFound, "cog_disabled_for_guild", "The \(owner) cog is switched off for guild \(guild.id).",
+            details: ["cog": .string(owner), "guild_id": .int(guild.id)])
     }
 
     // MARK: Clients
@@ -151,6 +165,7 @@ final class GatewayHub: Sendable {
         guard let entry = owner(ofTopic: topic) else {
             throw APIError.notFound("unknown_topic", "There is no topic '\(topic)'.")
         }
+        try refuseIfOff(entry.owner, for: client)
         guard try await entry.rule(client.identity, topic) else {
             throw APIError.forbidden("You may not join '\(topic)'.")
         }
@@ -229,6 +244,10 @@ final class GatewayHub: Sendable {
             return
         }
         do {
+            try refuseIfOff(action.owner, for: client)
+            if case .guild = action.access, action.owner != "host", client.guild == nil {
+                throw APIError.badRequest("guild_required", "Connect with ?guild_id= to act in one of your guilds.")
+            }
             if let reply = try await action.handler(client, frame) { client.send(reply) }
         } catch let error as APIError {
             client.send(Self.error(for: error, action: name))

@@ -50,8 +50,9 @@ final class WebSocketChannelSink: GatewayFrameSink {
 
 /// The gateway's JSON transport on `/ws` and `/ws/live-log`: one JSON object per text frame, both ways.
 ///
-/// The credential comes with the upgrade (`?token=` or `Authorization: Bearer`); without one the connection is
-/// closed with 4000, with a bad one 4001, with an expired one 4002. Frames over `max_frame_bytes` are answered
+/// The credential comes with the upgrade (`?token=` or `Authorization: Bearer`, or a guild API key); without one
+/// the connection is closed with 4000, with a bad one 4001, with an expired one 4002, past a key's connection
+/// limit 4003. Frames over `max_frame_bytes` are answered
 /// with error 1009 and the connection closes; binary frames with 1003; text that is not JSON with 1002.
 struct JSONWebSocketTransport: Sendable {
     let hub: GatewayHub
@@ -81,26 +82,39 @@ struct JSONWebSocketTransport: Sendable {
     private func serve(
         _ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, request: Request, address: String, channel: any Channel
     ) async {
-        let identity: Identity
+        let caller: AccessGate.Caller, guild: GuildScope?
         switch await authenticate(request) {
         case .success(let found):
-            identity = found
+            (caller, guild) = found
         case .failure(let refusal):
             try? await outbound.close(.init(codeNumber: Int(refusal.code)), reason: refusal.reason)
             return
         }
-        let memberOf = (try? await guilds.guildIDs(of: identity.userID)) ?? []
+        if let key = caller.key {
+            guard gate.limits.openConnection(of: key.record, in: key.guild) else {
+                try? await outbound.close(.init(codeNumber: Int(GatewayCode.rateLimited)), reason: "connection limit reached")
+                return
+            }
+        }
+        defer { if let key = caller.key { gate.limits.closeConnection(of: key.record) } }
+        let identity = caller.identity
+        let memberOf = identity.apiKey == nil ? (try? await guilds.guildIDs(of: identity.userID)) ?? [] : []
         let client = GatewayClient(
-            identity: identity, address: address, guilds: Set(memberOf.map(String.init)),
+            identity: identity, guild: guild, address: address, guilds: Set(memberOf.map(String.init)),
             sink: WebSocketChannelSink(channel: channel, limit: settings.outboundQueueLimit))
         guard hub.admit(client) else {
             try? await outbound.close(.policyViolation, reason: "too many connections from this address")
             return
         }
         await presence.joined(client)
-        client.send([
+        var welcome: [String: JSONValue] = [
             "action": "connected", "connection_id": .string(client.id), "message": "Successfully connected to live log",
-        ])
+        ]
+        if let guild {
+            welcome["guild_id"] = .int(guild.id)
+            welcome["guild_name"] = .string(guild.name)
+        }
+        client.send(.object(welcome))
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await _ in client.closeRequests { break }
@@ -146,17 +160,28 @@ struct JSONWebSocketTransport: Sendable {
         let reason: String
     }
 
-    private func authenticate(_ request: Request) async -> Result<Identity, Refusal> {
-        let token = AccessGate.bearerToken(request) ?? request.uri.queryParameters["token"].map(String.init)
-        guard let token, !token.isEmpty else {
+    /// The caller and their guild, from the upgrade request: `Authorization: Bearer` (a token or an API key),
+    /// `X-API-Key`, or `?token=` / `?api_key=` for browsers, which cannot set headers; the guild from `X-Guild-Id`
+    /// or `?guild_id=`.
+    private func authenticate(_ request: Request) async -> Result<(AccessGate.Caller, GuildScope?), Refusal> {
+        let query = request.uri.queryParameters
+        let credential = AccessGate.credential(request)
+            ?? query["api_key"].map { AccessGate.Credential.apiKey(String($0)) }
+            ?? query["token"].map { AccessGate.Credential(bearer: String($0)) }
+        guard let credential else {
             return .failure(Refusal(code: GatewayCode.authenticationFailed, reason: "authentication required"))
         }
         do {
-            return .success(try await gate.verify(token))
+            let caller = try await gate.verify(credential)
+            let explicit = request.headers[.guildID] ?? query["guild_id"].map(String.init)
+            let guild = try await gate.guild(of: caller, explicit: explicit, required: false)
+            return .success((caller, guild))
         } catch let error as APIError where error.code == "token_expired" {
             return .failure(Refusal(code: GatewayCode.tokenExpired, reason: "token expired"))
+        } catch let error as APIError {
+            return .failure(Refusal(code: GatewayCode.invalidToken, reason: error.code))
         } catch {
-            return .failure(Refusal(code: GatewayCode.invalidToken, reason: "invalid token"))
+            return .failure(Refusal(code: GatewayCode.invalidToken, reason: "invalid credential"))
         }
     }
 }
@@ -167,12 +192,12 @@ struct GatewayPresence: Sendable {
     let liveLog: LiveLogService
 
     func joined(_ client: GatewayClient) async {
-        guard hub.connectionCount(of: client.identity.userID) == 1 else { return }
+        guard client.identity.apiKey == nil, hub.connectionCount(of: client.identity.userID) == 1 else { return }
         await announce("user_joined", client)
     }
 
     func left(_ client: GatewayClient) async {
-        guard hub.connectionCount(of: client.identity.userID) == 0 else { return }
+        guard client.identity.apiKey == nil, hub.connectionCount(of: client.identity.userID) == 0 else { return }
         await announce("user_left", client)
     }
 

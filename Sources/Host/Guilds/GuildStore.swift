@@ -50,9 +50,14 @@ public enum GuildRole: String, Codable, Sendable, CaseIterable {
 /// Guild records and their members. Guild 1, "Default", exists from the first run.
 public struct GuildStore: Sendable {
     let database: any PluginAPI.Database
+    /// Where the lookups of every authenticated request are kept briefly; changes made here clear them at once
+    /// (changes made by another process, `guildhall guild ...`, within 30 seconds).
+    let cache: LRUCache?
+    static let cacheTag = "host:guilds"
 
-    public init(database: any PluginAPI.Database) {
+    public init(database: any PluginAPI.Database, cache: LRUCache? = nil) {
         self.database = database
+        self.cache = cache
     }
 
     /// A guild's member as listed by the admin API.
@@ -77,11 +82,46 @@ public struct GuildStore: Sendable {
         try await database.read { try $0.queryOne(Guild.self, "SELECT * FROM guilds WHERE id = ?", [id]) }
     }
 
+    /// ``find(_:)`` through the cache, for the per-request path.
+    func cached(_ id: Int64) async throws -> Guild? {
+        try await throughCache("host:guild:\(id)") { try await find(id) }
+    }
+
+    /// The active guilds `user` belongs to, with their guild role, through the cache.
+    func memberships(of user: Int64) async throws -> [Int64: GuildRole] {
+        try await throughCache("host:memberships:\(user)") {
+            let rows = try await database.read { connection in
+                try connection.rows(
+                    """
+                    SELECT m.guild_id, m.role FROM guild_members m JOIN guilds g ON g.id = m.guild_id
+                    WHERE m.user_id = ? AND g.is_active = 1
+                    """, [user])
+            }
+            var memberships: [Int64: GuildRole] = [:]
+            for row in rows {
+                guard case .integer(let id)? = row["guild_id"], case .text(let role)? = row["role"] else { continue }
+                memberships[id] = GuildRole(rawValue: role) ?? .member
+            }
+            return memberships
+        }
+    }
+
+    private func throughCache<T: Sendable>(_ key: String, _ load: () async throws -> T) async throws -> T {
+        if let cached = cache?.value(forKey: key, as: T.self) { return cached }
+        let value = try await load()
+        cache?.set(value, forKey: key, ttl: .seconds(30), tags: [Self.cacheTag])
+        return value
+    }
+
+    private func changed() {
+        cache?.invalidate(tag: Self.cacheTag)
+    }
+
     /// Creates a guild; 409 `guild_exists` if one has the same name, server and region.
     public func create(name: String, server: String, region: String, faction: Guild.Faction, settings: JSONValue = [:]) async throws -> Guild {
         try Self.validate(name: name, server: server, region: region)
         let now = Date()
-        return try await database.write { connection in
+        let guild = try await database.write { connection in
             try Self.refuseDuplicate(connection, name: name, server: server, region: region, except: nil)
             guard
                 let guild = try connection.queryOne(
@@ -93,6 +133,8 @@ public struct GuildStore: Sendable {
             else { throw APIError(.internalServerError, "internal_error", "The guild was not stored.") }
             return guild
         }
+        changed()
+        return guild
     }
 
     /// Changes the fields given; answers the guild, or nil if it does not exist.
@@ -115,6 +157,7 @@ public struct GuildStore: Sendable {
                 [updated.name, updated.server, updated.region, updated.faction.rawValue,
                  String(decoding: updated.settings.jsonData(), as: UTF8.self), updated.isActive, id])
         }
+        changed()
         return updated
     }
 
@@ -136,21 +179,18 @@ public struct GuildStore: Sendable {
             INSERT INTO guild_members (guild_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)
             ON CONFLICT (guild_id, user_id) DO UPDATE SET role = excluded.role
             """, [guild, user, role.rawValue, Date()])
+        changed()
     }
 
     /// Removes `user` from `guild`; answers whether they were a member.
     public func removeMember(_ user: Int64, of guild: Int64) async throws -> Bool {
-        try await database.execute("DELETE FROM guild_members WHERE guild_id = ? AND user_id = ?", [guild, user]) > 0
+        defer { changed() }
+        return try await database.execute("DELETE FROM guild_members WHERE guild_id = ? AND user_id = ?", [guild, user]) > 0
     }
 
     /// The ids of the active guilds `user` belongs to.
     public func guildIDs(of user: Int64) async throws -> Set<Int64> {
-        let rows = try await database.read { connection in
-            try connection.rows(
-                "SELECT m.guild_id FROM guild_members m JOIN guilds g ON g.id = m.guild_id WHERE m.user_id = ? AND g.is_active = 1",
-                [user])
-        }
-        return Set(rows.compactMap { if case .integer(let id)? = $0["guild_id"] { id } else { nil } })
+        Set(try await memberships(of: user).keys)
     }
 
     static func validate(name: String, server: String, region: String) throws {

@@ -30,7 +30,7 @@ final class CoreRouter {
         self.router = router
     }
 
-    /// Registers a core route; `handler` runs only for callers `access` admits, with their identity set.
+    /// Registers a core route; `handler` runs only for callers `access` admits, with their identity and guild set.
     func add<Output: ResponseGenerator>(
         _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
         handler: @escaping @Sendable (Request, GuildhallRequestContext) async throws -> Output
@@ -38,9 +38,9 @@ final class CoreRouter {
         table.add(RouteInfo(method: method.rawValue, path: path, access: access.label, summary: summary, cog: nil))
         let gate = self.gate
         router.on(RouterPath(path), method: method) { request, context in
-            var context = context
-            context.identity = try await gate.authorize(request, access: access)
-            return try await handler(request, context).response(from: request, context: context)
+            try await gate.serve(request, context: context, access: access, cog: nil) { request, context in
+                try await handler(request, context).response(from: request, context: context)
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ struct LiveLogRoutes {
     let dispatcher: CommandDispatcher
     let hub: GatewayHub
     let guilds: GuildStore
+    let gate: AccessGate
 
     struct ChatMessage: Decodable {
         var content: String
@@ -52,8 +53,10 @@ struct LiveLogRoutes {
         routes.add(.post, "/api/bot/messages", access: .user, summary: "Post a chat message; a command runs and is answered") {
             request, context in
             let chat = try await request.decodeJSON(ChatMessage.self, context: context)
+            let caller = try context.requireIdentity()
+            let guild = try await gate.guild(of: .init(identity: caller), explicit: request.headers[.guildID], required: false)
             let (posted, outcome) = try await dispatcher.chat(
-                chat.content, channel: chat.channel, caller: try context.requireIdentity(), correlationID: context.requestID)
+                chat.content, channel: chat.channel, caller: caller, guild: guild, correlationID: context.requestID)
             return [
                 "message": posted, "command": outcome?.command.map(JSONValue.string) ?? .null,
                 "reply": outcome.map { .string($0.reply) } ?? .null, "reply_message": outcome?.message ?? .null,

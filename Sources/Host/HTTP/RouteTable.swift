@@ -42,6 +42,7 @@ extension Access {
         switch self {
         case .public: "public"
         case .role(let role): role.rawValue
+        case .guild(let permission): "guild:\(permission)"
         }
     }
 }

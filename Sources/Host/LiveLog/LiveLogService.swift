@@ -40,12 +40,17 @@ final class LiveLogService: LiveLogPublisher, Sendable {
         }
     }
 
+    /// Who may read the live log on the gateway: every signed-in person, and guild API keys with `stream` (which
+    /// see their own guild's messages only, see ``LiveLogReader``). Reading needs no guild, so the hub does not
+    /// ask a person for one.
+    static let readers = Access.guild(.stream)
+
     /// The live-log protocol's actions: subscribe, unsubscribe, get_history, search and ping.
     var actions: [String: GatewayHub.Action] {
         [
             "subscribe": Self.subscription(reply: "subscribed") { $0.formUnion($1) },
             "unsubscribe": Self.subscription(reply: "unsubscribed") { $0.subtract($1) },
-            "get_history": .init(owner: "host", access: .user) { [self] client, frame in
+            "get_history": .init(owner: "host", access: Self.readers) { [self] client, frame in
                 let (limit, offset) = try paging(frame)
                 let filters = try LiveLogFilters(frame["filters"])
                 let (messages, total) = try await store.history(for: client.reader, filters: filters, limit: limit, offset: offset)
@@ -54,7 +59,7 @@ final class LiveLogService: LiveLogPublisher, Sendable {
                     "limit": .int(Int64(limit)), "offset": .int(Int64(offset)),
                 ]
             },
-            "search": .init(owner: "host", access: .user) { [self] client, frame in
+            "search": .init(owner: "host", access: Self.readers) { [self] client, frame in
                 guard let query = frame["query"]?.stringValue, !query.trimmingCharacters(in: .whitespaces).isEmpty else {
                     throw LiveLogStore.invalid("query", "query must be a non-empty string.")
                 }
@@ -66,7 +71,7 @@ final class LiveLogService: LiveLogPublisher, Sendable {
                     "count": .int(Int64(results.count)),
                 ]
             },
-            "ping": .init(owner: "host", access: .user) { _, _ in
+            "ping": .init(owner: "host", access: Self.readers) { _, _ in
                 ["action": "pong", "timestamp": .string(Timestamp.string(from: Date()))]
             },
         ]
@@ -76,7 +81,7 @@ final class LiveLogService: LiveLogPublisher, Sendable {
     private static func subscription(
         reply: String, change: @escaping @Sendable (inout Set<LiveLogType>, Set<LiveLogType>) -> Void
     ) -> GatewayHub.Action {
-        .init(owner: "host", access: .user) { client, frame in
+        .init(owner: "host", access: readers) { client, frame in
             let types = try messageTypes(frame)
             let current = client.state.withLock { state in
                 change(&state.messageTypes, types)

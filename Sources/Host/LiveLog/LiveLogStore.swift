@@ -11,6 +11,8 @@ struct LiveLogReader: Sendable {
 
     /// Whether the reader may see a message with these routing fields.
     func sees(type: LiveLogType, authorID: String?, recipientID: String?, guildID: String?, audience: String) -> Bool {
+        // A guild's API key sees its guild's messages and nothing of the deployment's chat.
+        if let key = identity.apiKey { return guildID == String(key.guildID) }
         if identity.role == .admin { return true }
         switch type {
         case .dm: return authorID == userID || recipientID == userID
@@ -27,6 +29,7 @@ struct LiveLogReader: Sendable {
 
     /// The same rule as SQL, for history and search.
     var sqlCondition: (clause: String, arguments: [any SQLBindable]) {
+        if let key = identity.apiKey { return ("guild_id = ?", [String(key.guildID)]) }
         if identity.role == .admin { return ("1 = 1", []) }
         let audiences = identity.role >= .moderator ? "('all', 'staff')" : "('all')"
         let guildList = guilds.sorted()

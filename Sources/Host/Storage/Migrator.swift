@@ -128,5 +128,40 @@ enum HostMigrations {
             );
             CREATE INDEX guild_members_by_user ON guild_members (user_id)
             """),
+        Migration(
+            "006_tenancy",
+            """
+            CREATE TABLE guild_api_keys (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                guild_id INTEGER NOT NULL REFERENCES guilds (id),
+                key_hash TEXT NOT NULL UNIQUE,
+                description TEXT NOT NULL,
+                permissions TEXT NOT NULL,
+                events_per_minute INTEGER NOT NULL,
+                requests_per_minute INTEGER NOT NULL,
+                max_connections INTEGER NOT NULL,
+                hint TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                revoked_at TEXT
+            );
+            CREATE INDEX guild_api_keys_by_guild ON guild_api_keys (guild_id, id);
+            CREATE TABLE guild_cogs (
+                guild_id INTEGER NOT NULL REFERENCES guilds (id),
+                cog TEXT NOT NULL,
+                enabled INTEGER NOT NULL,
+                changed_by TEXT NOT NULL,
+                changed_at TEXT NOT NULL,
+                PRIMARY KEY (guild_id, cog)
+            );
+            CREATE TABLE guild_config (
+                guild_id INTEGER NOT NULL REFERENCES guilds (id),
+                section TEXT NOT NULL,
+                value TEXT NOT NULL,
+                changed_by TEXT NOT NULL,
+                changed_at TEXT NOT NULL,
+                PRIMARY KEY (guild_id, section)
+            )
+            """),
     ]
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdWSClient
 import Logging
 import NIOCore
@@ -18,15 +19,20 @@ final class WSTestClient: Sendable {
     private let outgoing: AsyncStream<Outgoing>.Continuation
     private let run: Task<WebSocketCloseFrame?, any Error>
 
-    /// Connects to `path` on the test server; `token` goes in the query string, `bearer` in the Authorization header.
-    init(port: Int, path: String = "/ws/live-log", token: String? = nil, bearer: String? = nil) {
+    /// Connects to `path` on the test server; `token` goes in the query string (or `query` replaces it), `bearer` in
+    /// the Authorization header, `headers` as they are.
+    init(
+        port: Int, path: String = "/ws/live-log", token: String? = nil, bearer: String? = nil, query: String? = nil,
+        headers: [String: String] = [:]
+    ) {
         let (outgoingStream, outgoing) = AsyncStream<Outgoing>.makeStream()
         self.outgoing = outgoing
         let inbox = Inbox()
         self.inboxState = inbox
         var configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 20)
         if let bearer { configuration.additionalHeaders[.authorization] = "Bearer \(bearer)" }
-        let url = "ws://127.0.0.1:\(port)\(path)" + (token.map { "?token=\($0)" } ?? "")
+        for (name, value) in headers { configuration.additionalHeaders[HTTPField.Name(name)!] = value }
+        let url = "ws://127.0.0.1:\(port)\(path)" + (query.map { "?" + $0 } ?? token.map { "?token=\($0)" } ?? "")
         var logger = Logger(label: "ws-test")
         logger.logLevel = .critical
         run = Task {
