@@ -4,6 +4,8 @@
 1. GET /api/health on guildhall vs GET / on a bare Hummingbird hello-world, wrk at 64 connections, alternated.
 2. 100 cog reloads (POST /api/cogs/reload) while wrk loads the reloaded cog's route and /api/health.
 3. Cold start to the first answered request, and resident memory when idle.
+4. What a guild API key costs: GET /api/v1/guild with a key (hash, key and guild lookup, guild resolution, token
+   buckets) vs the public GET /api/health, one connection each so the p50 latencies compare per-request work.
 """
 import json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.request
 
@@ -47,9 +49,9 @@ def stop(process):
         process.kill()
 
 
-def wrk(url, duration=DURATION, connections=64, token=None):
+def wrk(url, duration=DURATION, connections=64, token=None, threads=2):
     env = dict(os.environ, TOKEN=token or "")
-    out = subprocess.run(["timeout", "60", "wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency", "-s", LUA, url],
+    out = subprocess.run(["timeout", "60", "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency", "-s", LUA, url],
                          env=env, capture_output=True, text=True).stdout
     line = next(l for l in out.splitlines() if l.startswith("WRKRESULT"))
     return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", line)}
@@ -113,6 +115,22 @@ def main():
         results["reload"] = {"p50_ms": percentile(durations, 50), "p95_ms": percentile(durations, 95),
                              "max_ms": max(durations), "failed_reloads": failed_reloads, "window_s": reload_window,
                              "cog_route": summaries[0], "other_route": summaries[1]}
+
+        # 4. Key authentication and guild resolution, side by side with a public route. The guild's and the key's
+        # budgets are raised so the buckets are consulted but never refuse.
+        base_url = "http://127.0.0.1:18090"
+        guild = request("POST", f"{base_url}/api/v1/admin/guilds", {"name": "Bench", "server": "Local", "region": "eu",
+                        "faction": "Horde", "settings": {"rate_limits": {"requests_per_minute": 10**9}}}, token)
+        key = request("POST", f"{base_url}/api/v1/admin/guilds/{guild['id']}/api-keys",
+                      {"description": "bench", "requests_per_minute": 10**9}, token)["api_key"]
+        wrk(f"{base_url}/api/v1/guild", "2s", 1, key, 1), wrk(f"{base_url}/api/health", "2s", 1, None, 1)  # warm up
+        public, keyed = [], []
+        for _ in range(1 if QUICK else 3):
+            public.append(wrk(f"{base_url}/api/health", connections=1, threads=1))
+            keyed.append(wrk(f"{base_url}/api/v1/guild", connections=1, token=key, threads=1))
+        results["api_key"] = {"public": public, "keyed": keyed,
+                              "added_p50_us": (statistics.median(k["p50_ms"] for k in keyed)
+                                               - statistics.median(p["p50_ms"] for p in public)) * 1000}
         stop(guildhall)
 
         # 3. Cold start (an existing database, as on every restart but the first) and idle memory.
@@ -139,6 +157,10 @@ def main():
           f"during it: cog route {r['cog_route']['requests']:.0f} requests, non-2xx {r['cog_route']['non2xx']:.0f}, "
           f"socket errors {r['cog_route']['sock_err']:.0f}; health {r['other_route']['requests']:.0f} requests, "
           f"non-2xx {r['other_route']['non2xx']:.0f}, socket errors {r['other_route']['sock_err']:.0f}")
+    k = results["api_key"]
+    print(f"api key: p50 {statistics.median(x['p50_ms'] for x in k['keyed']) * 1000:.0f} us with a key vs "
+          f"{statistics.median(x['p50_ms'] for x in k['public']) * 1000:.0f} us public = "
+          f"+{k['added_p50_us']:.0f} us (target < 50); non-2xx {sum(x['non2xx'] for x in k['keyed']):.0f}")
     print(f"cold start to first answer: {', '.join(f'{s:.0f}' for s in results['cold_start_ms'])} ms (target < 1000); "
           f"idle RSS {results['idle_rss_mb']:.1f} MB (target < 50)")
 
