@@ -34,10 +34,11 @@ public enum Access: Sendable, Hashable {
     case `public`
     /// A signed-in person whose role is at least the given one. Guild API keys never pass.
     case role(Role)
-    /// A caller acting in a guild: a guild API key holding the permission, or a signed-in person who belongs to
-    /// the guild (see ``GuildScope``). The host resolves the guild before the handler runs and puts it in
-    /// ``GuildhallRequestContext/guild``; a cog filters its data by that guild, never by a parameter.
-    case guild(GuildPermission)
+    /// A caller acting in a guild: a guild API key holding the permission, or a signed-in person of at least
+    /// `minimumRole` who belongs to the guild (see ``GuildScope``). The host resolves the guild before the handler
+    /// runs and puts it in ``GuildhallRequestContext/guild``; a cog filters its data by that guild, never by a
+    /// parameter. (An admin in several guilds who names none passes with no guild; `requireGuild()` answers 400.)
+    case guild(GuildPermission, minimumRole: Role = .user)
 
     /// Any signed-in user.
     public static let user = Access.role(.user)
@@ -51,7 +52,8 @@ public enum Access: Sendable, Hashable {
         switch self {
         case .public: true
         case .role(let required): identity.map { $0.apiKey == nil && $0.role >= required } ?? false
-        case .guild(let permission): identity.map { $0.apiKey?.permissions.contains(permission) ?? true } ?? false
+        case .guild(let permission, let minimumRole):
+            identity.map { $0.apiKey.map { $0.permissions.contains(permission) } ?? ($0.role >= minimumRole) } ?? false
         }
     }
 }

@@ -349,4 +349,40 @@ final class TenancyTests: XCTestCase {
             XCTAssertEqual(later.filter { $0["type"] != nil }, [], "no other guild's message, no deployment chat")
         }
     }
+
+    func testServiceKeysIngestIntoTheirOwnGuildOnly() async throws {
+        let host = TestHost(enabled: ["notes"])
+        defer { host.removeFolder() }
+        try await host.run(catalogue: Self.catalogue) { server in
+            let tenants = try await Tenants.make(on: server)
+            let admin = try await server.token("admin")
+            let raid: JSONValue = ["type": "raid", "raid_id": "r1", "raid_name": "Amirdrassil", "boss_name": "Fyrakk", "status": "victory"]
+            let posted = try await server.request(.POST, "/api/live-log/messages", token: tenants.keyA, json: raid)
+            XCTAssertEqual(posted.status, 201)
+            XCTAssertEqual(posted.json["message"]?["guild_id"], .string(String(tenants.a)), "stamped with the key's guild")
+            let news = try await server.request(
+                .POST, "/api/live-log/messages", json: ["type": "guild", "event": "level_up"], headers: [("X-API-Key", tenants.keyA)])
+            XCTAssertEqual(news.json["message"]?["guild_name"], "Alpha")
+
+            let chat = try await server.request(
+                .POST, "/api/live-log/messages", token: tenants.keyA, json: ["type": "user", "user_id": "u", "username": "U", "content": "hi"])
+            XCTAssertEqual(chat.status, 403)
+            XCTAssertEqual(chat.error, "type_not_allowed")
+            var elsewhere = raid
+            if case .object(var members) = elsewhere {
+                members["guild_id"] = .string(String(tenants.b))
+                elsewhere = .object(members)
+            }
+            try await assertEqual(await server.request(.POST, "/api/live-log/messages", token: tenants.keyA, json: elsewhere).error, "wrong_guild")
+            let reader = try await Tenants.key(for: tenants.a, on: server, admin: admin, ["permissions": ["query"]])
+            try await assertEqual(await server.request(.POST, "/api/live-log/messages", token: reader, json: raid).error, "missing_permission")
+            try await assertEqual(await server.request(.POST, "/api/live-log/messages", token: tenants.alice, json: raid).status, 403)
+
+            // The guild's raid is its members' (and admins') only.
+            let seenByAlice = try await server.request(.GET, "/api/live-log/messages?type=raid", token: tenants.alice)
+            XCTAssertEqual(seenByAlice.json["total_count"], 1)
+            try await assertEqual(await server.request(.GET, "/api/live-log/messages?type=raid", token: tenants.bob).json["total_count"], 0)
+            try await assertEqual(await server.request(.GET, "/api/live-log/messages?type=raid", token: admin).json["total_count"], 1)
+        }
+    }
 }

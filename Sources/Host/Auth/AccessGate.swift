@@ -69,7 +69,8 @@ public struct AccessGate: Sendable {
         var admission = Admission(identity: caller.identity)
         let isGuildRoute = if case .guild = access { true } else { false }
         if isGuildRoute || cog != nil || caller.key != nil {
-            admission.guild = try await guild(of: caller, explicit: request.headers[.guildID], required: isGuildRoute)
+            admission.guild = try await guild(
+                of: caller, explicit: request.headers[.guildID], required: isGuildRoute && caller.identity.role != .admin)
         }
         if let cog, let guild = admission.guild, switches.isOff(cog, for: guild.id) {
             throw APIError(
@@ -184,7 +185,7 @@ public struct AccessGate: Sendable {
 
     private static func refusal(_ access: Access, _ identity: Identity) -> APIError {
         switch access {
-        case .guild(let permission):
+        case .guild(let permission, _) where identity.apiKey != nil:
             APIError(
                 .forbidden, "missing_permission", "This API key lacks the '\(permission)' permission.",
                 details: ["permission": .string(permission.rawValue)])

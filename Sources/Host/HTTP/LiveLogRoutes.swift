@@ -16,9 +16,12 @@ struct LiveLogRoutes {
     }
 
     func register(on routes: CoreRouter) {
-        routes.add(.post, "/api/live-log/messages", access: .admin, summary: "Store and deliver a live-log message") {
-            request, context in
-            let message = try await request.decodeJSON(JSONValue.self, context: context)
+        routes.add(
+            .post, "/api/live-log/messages", access: .guild(.upload, minimumRole: .admin),
+            summary: "Store and deliver a live-log message (admins; guild API keys: their guild's raid and guild messages)"
+        ) { request, context in
+            var message = try await request.decodeJSON(JSONValue.self, context: context)
+            if try context.requireIdentity().apiKey != nil { message = try Self.confined(message, to: context.requireGuild()) }
             let (stored, delivered) = try await liveLog.ingest(message)
             return JSONResponse(.created, ["success": true, "message": stored, "delivered": .int(Int64(delivered))] as JSONValue)
         }
@@ -62,6 +65,22 @@ struct LiveLogRoutes {
                 "reply": outcome.map { .string($0.reply) } ?? .null, "reply_message": outcome?.message ?? .null,
             ] as JSONValue
         }
+    }
+
+    /// A service key's message, kept inside its guild: only guild-scoped types, stamped with the key's guild.
+    static func confined(_ message: JSONValue, to guild: GuildScope) throws -> JSONValue {
+        guard case .object(var members) = message else { return message }
+        guard let type = members["type"]?.stringValue, ["raid", "guild"].contains(type) else {
+            throw APIError(
+                .forbidden, "type_not_allowed", "A guild API key may post raid and guild messages of its own guild only.",
+                details: ["field": "type"])
+        }
+        if let claimed = members["guild_id"], claimed != .string(String(guild.id)) {
+            throw APIError(.forbidden, "wrong_guild", "A guild API key posts into its own guild (\(guild.id)) only.", details: ["field": "guild_id"])
+        }
+        members["guild_id"] = .string(String(guild.id))
+        if type == "guild", members["guild_name"] == nil { members["guild_name"] = .string(guild.name) }
+        return .object(members)
     }
 
     /// The caller with the guilds they belong to.

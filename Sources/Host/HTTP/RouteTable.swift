@@ -42,7 +42,8 @@ extension Access {
         switch self {
         case .public: "public"
         case .role(let role): role.rawValue
-        case .guild(let permission): "guild:\(permission)"
+        case .guild(let permission, .user): "guild:\(permission)"
+        case .guild(let permission, let role): "guild:\(permission) or \(role.rawValue)"
         }
     }
 }

@@ -9,14 +9,16 @@ struct LiveLogReader: Sendable {
 
     var userID: String { String(identity.userID) }
 
-    /// Whether the reader may see a message with these routing fields.
+    /// Whether the reader may see a message with these routing fields. A message of a guild (a `guild` message, or
+    /// a `raid` with a `guild_id`) stays in that guild: its members, its keys and admins.
     func sees(type: LiveLogType, authorID: String?, recipientID: String?, guildID: String?, audience: String) -> Bool {
         // A guild's API key sees its guild's messages and nothing of the deployment's chat.
         if let key = identity.apiKey { return guildID == String(key.guildID) }
         if identity.role == .admin { return true }
+        if let guildID { return guilds.contains(guildID) }
         switch type {
         case .dm: return authorID == userID || recipientID == userID
-        case .guild: return guildID.map(guilds.contains) ?? false
+        case .guild: return false
         case .system:
             switch audience {
             case "admins": return false
@@ -33,14 +35,14 @@ struct LiveLogReader: Sendable {
         if identity.role == .admin { return ("1 = 1", []) }
         let audiences = identity.role >= .moderator ? "('all', 'staff')" : "('all')"
         let guildList = guilds.sorted()
-        let guildClause = guildList.isEmpty
+        let inGuilds = guildList.isEmpty
             ? "0 = 1" : "guild_id IN (\(Array(repeating: "?", count: guildList.count).joined(separator: ", ")))"
         return (
             """
-            (type NOT IN ('dm', 'guild', 'system') OR (type = 'system' AND audience IN \(audiences)) \
-            OR (type = 'dm' AND (author_id = ? OR recipient_id = ?)) OR (type = 'guild' AND \(guildClause)))
+            (\(inGuilds) OR (guild_id IS NULL AND (type NOT IN ('dm', 'guild', 'system') \
+            OR (type = 'system' AND audience IN \(audiences)) OR (type = 'dm' AND (author_id = ? OR recipient_id = ?)))))
             """,
-            [userID, userID] + guildList.map { $0 as any SQLBindable }
+            guildList.map { $0 as any SQLBindable } + [userID, userID]
         )
     }
 }
