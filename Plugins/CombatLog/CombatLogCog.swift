@@ -1,27 +1,49 @@
+import Foundation
 import PluginAPI
 
-/// A multi-tenant World of Warcraft combat log parser. This release ships the cog's manifest and configuration;
-/// the parser and its API arrive with the CombatLog issue.
+/// A multi-tenant World of Warcraft combat log parser: guilds upload logs with their API keys, the cog parses them
+/// as they stream in and keeps each guild's encounters, characters and per-character figures, queryable only by
+/// that guild. See docs/combatlog.md.
 public struct CombatLogCog: Cog {
     public static let manifest = CogManifest(
-        id: "combatlog", displayName: "Combat Log", version: "0.1.0",
+        id: "combatlog", displayName: "Combat Log", version: "1.0.0",
         summary: "Parses World of Warcraft combat logs into encounters and per-character metrics, per guild.",
-        routePrefixes: ["/api/v1/logs", "/api/v1/encounters", "/api/v1/characters"],
+        routePrefixes: [
+            "/api/v1/logs", "/api/v1/encounters", "/api/v1/characters", "/api/v1/admin/guilds/*/activity",
+            "/api/v1/admin/guilds/*/overview", "/api/v1/admin/combatlog",
+        ],
         config: .section("combatlog", CombatLogConfig.self))
+
+    public static let migrations = CombatLogSchema.migrations
+
+    /// The uploads in progress of this instance, stopped at teardown.
+    private let uploads = UploadTasks()
 
     public init() {}
 
     public func setup(_ context: any CogContext) async throws {
         _ = try context.config(CombatLogConfig.self)
+        let store = CombatLogStore(database: context.database)
+        let processor = UploadProcessor(store: store, context: context, tasks: uploads)
+        CombatLogRoutes(context: context, store: store, processor: processor).register()
+        context.schedule("retention", every: .seconds(3600), forEachGuild: { guild in
+            let days = try context.config(CombatLogConfig.self, for: guild).retentionDays
+            let purged = try await store.purge(guild: guild.id, before: Date().addingTimeInterval(-Double(days) * 86_400))
+            if purged > 0 { context.logger.info("combat log retention", metadata: ["guild": "\(guild.id)", "purged": "\(purged)"]) }
+        })
+    }
+
+    public func teardown() async {
+        await uploads.stopAll()
     }
 }
 
-/// The `combatlog` config section.
+/// The `combatlog` config section (a guild may overlay it).
 public struct CombatLogConfig: CogConfiguration {
-    /// Encounters older than this many days are deleted.
+    /// A guild's encounters older than this many days are deleted (hourly).
     public var retentionDays = 365
     /// The largest upload accepted, in bytes.
-    public var maxUploadBytes = 4 << 30
+    public var maxUploadBytes: Int64 = 4 << 30
 
     public init() {}
 

@@ -76,7 +76,8 @@ public final class GuildhallHost: Sendable {
         dispatcher = CommandDispatcher(registry: commands, config: configStore, liveLog: liveLog, logger: logger, cogIsOff: cogIsOff)
         let services = CogServices(
             database: database, cache: cache, httpClient: httpClient, bus: bus, config: configStore, gate: gate, hub: hub,
-            liveLog: liveLog, overlays: overlays, logger: logger)
+            liveLog: liveLog, overlays: overlays,
+            dataDirectory: URL(fileURLWithPath: config.database.path).deletingLastPathComponent(), logger: logger)
         plugins = PluginManager(catalogue: catalogue, services: services, commands: commands)
         hub.setActions(liveLog.actions.merging(["send": dispatcher.sendAction]) { $1 }, owner: "host")
         let manager = plugins

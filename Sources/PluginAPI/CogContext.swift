@@ -1,3 +1,4 @@
+import Foundation
 import AsyncHTTPClient
 import Hummingbird
 import Logging
@@ -25,6 +26,9 @@ public protocol CogContext: Sendable {
     var httpClient: HTTPClient { get }
     /// The host's event bus.
     var events: any EventPublisher { get }
+    /// A folder of the cog's own (beside the database, created on first use) for files too large for rows:
+    /// uploads being processed, exports.
+    var dataDirectory: URL { get }
     /// The live log: messages posted here are stored, searchable and delivered over the gateway.
     var liveLog: any LiveLogPublisher { get }
 
@@ -66,6 +70,11 @@ public protocol CogContext: Sendable {
     /// one of the cog's topics; answers how many connections it was sent to.
     @discardableResult
     func publish(topic: String, _ frame: JSONValue) -> Int
+
+    /// Sends `frame` to every gateway connection acting in guild `guild` (its API keys' connections and its members
+    /// who connected for it), unless the guild switched the cog off; answers how many it was sent to.
+    @discardableResult
+    func broadcast(toGuild guild: Int64, _ frame: JSONValue) -> Int
 
     /// The cog's configuration section decoded as `type`: config.yaml's values and runtime changes laid over
     /// the type's defaults.

@@ -11,7 +11,7 @@ struct Guildhall: AsyncParsableCommand {
         version: GuildhallHost.version,
         subcommands: [
             Serve.self, ConfigCommand.self, CogsCommand.self, ChatCommand.self, UserCommand.self, GuildCommand.self,
-            DatabaseCommand.self,
+            DatabaseCommand.self, CombatLogCommand.self,
         ],
         defaultSubcommand: Serve.self)
 }

@@ -182,6 +182,16 @@ final class RepositoryTests: XCTestCase {
 }
 
 final class CatalogueTests: XCTestCase {
+    struct ClaimsGuildMembers: Cog {
+        static let manifest = CogManifest(
+            id: "m", displayName: "M", version: "1", summary: "", routePrefixes: ["/api/v1/admin/guilds/*/members"])
+        func setup(_ context: any CogContext) async throws {}
+    }
+    struct AddsGuildReport: Cog {
+        static let manifest = CogManifest(
+            id: "r", displayName: "R", version: "1", summary: "", routePrefixes: ["/api/v1/admin/guilds/*/report"])
+        func setup(_ context: any CogContext) async throws {}
+    }
     struct Named: Cog {
         static var manifest: CogManifest { CogManifest(id: "x", displayName: "X", version: "1", summary: "") }
         func setup(_ context: any CogContext) async throws {}
@@ -221,6 +231,12 @@ final class CatalogueTests: XCTestCase {
         XCTAssertThrowsError(try Catalogue([CycleA.self, CycleB.self])) { XCTAssertTrue("\($0)".contains("cycle")) }
         XCTAssertThrowsError(try Catalogue([Named.self, Named.self])) { XCTAssertTrue("\($0)".contains("two cogs have the id 'x'")) }
         XCTAssertThrowsError(try Catalogue([DependentCog.self])) { XCTAssertTrue("\($0)".contains("not in the catalogue")) }
+        XCTAssertThrowsError(try Catalogue([ClaimsGuildMembers.self])) { XCTAssertTrue("\($0)".contains("overlaps the host's /api/v1/admin/guilds")) }
+        XCTAssertNoThrow(try Catalogue([AddsGuildReport.self]), "a resource of its own under each guild")
+        XCTAssertTrue(PathPrefix.path("/api/v1/admin/guilds/7/report", isUnder: "/api/v1/admin/guilds/*/report"))
+        XCTAssertTrue(PathPrefix.path("/api/v1/admin/guilds/:id/report", isUnder: "/api/v1/admin/guilds/*/report"))
+        XCTAssertFalse(PathPrefix.path("/api/v1/admin/guilds/7", isUnder: "/api/v1/admin/guilds/*/report"))
+        XCTAssertFalse(PathPrefix.path("/api/v1/admin/guilds/7/members", isUnder: "/api/v1/admin/guilds/*/report"))
     }
 }
 

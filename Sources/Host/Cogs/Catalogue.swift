@@ -10,6 +10,17 @@ struct Catalogue: Sendable {
     /// Prefixes of the host's own routes, which no cog may claim.
     static let reservedPrefixes = ["/api/cogs", "/api/config", "/api/auth", "/api/users", "/api/health", "/health", "/api/routes", "/metrics", "/api/live-log", "/api/bot", "/ws", "/socket.io", "/api/v1/admin/guilds", "/api/v1/guilds", "/api/v1/guild"]
 
+    /// Host prefixes under which a cog may add a resource per item, `<prefix>/*/<name>`, for names the host does not
+    /// use itself (CombatLog's `/api/v1/admin/guilds/*/activity`).
+    static let openPrefixes: [String: Set<String>] = ["/api/v1/admin/guilds": ["members", "api-keys"]]
+
+    /// Whether `prefix` is a cog's resource under one of the ``openPrefixes``.
+    static func isOpenResource(_ prefix: String, under reserved: String) -> Bool {
+        guard let taken = openPrefixes[reserved], prefix.hasPrefix(reserved + "/*/") else { return false }
+        let rest = prefix.dropFirst(reserved.count + 3).split(separator: "/")
+        return rest.count == 1 && !taken.contains(String(rest[0]))
+    }
+
     init(_ types: [any Cog.Type]) throws {
         var cogs: [String: any Cog.Type] = [:]
         var problems: [String] = []
@@ -31,7 +42,7 @@ struct Catalogue: Sendable {
                             : "cog '\(manifest.id)' claims \(prefix), which overlaps \(claimed) of cog '\(other)'")
                 }
                 if let reserved = Self.reservedPrefixes.first(where: {
-                    PathPrefix.path(prefix, isUnder: $0) || PathPrefix.path($0, isUnder: prefix)
+                    (PathPrefix.path(prefix, isUnder: $0) || PathPrefix.path($0, isUnder: prefix)) && !Self.isOpenResource(prefix, under: $0)
                 }) {
                     problems.append("cog '\(manifest.id)': prefix \(prefix) overlaps the host's \(reserved)")
                 }

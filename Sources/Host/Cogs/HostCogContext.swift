@@ -15,6 +15,8 @@ struct CogServices: Sendable {
     let hub: GatewayHub
     let liveLog: LiveLogService
     let overlays: GuildConfigOverlays
+    /// The folder beside the database; each cog gets `cogs/<id>/` in it.
+    let dataDirectory: URL
     let logger: Logger
 }
 
@@ -35,6 +37,11 @@ struct HostCogContext: CogContext {
     var httpClient: HTTPClient { services.httpClient }
     var events: any EventPublisher { CogEventPublisher(bus: services.bus, source: manifest.id) }
     var liveLog: any LiveLogPublisher { services.liveLog }
+    var dataDirectory: URL {
+        let folder = services.dataDirectory.appendingPathComponent("cogs").appendingPathComponent(manifest.id)
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
 
     func route<Output: ResponseGenerator>(
         _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
@@ -140,6 +147,11 @@ struct HostCogContext: CogContext {
         return services.hub.publish(topic: topic, frame)
     }
 
+    func broadcast(toGuild guild: Int64, _ frame: JSONValue) -> Int {
+        guard !services.gate.switches.isOff(manifest.id, for: guild) else { return 0 }
+        return services.hub.broadcast(toGuild: guild, frame)
+    }
+
     func config<C: CogConfiguration>(_ type: C.Type) throws -> C {
         guard let section = manifest.config?.name else {
             throw APIError(.internalServerError, "no_config_section", "Cog \(manifest.id) declares no config section.")
@@ -199,7 +211,12 @@ struct CogEventPublisher: EventPublisher {
 
 enum PathPrefix {
     /// Whether `path` is `prefix` itself or lies below it, segment-wise (`/api/tickets/1`, not `/api/ticketsx`).
+    /// A `*` segment of the prefix matches any one segment (`/api/v1/admin/guilds/*/activity`).
     static func path(_ path: some StringProtocol, isUnder prefix: String) -> Bool {
+        if prefix.contains("*") {
+            let wanted = prefix.split(separator: "/"), segments = path.split(separator: "/")
+            return segments.count >= wanted.count && zip(wanted, segments).allSatisfy { $0 == "*" || $0 == $1 }
+        }
         guard path.hasPrefix(prefix) else { return false }
         if path.count == prefix.count || prefix.hasSuffix("/") { return true }
         return path[path.index(path.startIndex, offsetBy: prefix.count)] == "/"

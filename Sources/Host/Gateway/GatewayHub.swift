@@ -188,6 +188,18 @@ final class GatewayHub: Sendable {
         return count
     }
 
+    /// Sends `frame` to every client acting in guild `guild`; answers how many.
+    @discardableResult
+    func broadcast(toGuild guild: Int64, _ frame: JSONValue) -> Int {
+        let outbound = OutboundFrame(frame)
+        var count = 0
+        for client in connected where client.guild?.id == guild {
+            client.send(outbound)
+            count += 1
+        }
+        return count
+    }
+
     /// Sends a live-log message to every client subscribed to its type that may see it; answers how many.
     func deliver(_ stored: LiveLogStore.Stored) -> Int {
         let outbound = OutboundFrame(stored.message)

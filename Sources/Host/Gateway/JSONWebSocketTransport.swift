@@ -115,6 +115,10 @@ struct JSONWebSocketTransport: Sendable {
             welcome["guild_name"] = .string(guild.name)
         }
         client.send(.object(welcome))
+        if let guild {
+            // The combat log document's greeting, for its clients (they read `type`).
+            client.send(["action": "welcome", "type": "welcome", "guild_id": .int(guild.id), "guild_name": .string(guild.name)])
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await _ in client.closeRequests { break }

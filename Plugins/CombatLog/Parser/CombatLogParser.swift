@@ -1,0 +1,357 @@
+import Foundation
+
+/// A streaming parser of WoWCombatLog.txt: feed it bytes in chunks of any size with ``consume(_:)``, then call
+/// ``finish()``. It never holds more than one line beyond the chunk in hand, and reads fields as byte ranges,
+/// making strings only for names the first time a unit is seen.
+///
+/// Completed encounters are handed to `onEncounter` as the log closes them, so a caller can store them while the
+/// rest of the file is read.
+public final class CombatLogParser {
+    /// Problems kept with their line numbers; later ones are only counted.
+    public static let keptProblems = 50
+    /// Gaps between a character's events longer than this do not count as active time.
+    static let activityGapMs: Int64 = 3000
+    /// A silence this long outside encounters starts a new trash segment.
+    static let trashGapMs: Int64 = 60_000
+
+    private let onEncounter: (ParsedEncounter) -> Void
+    private let fields = LineFields()
+    private var clock: CombatTimestamp
+    private var carry: [UInt8] = []
+    private(set) public var summary = ParseSummary()
+
+    // Units: players by GUID hash (index into `players`), pets and guardians by GUID hash to their owner's index.
+    private var playerIndex: [UInt64: Int] = [:]
+    private var players: [ParsedCharacter] = []
+    private var indexByGUID: [String: Int] = [:]
+    private var owners: [UInt64: Int] = [:]
+
+    // The open encounter.
+    private var current: OpenEncounter?
+    private var zoneName: String?
+    private var lastEventTime: Int64 = 0
+    private var lastTrashTime: Int64?
+
+    /// `year` is assumed for stamps without one (the DF-era form); it steps on at a December-to-January wrap.
+    public init(year: Int, onEncounter: @escaping (ParsedEncounter) -> Void) {
+        clock = CombatTimestamp(year: year)
+        self.onEncounter = onEncounter
+    }
+
+    /// Reads the complete lines of `chunk`, keeping a trailing partial line for the next call.
+    public func consume(_ chunk: UnsafeRawBufferPointer) {
+        let bytes = chunk.bindMemory(to: UInt8.self)
+        summary.bytes += Int64(bytes.count)
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        var start = 0
+        if !carry.isEmpty {
+            guard let newline = memchr(base, 0x0A, bytes.count) else {
+                carry.append(contentsOf: bytes)
+                return
+            }
+            let length = UnsafeRawPointer(newline) - UnsafeRawPointer(base)
+            carry.append(contentsOf: UnsafeBufferPointer(start: base, count: length))
+            carry.withUnsafeBufferPointer { line(from: $0, count: $0.count) }
+            carry.removeAll(keepingCapacity: true)
+            start = length + 1
+        }
+        while start < bytes.count {
+            guard let newline = memchr(base + start, 0x0A, bytes.count - start) else {
+                carry.append(contentsOf: UnsafeBufferPointer(start: base + start, count: bytes.count - start))
+                return
+            }
+            let end = UnsafeRawPointer(newline) - UnsafeRawPointer(base)
+            line(from: UnsafeBufferPointer(start: base + start, count: end - start), count: end - start)
+            start = end + 1
+        }
+    }
+
+    /// Reads a last line without a newline (reported if it is cut short), closes an encounter the log left open,
+    /// and answers the summary.
+    public func finish() -> ParseSummary {
+        if !carry.isEmpty {
+            carry.withUnsafeBufferPointer { line(from: $0, count: $0.count, atEndOfFile: true) }
+            carry.removeAll()
+        }
+        closeEncounter(end: nil)
+        summary.characters = players
+        return summary
+    }
+
+    /// What is known so far of the characters of `encounter`, by GUID.
+    public func characters(of encounter: ParsedEncounter) -> [String: ParsedCharacter] {
+        var found: [String: ParsedCharacter] = [:]
+        for metrics in encounter.characters {
+            if let index = indexByGUID[metrics.guid] { found[metrics.guid] = players[index] }
+        }
+        return found
+    }
+
+    // MARK: Lines
+
+    private func line(from raw: UnsafeBufferPointer<UInt8>, count rawCount: Int, atEndOfFile: Bool = false) {
+        summary.lines += 1
+        var count = rawCount
+        if count > 0, raw[count - 1] == 0x0D { count -= 1 }
+        guard count > 0 else { return }
+        let line = UnsafeBufferPointer(rebasing: raw[0..<count])
+        // `<stamp>  <EVENT>,<fields>`: the stamp ends at the first double space.
+        var separator = -1
+        var index = 0
+        let limit = min(count - 1, 40)
+        while index < limit {
+            if line[index] == 0x20 && line[index + 1] == 0x20 {
+                separator = index
+                break
+            }
+            index += 1
+        }
+        guard separator > 0, let time = clock.read(line, end: separator) else {
+            return malformed(atEndOfFile ? "truncated line at the end of the file" : "no timestamp")
+        }
+        let nameStart = separator + 2
+        var nameEnd = nameStart
+        while nameEnd < count, line[nameEnd] != UInt8(ascii: ",") {
+            let byte = line[nameEnd]
+            guard (byte >= 65 && byte <= 90) || byte == 95 || (byte >= 48 && byte <= 57) else {
+                return malformed(atEndOfFile ? "truncated line at the end of the file" : "not an event name")
+            }
+            nameEnd += 1
+        }
+        guard nameEnd > nameStart else { return malformed("no event name") }
+        let kind = EventKind.of(UnsafeBufferPointer(rebasing: line[nameStart..<nameEnd]))
+        if case .other = kind {
+            countEvent(at: time)
+            return
+        }
+        guard nameEnd < count, fields.split(line, from: nameEnd + 1) else {
+            return malformed(atEndOfFile ? "truncated line at the end of the file" : "unbalanced quotes or brackets")
+        }
+        guard handle(kind, at: time) else {
+            return malformed(atEndOfFile ? "truncated line at the end of the file" : "too few fields for its event")
+        }
+    }
+
+    private func malformed(_ reason: String) {
+        summary.malformedLines += 1
+        if summary.problems.count < Self.keptProblems {
+            summary.problems.append(ParseProblem(line: summary.lines, reason: reason))
+        }
+    }
+
+    private func countEvent(at time: Int64) {
+        summary.events += 1
+        lastEventTime = max(lastEventTime, time)
+        if current != nil {
+            current!.events += 1
+        } else {
+            if lastTrashTime.map({ time - $0 > Self.trashGapMs }) ?? true { summary.trashSegments += 1 }
+            lastTrashTime = time
+            summary.trashEvents += 1
+        }
+    }
+
+    /// Reads one event of a kind the parser cares about; false if its fields do not fit the kind.
+    private func handle(_ kind: EventKind, at time: Int64) -> Bool {
+        let count = fields.count
+        switch kind {
+        case .damage(let prefix):
+            var tail = count
+            if fields.equals(tail - 1, "ST") || fields.equals(tail - 1, "AOE") { tail -= 1 }
+            let suffix = tail - 10
+            guard suffix >= 8 + prefix, let amount = fields.integer(suffix) else { return false }
+            countEvent(at: time)
+            learnOwner(blockAt: 8 + prefix, before: suffix)
+            guard current != nil else { return true }
+            if let actor = owner(of: 0, name: 1), fields.hex(6) & 0x10 == 0 {
+                let absorbed = fields.integer(tail - 4) ?? 0
+                current!.add(\.damageDone, amount + max(0, absorbed), to: actor, at: time)
+            }
+            if fields.isPlayer(4) {
+                current!.add(\.damageTaken, amount, to: player(4, name: 5), at: nil)
+            }
+        case .damageSupport:
+            guard count >= 19, let amount = fields.integer(count - 11) ?? fields.integer(count - 12) else { return false }
+            countEvent(at: time)
+            guard current != nil, fields.hex(6) & 0x10 == 0 else { return true }
+            // The buffed player's own event already counted the hit: move this share to the Evoker.
+            if let buffed = owner(of: 0, name: 1) { current!.add(\.damageDone, -amount, to: buffed, at: nil) }
+            if let supporter = owner(of: count - 1, name: nil) { current!.add(\.damageDone, amount, to: supporter, at: time) }
+        case .heal(let prefix):
+            let suffix = count - 5
+            guard suffix >= 8 + prefix, let amount = fields.integer(suffix) else { return false }
+            countEvent(at: time)
+            learnOwner(blockAt: 8 + prefix, before: suffix)
+            guard current != nil, let actor = owner(of: 0, name: 1) else { return true }
+            let overhealing = max(0, fields.integer(suffix + 2) ?? 0)
+            current!.add(\.healingDone, amount - overhealing, to: actor, at: time)
+            current!.add(\.overhealing, overhealing, to: actor, at: nil)
+        case .healSupport:
+            guard count >= 14, let amount = fields.integer(count - 6), let overhealing = fields.integer(count - 4) else { return false }
+            countEvent(at: time)
+            guard current != nil else { return true }
+            if let healer = owner(of: 0, name: 1) { current!.add(\.healingDone, -(amount - overhealing), to: healer, at: nil) }
+            if let supporter = owner(of: count - 1, name: nil) {
+                current!.add(\.healingDone, amount - overhealing, to: supporter, at: time)
+            }
+        case .absorbed:
+            // Melee (18 fields) or spell (21) shape; from the end both read the same.
+            guard count == 18 || count == 21, let amount = fields.integer(count - 3) else { return false }
+            countEvent(at: time)
+            if current != nil, let absorber = owner(of: count - 10, name: count - 9) {
+                current!.add(\.absorbsDone, amount, to: absorber, at: time)
+            }
+        case .summon:
+            guard count >= 8 else { return false }
+            countEvent(at: time)
+            if let summoner = owner(of: 0, name: 1), !fields.isNobody(4) { owners[fields.hash(4)] = summoner }
+        case .died:
+            guard count >= 8 else { return false }
+            countEvent(at: time)
+            if current != nil, fields.isPlayer(4) { current!.add(\.deaths, 1, to: player(4, name: 5), at: nil) }
+        case .encounterStart:
+            guard count >= 5, let id = fields.integer(0), let difficulty = fields.integer(2), let size = fields.integer(3) else {
+                return false
+            }
+            closeEncounter(end: nil)
+            summary.events += 1
+            current = OpenEncounter(
+                id: id, boss: fields.string(1), difficulty: difficulty, groupSize: size,
+                instanceID: fields.integer(4) ?? 0, instanceName: zoneName, start: time)
+            lastTrashTime = nil
+        case .encounterEnd:
+            guard count >= 6, let id = fields.integer(0), let success = fields.integer(4) else { return false }
+            summary.events += 1
+            if current?.id == id {
+                closeEncounter(end: (time: time, success: success == 1, fightTime: fields.integer(5)))
+            }
+            lastEventTime = max(lastEventTime, time)
+        case .combatantInfo:
+            guard count >= 2, fields.isPlayer(0) else { return false }
+            countEvent(at: time)
+            let index = player(0, name: nil)
+            // The spec id is the last plain field before the first list (talents).
+            var specField = 1
+            while specField + 1 < count, fields.firstByte(specField + 1) != UInt8(ascii: "["),
+                fields.firstByte(specField + 1) != UInt8(ascii: "(")
+            {
+                specField += 1
+            }
+            if let spec = fields.integer(specField).flatMap(Specs.describe) {
+                players[index].className = spec.className
+                players[index].spec = spec.spec
+            }
+            current?.touch(index)
+        case .zoneChange:
+            guard count >= 2 else { return false }
+            closeEncounter(end: nil)
+            zoneName = fields.string(1)
+            countEvent(at: time)
+        case .header:
+            summary.logVersion = fields.integer(0)
+            if count >= 3 { summary.advancedLogging = fields.integer(2).map { $0 == 1 } }
+            summary.events += 1
+        case .other:
+            countEvent(at: time)
+        }
+        return true
+    }
+
+    // MARK: Units
+
+    /// The player index of the player GUID in field `guid`, registering it (with the name in field `name`).
+    private func player(_ guid: Int, name: Int?) -> Int {
+        let key = fields.hash(guid)
+        if let index = playerIndex[key] {
+            if let name, players[index].name.isEmpty { players[index].name = fields.string(name) }
+            return index
+        }
+        let index = players.count
+        let text = fields.string(guid)
+        players.append(ParsedCharacter(guid: text, name: name.map { fields.string($0) } ?? "", className: nil, spec: nil))
+        playerIndex[key] = index
+        indexByGUID[text] = index
+        return index
+    }
+
+    /// The player who answers for the unit in field `guid`: the player, or the owner of a pet or guardian.
+    private func owner(of guid: Int, name: Int?) -> Int? {
+        if fields.isPlayer(guid) { return player(guid, name: name) }
+        if fields.isNobody(guid) { return nil }
+        return owners[fields.hash(guid)]
+    }
+
+    /// The advanced block names the unit it describes and that unit's owner: remember pets' owners from it.
+    private func learnOwner(blockAt start: Int, before suffix: Int) {
+        guard suffix - start >= 17, !fields.isNobody(start + 1), !fields.isPlayer(start) else { return }
+        if fields.isPlayer(start + 1) {
+            owners[fields.hash(start)] = player(start + 1, name: nil)
+        } else if let owner = owners[fields.hash(start + 1)] {
+            owners[fields.hash(start)] = owner
+        }
+    }
+
+    // MARK: Encounters
+
+    private func closeEncounter(end: (time: Int64, success: Bool, fightTime: Int64?)?) {
+        guard let open = current else { return }
+        current = nil
+        lastTrashTime = nil
+        let duration = end.flatMap { $0.fightTime } ?? max(0, (end?.time ?? lastEventTime) - open.start)
+        let seconds = Double(max(duration, 1)) / 1000
+        let characters = open.slots.map { index, totals -> CharacterMetrics in
+            var metrics = totals
+            metrics.guid = players[index].guid
+            metrics.dps = (Double(metrics.damageDone) / seconds * 10).rounded() / 10
+            metrics.hps = (Double(metrics.healingDone + metrics.absorbsDone) / seconds * 10).rounded() / 10
+            return metrics
+        }.sorted { $0.damageDone != $1.damageDone ? $0.damageDone > $1.damageDone : $0.guid < $1.guid }
+        summary.encounters += 1
+        onEncounter(
+            ParsedEncounter(
+                encounterID: open.id, bossName: open.boss, instanceID: open.instanceID, instanceName: open.instanceName,
+                difficultyID: open.difficulty, difficulty: Specs.difficulty(open.difficulty), groupSize: open.groupSize,
+                success: end?.success ?? false, startTime: open.start, durationMs: duration, complete: end != nil,
+                events: open.events, characters: characters))
+    }
+}
+
+/// The figures of the encounter being read.
+private struct OpenEncounter {
+    let id: Int64
+    let boss: String
+    let difficulty: Int64
+    let groupSize: Int64
+    let instanceID: Int64
+    let instanceName: String?
+    let start: Int64
+    var events = 0
+    var slots: [Int: CharacterMetrics] = [:]
+    var lastAction: [Int: Int64] = [:]
+
+    init(id: Int64, boss: String, difficulty: Int64, groupSize: Int64, instanceID: Int64, instanceName: String?, start: Int64) {
+        self.id = id
+        self.boss = boss
+        self.difficulty = difficulty
+        self.groupSize = groupSize
+        self.instanceID = instanceID
+        self.instanceName = instanceName
+        self.start = start
+    }
+
+    mutating func touch(_ player: Int) {
+        if slots[player] == nil { slots[player] = CharacterMetrics(guid: "") }
+    }
+
+    /// Adds `amount` to one figure of `player`; an action at `time` also counts toward active time.
+    mutating func add<Value: AdditiveArithmetic>(
+        _ figure: WritableKeyPath<CharacterMetrics, Value>, _ amount: Value, to player: Int, at time: Int64?
+    ) {
+        slots[player, default: CharacterMetrics(guid: "")][keyPath: figure] += amount
+        guard let time else { return }
+        if let last = lastAction[player], time >= last, time - last <= CombatLogParser.activityGapMs {
+            slots[player]![keyPath: \.activeTimeMs] += time - last
+        }
+        lastAction[player] = time
+    }
+}
