@@ -1,0 +1,154 @@
+import Foundation
+import PluginAPI
+import XCTest
+
+@testable import CombatLogCog
+
+final class CombatLogParserTests: XCTestCase {
+    typealias F = CombatLogFixtures
+
+    /// Parses `text` in chunks of `chunk` bytes (to cross line boundaries everywhere).
+    static func parse(_ text: String, year: Int = 2026, chunk: Int = 4096) -> (ParseSummary, [ParsedEncounter], CombatLogParser) {
+        var encounters: [ParsedEncounter] = []
+        let parser = CombatLogParser(year: year) { encounters.append($0) }
+        let bytes = Array(text.utf8)
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + chunk)
+            bytes[start..<end].withUnsafeBytes { parser.consume($0) }
+            start = end
+        }
+        return (parser.finish(), encounters, parser)
+    }
+
+    func testTheWarWithinLogGivesEncountersAndFiguresWorkedOutByHand() throws {
+        for chunk in [1, 7, 100, 1 << 20] {
+            let (summary, encounters, _) = Self.parse(F.tww(), chunk: chunk)
+            XCTAssertEqual(summary.logVersion, 22)
+            XCTAssertEqual(summary.advancedLogging, true)
+            XCTAssertEqual(summary.lines, 30, "chunk \(chunk)")
+            XCTAssertEqual(summary.encounters, 2)
+            XCTAssertEqual(summary.trashSegments, 2, "before the first pull, and between the pulls")
+            XCTAssertEqual(summary.trashEvents, 3)
+            XCTAssertEqual(summary.malformedLines, 1)
+            XCTAssertEqual(summary.problems, [ParseProblem(line: 30, reason: "truncated line at the end of the file")])
+            XCTAssertEqual(encounters.count, 2)
+        }
+        let (summary, encounters, _) = Self.parse(F.tww())
+        let wipe = encounters[0]
+        XCTAssertEqual(wipe.bossName, "Dimensius, the All-Devouring", "a quoted name with a comma")
+        XCTAssertEqual(wipe.encounterID, 3135)
+        XCTAssertEqual(wipe.instanceName, "Manaforge Omega")
+        XCTAssertEqual(wipe.difficulty, "Normal")
+        XCTAssertEqual(wipe.groupSize, 20)
+        XCTAssertFalse(wipe.success)
+        XCTAssertTrue(wipe.complete)
+        XCTAssertEqual(wipe.durationMs, 11_000)
+        XCTAssertEqual(wipe.startTime, 1_771_282_860_000, "2026-02-16T23:01:00Z")
+        let figures = Dictionary(uniqueKeysWithValues: wipe.characters.map { ($0.guid, $0) })
+        let tank = try XCTUnwrap(figures[F.tank]), healer = try XCTUnwrap(figures[F.healer]), hunter = try XCTUnwrap(figures[F.hunter])
+        XCTAssertEqual(tank.damageDone, 1000 + 300 + 150, "melee counted once; the rune weapon's swing is the tank's")
+        XCTAssertEqual(tank.damageTaken, 2000)
+        XCTAssertEqual(tank.activeTimeMs, 2500)
+        XCTAssertEqual(tank.dps, 131.8)
+        XCTAssertEqual(healer.healingDone, 2000, "overhealing is not healing")
+        XCTAssertEqual(healer.overhealing, 2000)
+        XCTAssertEqual(healer.absorbsDone, 1500, "both SPELL_ABSORBED shapes credit the shield's caster")
+        XCTAssertEqual(healer.damageTaken, 5000)
+        XCTAssertEqual(healer.hps, 318.2)
+        XCTAssertEqual(hunter.damageDone, 200 + 2600, "the summoned wolf's damage is the hunter's; damage into a shield counts")
+        XCTAssertEqual(hunter.damageTaken, 100, "friendly fire is taken, not done")
+        XCTAssertEqual(hunter.deaths, 1, "the wolf's death is not the hunter's")
+        XCTAssertEqual(wipe.characters.map(\.guid), [F.hunter, F.tank, F.healer], "sorted by damage")
+
+        let kill = encounters[1]
+        XCTAssertTrue(kill.success)
+        XCTAssertEqual(kill.durationMs, 2000)
+        XCTAssertEqual(kill.characters.map(\.damageDone), [10_000])
+
+        let names = Dictionary(uniqueKeysWithValues: summary.characters.map { ($0.guid, $0) })
+        XCTAssertEqual(names[F.tank], ParsedCharacter(guid: F.tank, name: "Tankard-Ravencrest-EU", className: "Warrior", spec: "Protection"))
+        XCTAssertEqual(names[F.healer]?.spec, "Discipline")
+        XCTAssertEqual(names[F.hunter]?.className, "Hunter")
+        XCTAssertEqual(summary.characters.count, 3, "pets and guardians are not characters")
+    }
+
+    func testDragonflightYearlessStampsAcrossNewYearWithAnOlderBlock() throws {
+        let (summary, encounters, _) = Self.parse(F.dragonflight, year: 2023)
+        XCTAssertEqual(summary.logVersion, 20)
+        XCTAssertEqual(summary.malformedLines, 1)
+        XCTAssertEqual(summary.problems.first, ParseProblem(line: 5, reason: "no timestamp"))
+        let encounter = try XCTUnwrap(encounters.first)
+        XCTAssertEqual(encounter.difficulty, "Mythic")
+        XCTAssertEqual(encounter.startTime, 1_704_067_199_000, "2023-12-31T23:59:59Z")
+        XCTAssertEqual(encounter.durationMs, 4000)
+        XCTAssertEqual(encounter.characters.first?.damageDone, 777)
+        XCTAssertEqual(summary.characters.first?.name, "Frénézie-Elune")
+        XCTAssertEqual(summary.characters.first?.spec, "Arcane")
+    }
+
+    func testOffsetsAndFractionsOfBothStampForms() {
+        var stamps = CombatTimestamp(year: 2026)
+        let clock = { (text: String) in Array(text.utf8).withUnsafeBufferPointer { stamps.read($0, end: $0.count) } }
+        XCTAssertEqual(clock("7/28/2024 14:36:49.528-4"), 1_722_191_809_528, "UTC-4: 18:36:49.528 UTC")
+        XCTAssertEqual(clock("8/30/2025 21:05:23.7758"), 1_756_559_123_775, "UTC+8 written as a fourth digit")
+        XCTAssertEqual(clock("9/22/2024 14:34:46.26612"), 1_726_972_486_266, "UTC+12")
+        XCTAssertEqual(clock("5/10/2024 20:50:33.984"), 1_715_374_233_984, "a year and no offset")
+        XCTAssertNil(clock("13/10/2024 20:50:33.984"))
+        XCTAssertNil(clock("5/10/2024 20:50"))
+    }
+
+    func testAnEncounterWithoutAnEndIsClosedAsIncomplete() {
+        let text = F.tww().split(separator: "\n").filter { !$0.contains("ENCOUNTER_END") }.joined(separator: "\n")
+        let (_, encounters, _) = Self.parse(text)
+        XCTAssertEqual(encounters.count, 2, "the next ENCOUNTER_START closes the first pull, the end of the file the second")
+        XCTAssertEqual(encounters.map(\.complete), [false, false])
+        XCTAssertEqual(encounters.map(\.success), [false, false])
+        XCTAssertEqual(encounters[0].durationMs, 30_000, "up to its last event (the aura at 23:01:30)")
+    }
+
+    func testOtherFilesAreNotCombatLogs() {
+        XCTAssertTrue(CombatLogFile.looksLikeCombatLog(Array(F.tww().utf8.prefix(4096))))
+        XCTAssertTrue(CombatLogFile.looksLikeCombatLog(Array(F.dragonflight.utf8)))
+        XCTAssertTrue(CombatLogFile.looksLikeCombatLog([0xEF, 0xBB, 0xBF] + Array(F.dragonflight.utf8)), "with a byte order mark")
+        for text in ["", "hello world\n", "{\"json\": true}", "2/16/2026 23:00:00.0000 ONE_SPACE,1", "12/31 23:59:58.000  lower,case",
+                     "%PDF-1.7\n", String(repeating: "A", count: 5000)] {
+            XCTAssertFalse(CombatLogFile.looksLikeCombatLog(Array(text.utf8)), text)
+        }
+    }
+
+    /// The real logs of ../shared/combatlog, when the folder is there (it is not part of this repository).
+    func testRealLogsFromPublicProjectsParseWithoutProblems() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/combatlog/samples")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path), !names.isEmpty else {
+            throw XCTSkip("../shared/combatlog/samples is not present")
+        }
+        for name in names.sorted() {
+            var data = try Data(contentsOf: folder.appendingPathComponent(name))
+            if name.hasSuffix(".gz") { data = try Self.gunzip(data) }
+            let (summary, encounters, _) = Self.parse(String(decoding: data, as: UTF8.self), chunk: 1 << 16)
+            XCTAssertEqual(summary.malformedLines, 0, "\(name): \(summary.problems.prefix(3))")
+            XCTAssertEqual(summary.lines, data.split(separator: 0x0A, omittingEmptySubsequences: false).count - (data.last == 0x0A ? 1 : 0), name)
+            if name.hasPrefix("raid-11.2") {
+                XCTAssertEqual(encounters.count, 1, name)
+                XCTAssertGreaterThan(encounters.first?.characters.count ?? 0, 19, name)
+                XCTAssertTrue(encounters.allSatisfy(\.complete), name)
+            }
+        }
+    }
+
+    static func gunzip(_ data: Data) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-dc"]
+        let (input, output) = (Pipe(), Pipe())
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        let writer = Thread { input.fileHandleForWriting.write(data); try? input.fileHandleForWriting.close() }
+        writer.start()
+        let result = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return result
+    }
+}
