@@ -26,7 +26,8 @@ public struct CombatLogCog: Cog {
         let store = CombatLogStore(database: context.database)
         let processor = UploadProcessor(store: store, context: context, tasks: uploads)
         CombatLogRoutes(context: context, store: store, processor: processor).register()
-        context.schedule("retention", every: .seconds(3600), forEachGuild: { guild in
+        let interval = try context.config(CombatLogConfig.self).retentionIntervalSeconds
+        context.schedule("retention", every: .seconds(max(1, interval)), forEachGuild: { guild in
             let days = try context.config(CombatLogConfig.self, for: guild).retentionDays
             let purged = try await store.purge(guild: guild.id, before: Date().addingTimeInterval(-Double(days) * 86_400))
             if purged > 0 { context.logger.info("combat log retention", metadata: ["guild": "\(guild.id)", "purged": "\(purged)"]) }
@@ -40,8 +41,10 @@ public struct CombatLogCog: Cog {
 
 /// The `combatlog` config section (a guild may overlay it).
 public struct CombatLogConfig: CogConfiguration {
-    /// A guild's encounters older than this many days are deleted (hourly).
+    /// A guild's encounters older than this many days are deleted.
     public var retentionDays = 365
+    /// How often retention runs (read when the cog loads).
+    public var retentionIntervalSeconds = 3600
     /// The largest upload accepted, in bytes.
     public var maxUploadBytes: Int64 = 4 << 30
 
@@ -49,5 +52,6 @@ public struct CombatLogConfig: CogConfiguration {
 
     enum CodingKeys: String, CodingKey {
         case retentionDays = "retention_days", maxUploadBytes = "max_upload_bytes"
+        case retentionIntervalSeconds = "retention_interval_seconds"
     }
 }

@@ -1,3 +1,4 @@
+import CombatLogCog
 import Foundation
 import PluginAPI
 import XCTest
@@ -5,7 +6,7 @@ import XCTest
 @testable import Host
 
 final class TenancyTests: XCTestCase {
-    static let catalogue: [any Cog.Type] = TestCogs.all + [NotesCog.self]
+    static let catalogue: [any Cog.Type] = TestCogs.all + [NotesCog.self, CombatLogCog.self]
 
     func testAPIKeysAreShownOnceStoredHashedListedAndRevoked() async throws {
         let host = TestHost(enabled: ["notes"])
@@ -126,7 +127,7 @@ final class TenancyTests: XCTestCase {
     }
 
     func testNothingOfOneGuildIsVisibleToAnother() async throws {
-        let host = TestHost(enabled: ["notes"])
+        let host = TestHost(enabled: ["notes", "combatlog"])
         defer { host.removeFolder() }
         let result = try await host.run(catalogue: Self.catalogue) { server in
             try await Self.plantAndWalk(server)
@@ -134,11 +135,14 @@ final class TenancyTests: XCTestCase {
         XCTAssertTrue(result.seenByA.contains("/api/notes"), "the walk reached A's data: \(result.seenByA)")
         XCTAssertTrue(result.seenByA.contains("/api/notes/:id"))
         XCTAssertTrue(result.seenByA.contains("/api/notes/settings"))
+        for path in ["/api/v1/encounters", "/api/v1/encounters/:id", "/api/v1/encounters/export", "/api/v1/logs/:upload_id"] {
+            XCTAssertTrue(result.seenByA.contains(path), path)
+        }
         XCTAssertEqual(result.violations, [])
     }
 
     func testTheIsolationWalkCatchesACogThatForgetsTheFilter() async throws {
-        let host = TestHost(enabled: ["notes", "leaky"])
+        let host = TestHost(enabled: ["notes", "leaky", "combatlog"])
         defer { host.removeFolder() }
         let result = try await host.run(catalogue: Self.catalogue + [LeakyNotesCog.self]) { server in
             try await Self.plantAndWalk(server)
@@ -160,6 +164,10 @@ final class TenancyTests: XCTestCase {
             .POST, "/api/live-log/messages", token: admin,
             json: ["type": "guild", "guild_id": .string(String(tenants.a)), "guild_name": "Alpha", "event": .string(marker)])
         XCTAssertEqual(posted.status, 201)
+        let log = try await CombatLogTests.upload(CombatLogFixtures.tww(bossName: marker), key: tenants.keyA, on: server, name: marker + ".txt")
+        XCTAssertEqual(log.status, 202)
+        _ = try await CombatLogTests.finished(log.json["upload_id"]?.stringValue ?? "", key: tenants.keyA, on: server)
+        _ = try await CombatLogTests.upload(CombatLogFixtures.tww(), key: tenants.keyB, on: server)
         return try await IsolationWalk(server: server, tenants: tenants).run(marker: marker)
     }
 

@@ -25,8 +25,6 @@ struct UploadProcessor: Sendable {
     let store: CombatLogStore
     let context: any CogContext
     let tasks: UploadTasks
-    /// Events are charged in batches of this many, to keep the budget's lock off the hot path.
-    static let chargeBatch = 5_000
     /// How often progress is written and sent.
     static let progressInterval = Duration.milliseconds(500)
 
@@ -63,8 +61,9 @@ struct UploadProcessor: Sendable {
         while more {
             try Task.checkCancellation()
             more = try reader.step()
+            // Each chunk's events are paid for before its encounters are kept.
             let events = reader.parser.summary.events
-            if events - charged >= Self.chargeBatch || (!more && events > charged) {
+            if events > charged {
                 try await charge(events - charged, upload: upload, guild: guild, caller: caller, reader: reader, stored: stored)
                 charged = events
             }
@@ -108,7 +107,8 @@ struct UploadProcessor: Sendable {
     }
 
     private func report(_ upload: UploadRow, guild: GuildScope, status: String, reader: CombatLogReader, stored: Int64) async throws {
-        let progress = reader.size > 0 ? (Double(reader.bytesRead) / Double(reader.size) * 1000).rounded() / 10 : 0
+        // 100 is kept for the end: the last encounters may still be being stored when every byte has been read.
+        let progress = reader.size > 0 ? min(99.9, (Double(reader.bytesRead) / Double(reader.size) * 1000).rounded() / 10) : 0
         let events = Int64(reader.parser.summary.events)
         try await store.updateProgress(
             upload.id, guild: guild.id, status: status, progress: progress, bytesParsed: reader.bytesRead, events: events, encounters: stored)

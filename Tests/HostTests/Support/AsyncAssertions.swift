@@ -1,4 +1,5 @@
 import XCTest
+import PluginAPI
 
 // XCTest's assertions take synchronous autoclosures; these await the value first.
 
@@ -37,4 +38,17 @@ func assertNil<T>(
 ) async rethrows {
     let actual = try await value()
     XCTAssertNil(actual, message, file: file, line: line)
+}
+
+extension JSONValue {
+    /// The items of an array, else nil.
+    var arrayValue: [JSONValue]? { if case .array(let items) = self { items } else { nil } }
+    /// A number as a double, else nil.
+    var doubleValue: Double? {
+        switch self {
+        case .double(let value): value
+        case .int(let value): Double(value)
+        default: nil
+        }
+    }
 }
