@@ -67,7 +67,7 @@ struct CombatLogRoutes {
                 success: Query.bool(request, "success"), from: Query.date(request, "date_from"),
                 to: Query.date(request, "date_to", endOfDay: true))
             let (rows, total) = try await store.encounters(guild: guild.id, filter: filter, limit: paging.limit, offset: paging.offset)
-            return Answer.guild(guild, data: ["encounters": try Answer.encode(rows), "total": .int(Int64(total))], paging: paging, total: total)
+            return Answer.guild(guild, data: ["encounters": .array(rows), "total": .int(Int64(total))], paging: paging, total: total)
         }
         context.route(.get, "/api/v1/encounters/search", access: .guild(.query), summary: "Encounters whose boss name contains ?boss_name=") {
             request, requestContext in
@@ -76,7 +76,7 @@ struct CombatLogRoutes {
             let paging = try Paging(request)
             let (rows, total) = try await store.encounters(
                 guild: guild.id, filter: .init(bossNameContains: name), limit: paging.limit, offset: paging.offset)
-            return Answer.guild(guild, data: ["encounters": try Answer.encode(rows), "total": .int(Int64(total))], paging: paging, total: total)
+            return Answer.guild(guild, data: ["encounters": .array(rows), "total": .int(Int64(total))], paging: paging, total: total)
         }
         context.route(.get, "/api/v1/encounters/stats", access: .guild(.query), summary: "The guild's totals") { _, requestContext in
             let guild = try requestContext.requireGuild()
@@ -114,7 +114,7 @@ struct CombatLogRoutes {
         guard let (encounter, metrics) = try await store.encounter(id, guild: guild.id) else {
             throw APIError.notFound("encounter_not_found", "The guild has no encounter \(id).")
         }
-        guard case .object(var members) = try Answer.encode(encounter) else { return .null }
+        guard case .object(var members) = encounter else { return .null }
         members["characters"] = try Answer.encode(metrics)
         return .object(members)
     }

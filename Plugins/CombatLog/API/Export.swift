@@ -13,16 +13,16 @@ struct Export {
         let store = self.store, guild = self.guild, csv = format == "csv"
         let body = ResponseBody { writer in
             var offset = 0
-            try await writer.write(ByteBuffer(string: csv ? EncounterRow.csvHeader : Self.jsonStart(guild)))
+            try await writer.write(ByteBuffer(string: csv ? EncounterJSON.csvHeader : Self.jsonStart(guild)))
             while true {
                 let (rows, _) = try await store.encounters(guild: guild.id, filter: .init(), limit: Self.pageSize, offset: offset)
                 var chunk = ""
                 for (index, row) in rows.enumerated() {
                     if csv {
-                        chunk += row.csvLine
+                        chunk += EncounterJSON.csvLine(row)
                     } else {
                         if offset + index > 0 { chunk += "," }
-                        chunk += String(decoding: try JSONValueEncoder().encode(row).jsonData(), as: UTF8.self)
+                        chunk += String(decoding: row.jsonData(), as: UTF8.self)
                     }
                 }
                 if !chunk.isEmpty { try await writer.write(ByteBuffer(string: chunk)) }

@@ -151,24 +151,23 @@ struct CombatLogStore: Sendable {
         }
     }
 
-    func encounters(guild: Int64, filter: EncounterFilter, limit: Int, offset: Int) async throws -> (rows: [EncounterRow], total: Int) {
+    func encounters(guild: Int64, filter: EncounterFilter, limit: Int, offset: Int) async throws -> (rows: [JSONValue], total: Int) {
         let (clause, arguments) = filter.sql
         return try await database.read { connection in
             let total = try connection.scalar(
                 "SELECT COUNT(*) FROM combatlog_encounters WHERE guild_id = ?\(clause)", [guild] + arguments) ?? 0
-            let rows = try connection.query(
-                EncounterRow.self,
+            let rows = try connection.rows(
                 "SELECT * FROM combatlog_encounters WHERE guild_id = ?\(clause) ORDER BY start_time DESC, id DESC LIMIT ? OFFSET ?",
                 [guild] + arguments + [limit, offset])
-            return (rows, Int(total))
+            return (rows.map(EncounterJSON.from), Int(total))
         }
     }
 
-    func encounter(_ id: Int64, guild: Int64) async throws -> (EncounterRow, [MetricsRow])? {
+    func encounter(_ id: Int64, guild: Int64) async throws -> (JSONValue, [MetricsRow])? {
         try await database.read { connection in
             guard
-                let encounter = try connection.queryOne(
-                    EncounterRow.self, "SELECT * FROM combatlog_encounters WHERE guild_id = ? AND id = ?", [guild, id])
+                let encounter = try connection.rows("SELECT * FROM combatlog_encounters WHERE guild_id = ? AND id = ?", [guild, id])
+                    .first.map(EncounterJSON.from)
             else { return nil }
             let metrics = try connection.query(
                 MetricsRow.self,

@@ -40,44 +40,31 @@ struct UploadRow: Codable, Sendable {
     }
 }
 
-/// A stored encounter.
-struct EncounterRow: Codable, Sendable {
-    var id: Int64
-    var guildID: Int64
-    var uploadID: String
-    var encounterID: Int64
-    var bossName: String
-    var instanceID: Int64
-    var instanceName: String?
-    var difficultyID: Int64
-    var difficulty: String
-    var groupSize: Int64
-    var success: Bool
-    var complete: Bool
-    var startTime: Date
-    var durationMs: Int64
-    var events: Int64
-    var totalDamage: Int64
-    var totalHealing: Int64
-    var deaths: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case id, difficulty, success, complete, events, deaths
-        case guildID = "guild_id", uploadID = "upload_id", encounterID = "encounter_id", bossName = "boss_name"
-        case instanceID = "instance_id", instanceName = "instance_name", difficultyID = "difficulty_id"
-        case groupSize = "group_size", startTime = "start_time", durationMs = "duration_ms"
-        case totalDamage = "total_damage", totalHealing = "total_healing"
+/// A stored encounter as the API shows it, built straight from its row (the listing is the hot path: no
+/// Decodable round trip, dates stay the ISO text they are stored as).
+enum EncounterJSON {
+    static func from(_ row: [String: SQLValue]) -> JSONValue {
+        // mapValues keeps the row's hash table: no key is hashed again.
+        var members = row.mapValues(\.json)
+        for flag in ["success", "complete"] {
+            if case .int(let value)? = members[flag] { members[flag] = .bool(value != 0) }
+        }
+        return .object(members)
     }
 
     static let csvHeader = "id,encounter_id,boss_name,instance_name,difficulty,group_size,success,start_time,duration_ms,total_damage,total_healing,deaths\n"
 
-    var csvLine: String {
-        let fields = [
-            String(id), String(encounterID), Self.csv(bossName), Self.csv(instanceName ?? ""), Self.csv(difficulty), String(groupSize),
-            success ? "1" : "0", Timestamp.string(from: startTime), String(durationMs), String(totalDamage), String(totalHealing),
-            String(deaths),
-        ]
-        return fields.joined(separator: ",") + "\n"
+    static func csvLine(_ encounter: JSONValue) -> String {
+        func cell(_ key: String) -> String {
+            switch encounter[key] {
+            case .string(let text)?: csv(text)
+            case .int(let number)?: String(number)
+            case .bool(let flag)?: flag ? "1" : "0"
+            default: ""
+            }
+        }
+        return ["id", "encounter_id", "boss_name", "instance_name", "difficulty", "group_size", "success", "start_time", "duration_ms",
+                "total_damage", "total_healing", "deaths"].map(cell).joined(separator: ",") + "\n"
     }
 
     /// A CSV cell: quoted when it holds a comma, quote or line break; a leading `=+-@` is neutralised so a

@@ -50,7 +50,13 @@ struct GRDBConnection: SQLConnection {
     let db: GRDB.Database
 
     func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> Int {
-        try db.execute(sql: sql, arguments: Self.arguments(arguments))
+        if sql.contains(";") {
+            // Several statements (a migration): run as a script.
+            try db.execute(sql: sql, arguments: Self.arguments(arguments))
+        } else {
+            // One statement: prepared once per connection and reused.
+            try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments))
+        }
         return db.changesCount
     }
 
@@ -62,7 +68,7 @@ struct GRDBConnection: SQLConnection {
     }
 
     func rows(_ sql: String, _ arguments: [any SQLBindable]) throws -> [[String: SQLValue]] {
-        let cursor = try GRDB.Row.fetchCursor(db, sql: sql, arguments: Self.arguments(arguments))
+        let cursor = try GRDB.Row.fetchCursor(db.cachedStatement(sql: sql), arguments: Self.arguments(arguments))
         var result: [[String: SQLValue]] = []
         while let row = try cursor.next() {
             var columns: [String: SQLValue] = [:]
