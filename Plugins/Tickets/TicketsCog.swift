@@ -1,21 +1,38 @@
+import Foundation
 import PluginAPI
 
-/// Support tickets with real-time chat. This release ships the cog's manifest and configuration; its routes,
-/// gateway rooms and commands arrive with the Tickets issue.
+/// Support tickets with real-time chat, to the HazeBot API's contract (see docs/tickets.md): users open tickets and
+/// write in them, staff answer, close and reopen them, and everyone in a ticket's room sees messages as they come,
+/// over the gateway's JSON or Socket.IO transport.
 public struct TicketsCog: Cog {
     public static let manifest = CogManifest(
-        id: "tickets", displayName: "Tickets", version: "0.1.0",
+        id: "tickets", displayName: "Tickets", version: "1.0.0",
         summary: "Support tickets with real-time chat between users and staff.",
         routePrefixes: ["/api/tickets"], config: .section("tickets", TicketsConfig.self))
+
+    public static let migrations = TicketStore.migrations
 
     public init() {}
 
     public func setup(_ context: any CogContext) async throws {
-        _ = try context.config(TicketsConfig.self)
+        let settings = try context.config(TicketsConfig.self)
+        let service = TicketService(store: TicketStore(database: context.database), context: context)
+        TicketRoutes(service: service, context: context).register()
+        TicketRealtime.register(service, on: context)
+        context.command(TicketCommands.command(service))
+        context.schedule("auto-close", every: .seconds(max(1, settings.autoCloseCheckSeconds))) {
+            let hours = service.config.autoCloseHours
+            guard hours > 0 else { return }
+            let bot = Identity(userID: 0, username: "system", role: .admin)
+            for ticket in try await service.store.idle(since: Date().addingTimeInterval(-Double(hours) * 3600)) {
+                try await service.setStatus(
+                    ticket.id, open: false, by: bot, note: "Closed automatically after \(hours) hours without activity.", correlationID: nil)
+            }
+        }
     }
 }
 
-/// The `tickets` config section.
+/// The `tickets` config section, applied live through `/api/config/tickets`.
 public struct TicketsConfig: CogConfiguration {
     /// While false, opening tickets is refused.
     public var enabled = true
@@ -25,6 +42,10 @@ public struct TicketsConfig: CogConfiguration {
     public var autoCloseHours = 72
     /// Whether a transcript is stored when a ticket closes.
     public var transcriptEnabled = true
+    /// The longest message (and subject) accepted, in characters.
+    public var maxMessageLength = 2000
+    /// How often idle tickets are looked for (read when the cog loads).
+    public var autoCloseCheckSeconds = 300
 
     public init() {}
 
@@ -33,5 +54,7 @@ public struct TicketsConfig: CogConfiguration {
         case maxOpenPerUser = "max_open_per_user"
         case autoCloseHours = "auto_close_hours"
         case transcriptEnabled = "transcript_enabled"
+        case maxMessageLength = "max_message_length"
+        case autoCloseCheckSeconds = "auto_close_check_seconds"
     }
 }

@@ -155,9 +155,11 @@ public final class GuildhallHost: Sendable {
         MetricsEndpoint.bootstrap()
         MetricsEndpoint.register(on: core, cache: cache)
         let webSocketRouter = Router(context: GatewayRequestContext.self)
-        let transport = JSONWebSocketTransport(
+        let door = GatewayDoor(
             hub: hub, gate: gate, guilds: guilds, presence: GatewayPresence(hub: hub, liveLog: liveLog), settings: config.gateway)
+        let transport = JSONWebSocketTransport(door: door)
         transport.register(on: webSocketRouter)
+        SocketIOTransport(door: door).register(on: webSocketRouter)
         return Application(
             router: core.router,
             server: .http1WebSocketUpgrade(

@@ -29,7 +29,10 @@ final class BuiltInCogsTests: XCTestCase {
             for section in ["general", "channels", "roles", "welcome", "server_guide", "tickets", "meme", "rocket_league", "combatlog"] {
                 XCTAssertNotNil(config[section], section)
             }
-            XCTAssertEqual(config["tickets"], ["enabled": true, "max_open_per_user": 3, "auto_close_hours": 72, "transcript_enabled": true])
+            XCTAssertEqual(
+                config["tickets"],
+                ["enabled": true, "max_open_per_user": 3, "auto_close_hours": 72, "transcript_enabled": true, "max_message_length": 2000,
+                 "auto_close_check_seconds": 300])
         }
     }
 

@@ -100,6 +100,11 @@ final class GatewayHub: Sendable {
         clients.withLock { $0.values.filter { $0.identity.userID == userID }.count }
     }
 
+    /// Notes that `client` is alive (a transport's own heartbeat, which carries no frame for ``handle(_:from:)``).
+    func touch(_ client: GatewayClient) {
+        client.state.withLock { $0.lastSeen = .now }
+    }
+
     /// Closes the clients silent for longer than `timeout` (the heartbeat).
     func closeSilent(longerThan timeout: Duration) {
         let now = ContinuousClock.now

@@ -26,20 +26,23 @@ struct GatewayRequestContext: RequestContext, WebSocketRequestContext {
 }
 
 /// Writes frames straight into the connection's NIO channel: one hop onto its event loop per frame, no task woken,
-/// and the serialised buffer shared by every recipient of a broadcast.
+/// and (for the JSON transport) the serialised buffer shared by every recipient of a broadcast.
 final class WebSocketChannelSink: GatewayFrameSink {
     private let channel: any Channel
     private let limit: Int
+    /// The text a frame is sent as on this connection's protocol.
+    private let encode: @Sendable (OutboundFrame) -> ByteBuffer
     /// Frames written while the channel reported its outbound buffer full.
     private let backlog = Atomic<Int>(0)
 
-    init(channel: any Channel, limit: Int) {
+    init(channel: any Channel, limit: Int, encode: @escaping @Sendable (OutboundFrame) -> ByteBuffer = { $0.json }) {
         self.channel = channel
         self.limit = limit
+        self.encode = encode
     }
 
     func write(_ frame: OutboundFrame) -> Bool {
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: frame.json), promise: nil)
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: encode(frame)), promise: nil)
         if channel.isWritable {
             backlog.store(0, ordering: .relaxed)
             return true
@@ -55,11 +58,9 @@ final class WebSocketChannelSink: GatewayFrameSink {
 /// limit 4003. Frames over `max_frame_bytes` are answered
 /// with error 1009 and the connection closes; binary frames with 1003; text that is not JSON with 1002.
 struct JSONWebSocketTransport: Sendable {
-    let hub: GatewayHub
-    let gate: AccessGate
-    let guilds: GuildStore
-    let presence: GatewayPresence
-    let settings: GatewaySettings
+    let door: GatewayDoor
+    var hub: GatewayHub { door.hub }
+    var settings: GatewaySettings { door.settings }
 
     static let paths = ["/ws", "/ws/live-log"]
 
@@ -82,54 +83,30 @@ struct JSONWebSocketTransport: Sendable {
     private func serve(
         _ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, request: Request, address: String, channel: any Channel
     ) async {
-        let caller: AccessGate.Caller, guild: GuildScope?
-        switch await authenticate(request) {
-        case .success(let found):
-            (caller, guild) = found
-        case .failure(let refusal):
-            try? await outbound.close(.init(codeNumber: Int(refusal.code)), reason: refusal.reason)
-            return
-        }
-        if let key = caller.key {
-            guard gate.limits.openConnection(of: key.record, in: key.guild) else {
-                try? await outbound.close(.init(codeNumber: Int(GatewayCode.rateLimited)), reason: "connection limit reached")
-                return
+        let query = request.uri.queryParameters
+        // Browsers cannot set headers on a WebSocket: `?token=` and `?api_key=` stand in for them.
+        let credential = AccessGate.credential(request)
+            ?? query["api_key"].map { AccessGate.Credential.apiKey(String($0)) }
+            ?? query["token"].map { AccessGate.Credential(bearer: String($0)) }
+        let refusal: GatewayDoor.Refusal?
+        switch await door.authenticate(credential, explicitGuild: request.headers[.guildID] ?? query["guild_id"].map(String.init)) {
+        case .failure(let refused):
+            refusal = refused
+        case .success(let (caller, guild)):
+            let sink = WebSocketChannelSink(channel: channel, limit: settings.outboundQueueLimit)
+            refusal = await door.session(caller: caller, guild: guild, address: address, sink: sink) { client in
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await _ in client.closeRequests { break }
+                        let closing = client.closing ?? (GatewayCode.normal, "normal_closure")
+                        try? await outbound.close(.init(codeNumber: Int(closing.code)), reason: closing.reason)
+                    }
+                    await read(inbound, client)
+                    client.close(code: GatewayCode.normal, reason: "normal_closure")
+                }
             }
         }
-        defer { if let key = caller.key { gate.limits.closeConnection(of: key.record) } }
-        let identity = caller.identity
-        let memberOf = identity.apiKey == nil ? (try? await guilds.guildIDs(of: identity.userID)) ?? [] : []
-        let client = GatewayClient(
-            identity: identity, guild: guild, address: address, guilds: Set(memberOf.map(String.init)),
-            sink: WebSocketChannelSink(channel: channel, limit: settings.outboundQueueLimit))
-        guard hub.admit(client) else {
-            try? await outbound.close(.policyViolation, reason: "too many connections from this address")
-            return
-        }
-        await presence.joined(client)
-        var welcome: [String: JSONValue] = [
-            "action": "connected", "connection_id": .string(client.id), "message": "Successfully connected to live log",
-        ]
-        if let guild {
-            welcome["guild_id"] = .int(guild.id)
-            welcome["guild_name"] = .string(guild.name)
-        }
-        client.send(.object(welcome))
-        if let guild {
-            // The combat log document's greeting, for its clients (they read `type`).
-            client.send(["action": "welcome", "type": "welcome", "guild_id": .int(guild.id), "guild_name": .string(guild.name)])
-        }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await _ in client.closeRequests { break }
-                let closing = client.closing ?? (GatewayCode.normal, "normal_closure")
-                try? await outbound.close(.init(codeNumber: Int(closing.code)), reason: closing.reason)
-            }
-            await read(inbound, client)
-            client.close(code: GatewayCode.normal, reason: "normal_closure")
-        }
-        hub.remove(client)
-        await presence.left(client)
+        if let refusal { try? await outbound.close(.init(codeNumber: Int(refusal.code)), reason: refusal.reason) }
     }
 
     private func read(_ inbound: WebSocketInboundStream, _ client: GatewayClient) async {
@@ -156,36 +133,6 @@ struct JSONWebSocketTransport: Sendable {
             }
         } catch {
             hub.logger.debug("gateway connection ended", metadata: ["connection": "\(client.id)", "error": "\(error)"])
-        }
-    }
-
-    struct Refusal: Error {
-        let code: UInt16
-        let reason: String
-    }
-
-    /// The caller and their guild, from the upgrade request: `Authorization: Bearer` (a token or an API key),
-    /// `X-API-Key`, or `?token=` / `?api_key=` for browsers, which cannot set headers; the guild from `X-Guild-Id`
-    /// or `?guild_id=`.
-    private func authenticate(_ request: Request) async -> Result<(AccessGate.Caller, GuildScope?), Refusal> {
-        let query = request.uri.queryParameters
-        let credential = AccessGate.credential(request)
-            ?? query["api_key"].map { AccessGate.Credential.apiKey(String($0)) }
-            ?? query["token"].map { AccessGate.Credential(bearer: String($0)) }
-        guard let credential else {
-            return .failure(Refusal(code: GatewayCode.authenticationFailed, reason: "authentication required"))
-        }
-        do {
-            let caller = try await gate.verify(credential)
-            let explicit = request.headers[.guildID] ?? query["guild_id"].map(String.init)
-            let guild = try await gate.guild(of: caller, explicit: explicit, required: false)
-            return .success((caller, guild))
-        } catch let error as APIError where error.code == "token_expired" {
-            return .failure(Refusal(code: GatewayCode.tokenExpired, reason: "token expired"))
-        } catch let error as APIError {
-            return .failure(Refusal(code: GatewayCode.invalidToken, reason: error.code))
-        } catch {
-            return .failure(Refusal(code: GatewayCode.invalidToken, reason: "invalid credential"))
         }
     }
 }

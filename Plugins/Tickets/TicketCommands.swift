@@ -1,0 +1,39 @@
+import Foundation
+import PluginAPI
+
+/// `!ticket new <subject>`, `!ticket list`, `!ticket close <id>`.
+enum TicketCommands {
+    static func command(_ service: TicketService) -> BotCommand {
+        BotCommand(
+            name: "ticket", usage: "!ticket new <subject> | list | close <id>", summary: "Open, list and close support tickets"
+        ) { call in
+            switch call.arguments.first?.lowercased() {
+            case "new":
+                let subject = call.rawArguments.dropFirst(3).trimmingCharacters(in: .whitespaces)
+                guard !subject.isEmpty else { throw CommandError("Usage: !ticket new <subject>") }
+                do {
+                    let (ticket, _) = try await service.open(
+                        by: call.caller, subject: subject, category: nil, message: subject, correlationID: call.correlationID)
+                    return "Opened ticket #\(ticket.id): \(ticket.subject)"
+                } catch let error as APIError {
+                    throw CommandError(error.message)
+                }
+            case "list":
+                let tickets = try await service.store.list(for: call.caller, status: "open")
+                guard !tickets.isEmpty else { return "No open tickets." }
+                return tickets.prefix(20).map { "#\($0.ticketID) \($0.subject) — \($0.userName)\($0.unreadCount > 0 ? " (\($0.unreadCount) unread)" : "")" }
+                    .joined(separator: "\n")
+            case "close":
+                guard call.arguments.count == 2, let id = Int64(call.arguments[1].trimmingCharacters(in: CharacterSet(charactersIn: "#"))) else {
+                    throw CommandError("Usage: !ticket close <id>")
+                }
+                guard call.caller.role >= .moderator else { throw CommandError("Only moderators and admins close tickets.") }
+                guard try await service.store.ticket(id, for: call.caller) != nil else { throw CommandError("There is no ticket #\(id).") }
+                let closed = try await service.setStatus(id, open: false, by: call.caller, correlationID: call.correlationID)
+                return closed ? "Closed ticket #\(id)." : "Ticket #\(id) is closed already."
+            default:
+                throw CommandError("Usage: !ticket new <subject> | list | close <id>")
+            }
+        }
+    }
+}

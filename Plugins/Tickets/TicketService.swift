@@ -1,0 +1,103 @@
+import Foundation
+import PluginAPI
+
+/// What tickets do, whichever way they are reached (HTTP, gateway, bot commands, the auto-close task): the store
+/// changes, then the ticket's room hears of it, the bus gets a `ticket.*` event and staff see it in the live log.
+struct TicketService: Sendable {
+    let store: TicketStore
+    let context: any CogContext
+
+    static func topic(_ ticket: Int64) -> String { "ticket:\(ticket)" }
+
+    var config: TicketsConfig { (try? context.config(TicketsConfig.self)) ?? TicketsConfig() }
+
+    /// A message's text, refused when empty or longer than the configured limit.
+    func validated(_ text: String, field: String) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else {
+            throw APIError(.badRequest, "empty_\(field)", "The \(field) must not be empty.", details: ["field": .string(field)])
+        }
+        let limit = config.maxMessageLength
+        guard trimmed.count <= limit else {
+            throw APIError(.badRequest, "\(field)_too_long", "The \(field) is longer than \(limit) characters.", details: ["field": .string(field)])
+        }
+        return trimmed
+    }
+
+    func open(by caller: Identity, subject: String, category: String?, message: String, correlationID: String?) async throws
+        -> (TicketStore.Ticket, TicketStore.Message)
+    {
+        let config = self.config
+        guard config.enabled else { throw APIError(.forbidden, "tickets_disabled", "Tickets are switched off.") }
+        let subject = try validated(subject, field: "subject")
+        let message = try validated(message, field: "message")
+        let (ticket, first) = try await store.open(
+            by: caller, subject: String(subject.prefix(200)), category: category, message: message, maxOpen: config.maxOpenPerUser)
+        await announce("ticket.opened", ticket: ticket.id, by: caller, extra: ["subject": .string(ticket.subject)], correlationID: correlationID)
+        return (ticket, first)
+    }
+
+    func send(_ text: String, to ticket: Int64, from caller: Identity, correlationID: String?) async throws -> TicketStore.Message {
+        let content = try validated(text, field: "message")
+        let message = try await store.send(content, to: ticket, from: caller)
+        try await store.markRead(ticket, by: caller)
+        deliver(message)
+        await announce("ticket.message", ticket: ticket, by: caller, extra: ["message_id": .string("msg_\(message.id)")], correlationID: correlationID)
+        return message
+    }
+
+    /// Closes (`open` false) or reopens a ticket; answers false if it already was.
+    @discardableResult
+    func setStatus(_ ticket: Int64, open: Bool, by caller: Identity, note: String? = nil, correlationID: String?) async throws -> Bool {
+        let text = note ?? (open ? "Ticket reopened by \(caller.username)." : "Ticket closed by \(caller.username).")
+        guard let message = try await store.setStatus(ticket, open: open, by: caller, note: text) else { return false }
+        deliver(message)
+        context.publish(topic: Self.topic(ticket), [
+            "action": "ticket_status", "ticket_id": .string(String(ticket)), "status": .string(open ? "open" : "closed"),
+            "changed_by": .string(caller.username),
+        ])
+        if !open, config.transcriptEnabled {
+            try await store.storeTranscript(ticket, text: try await transcript(ticket))
+        }
+        await announce(open ? "ticket.reopened" : "ticket.closed", ticket: ticket, by: caller, extra: [:], correlationID: correlationID)
+        return true
+    }
+
+    func delete(_ ticket: Int64, by caller: Identity, correlationID: String?) async throws -> Bool {
+        guard try await store.delete(ticket) else { return false }
+        context.publish(topic: Self.topic(ticket), ["action": "ticket_status", "ticket_id": .string(String(ticket)), "status": "deleted"])
+        await announce("ticket.deleted", ticket: ticket, by: caller, extra: [:], correlationID: correlationID)
+        return true
+    }
+
+    /// The conversation as plain text, one line per message.
+    func transcript(_ ticket: Int64) async throws -> String {
+        let messages = try await store.messages(of: ticket)
+        return messages.map { message in
+            "[\(Timestamp.string(from: message.timestamp))] \(message.isSystem ? "*" : message.authorName)\(message.isAdmin && !message.isSystem ? " (staff)" : ""): \(message.content)"
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// Sends a new message to the ticket's room: `new_message` with the message as `message` and `messageData`.
+    private func deliver(_ message: TicketStore.Message) {
+        context.publish(topic: Self.topic(message.ticketID), [
+            "action": "new_message", "ticket_id": .string(String(message.ticketID)), "message": message.json, "messageData": message.json,
+        ])
+    }
+
+    /// A `ticket.*` event on the bus and a system message in the live log that staff see.
+    private func announce(_ event: String, ticket: Int64, by caller: Identity, extra: [String: JSONValue], correlationID: String?) async {
+        var data = extra
+        data["ticket_id"] = .string(String(ticket))
+        data["user_id"] = .string(String(caller.userID))
+        data["username"] = .string(caller.username)
+        context.events.publish(event, payload: JSONValue.object(data), correlationID: correlationID)
+        do {
+            try await context.liveLog.post([
+                "type": "system", "event": .string(event), "data": .object(data), "severity": "info", "audience": "staff",
+            ])
+        } catch {
+            context.logger.warning("ticket live-log message not posted", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,266 @@
+import Foundation
+import PluginAPI
+
+/// The tickets' tables and queries. A ticket belongs to the user who opened it; staff (moderators and admins) see
+/// every ticket. Unread counts are per reader: how many messages by others came after the reader's last read one.
+struct TicketStore: Sendable {
+    let database: any Database
+
+    static let migrations = [
+        Migration(
+            "001_tickets",
+            """
+            CREATE TABLE tickets (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                user_id INTEGER NOT NULL,
+                user_name TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                category TEXT,
+                status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+                created_at TEXT NOT NULL,
+                last_activity_at TEXT NOT NULL,
+                closed_at TEXT,
+                closed_by TEXT,
+                last_message TEXT
+            );
+            CREATE INDEX tickets_by_user ON tickets (user_id, status);
+            CREATE INDEX tickets_by_activity ON tickets (last_activity_at DESC, id DESC);
+            CREATE TABLE ticket_messages (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+                author_id INTEGER NOT NULL,
+                author_name TEXT NOT NULL,
+                content TEXT NOT NULL,
+                timestamp TEXT NOT NULL,
+                is_admin INTEGER NOT NULL,
+                is_system INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE INDEX ticket_messages_by_ticket ON ticket_messages (ticket_id, id);
+            CREATE TABLE ticket_reads (
+                ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+                user_id INTEGER NOT NULL,
+                last_read_id INTEGER NOT NULL,
+                PRIMARY KEY (ticket_id, user_id)
+            );
+            CREATE TABLE ticket_transcripts (
+                ticket_id INTEGER PRIMARY KEY REFERENCES tickets (id),
+                created_at TEXT NOT NULL,
+                text TEXT NOT NULL
+            )
+            """)
+    ]
+
+    /// A ticket as listed.
+    struct Summary: Codable, Sendable {
+        var ticketID: String
+        var userID: String
+        var userName: String
+        var subject: String
+        var category: String?
+        var status: String
+        var createdAt: String
+        var lastMessage: String?
+        var unreadCount: Int
+
+        enum CodingKeys: String, CodingKey {
+            case subject, category, status
+            case ticketID = "ticket_id", userID = "user_id", userName = "user_name", createdAt = "created_at"
+            case lastMessage = "last_message", unreadCount = "unread_count"
+        }
+    }
+
+    struct Ticket: Codable, Sendable {
+        var id: Int64
+        var userID: Int64
+        var userName: String
+        var subject: String
+        var category: String?
+        var status: String
+        var createdAt: Date
+        var lastActivityAt: Date
+        var closedAt: Date?
+        var closedBy: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, subject, category, status
+            case userID = "user_id", userName = "user_name", createdAt = "created_at", lastActivityAt = "last_activity_at"
+            case closedAt = "closed_at", closedBy = "closed_by"
+        }
+    }
+
+    struct Message: Codable, Sendable {
+        var id: Int64
+        var ticketID: Int64
+        var authorID: Int64
+        var authorName: String
+        var content: String
+        var timestamp: Date
+        var isAdmin: Bool
+        var isSystem: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case id, content, timestamp
+            case ticketID = "ticket_id", authorID = "author_id", authorName = "author_name", isAdmin = "is_admin", isSystem = "is_system"
+        }
+
+        /// The document's message shape.
+        var json: JSONValue {
+            [
+                "id": .string("msg_\(id)"), "ticket_id": .string(String(ticketID)), "author_id": .string(String(authorID)),
+                "author_name": .string(authorName), "author_avatar": .null, "content": .string(content),
+                "timestamp": .string(Timestamp.string(from: timestamp)), "is_admin": .bool(isAdmin), "is_system": .bool(isSystem),
+            ]
+        }
+    }
+
+    func openCount(of user: Int64) async throws -> Int {
+        Int(try await database.read { try $0.scalar("SELECT COUNT(*) FROM tickets WHERE user_id = ? AND status = 'open'", [user]) } ?? 0)
+    }
+
+    /// Opens a ticket with its first message, refusing it past `maxOpen` open tickets of the user (checked in the
+    /// same transaction, so two requests at once cannot both slip through).
+    func open(by caller: Identity, subject: String, category: String?, message: String, maxOpen: Int) async throws -> (Ticket, Message) {
+        let now = Date()
+        return try await database.write { connection in
+            let open = try connection.scalar("SELECT COUNT(*) FROM tickets WHERE user_id = ? AND status = 'open'", [caller.userID]) ?? 0
+            guard open < maxOpen else {
+                throw APIError(
+                    .conflict, "too_many_open_tickets", "You have \(open) open tickets; close one before opening another.",
+                    details: ["max_open_per_user": .int(Int64(maxOpen))])
+            }
+            guard
+                let ticket = try connection.queryOne(
+                    Ticket.self,
+                    """
+                    INSERT INTO tickets (user_id, user_name, subject, category, status, created_at, last_activity_at, last_message)
+                    VALUES (?, ?, ?, ?, 'open', ?, ?, ?) RETURNING *
+                    """, [caller.userID, caller.username, subject, category, now, now, message])
+            else { throw APIError(.internalServerError, "internal_error", "The ticket was not stored.") }
+            let first = try Self.insertMessage(connection, ticket: ticket.id, author: caller, content: message, system: false, at: now)
+            return (ticket, first)
+        }
+    }
+
+    /// The tickets `reader` may see (all for staff), newest activity first, with the reader's unread counts.
+    func list(for reader: Identity, status: String?) async throws -> [Summary] {
+        let staff = reader.role >= .moderator
+        var conditions: [String] = []
+        var arguments: [any SQLBindable] = [reader.userID, reader.userID]
+        if !staff {
+            conditions.append("t.user_id = ?")
+            arguments.append(reader.userID)
+        }
+        if let status {
+            conditions.append("t.status = ?")
+            arguments.append(status)
+        }
+        let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try await database.query(
+            Summary.self,
+            """
+            SELECT CAST(t.id AS TEXT) AS ticket_id, CAST(t.user_id AS TEXT) AS user_id, t.user_name, t.subject, t.category, t.status,
+                t.created_at, t.last_message,
+                (SELECT COUNT(*) FROM ticket_messages m WHERE m.ticket_id = t.id AND m.author_id <> ?
+                    AND m.id > COALESCE((SELECT r.last_read_id FROM ticket_reads r WHERE r.ticket_id = t.id AND r.user_id = ?), 0))
+                    AS unread_count
+            FROM tickets t \(clause) ORDER BY t.last_activity_at DESC, t.id DESC
+            """, arguments)
+    }
+
+    /// Ticket `id` if `reader` may see it (its owner, or staff); nil otherwise, so that another user's ticket
+    /// looks exactly like a missing one.
+    func ticket(_ id: Int64, for reader: Identity) async throws -> Ticket? {
+        guard let ticket = try await database.read({ try $0.queryOne(Ticket.self, "SELECT * FROM tickets WHERE id = ?", [id]) }) else {
+            return nil
+        }
+        return ticket.userID == reader.userID || reader.role >= .moderator ? ticket : nil
+    }
+
+    func messages(of ticket: Int64) async throws -> [Message] {
+        try await database.query(Message.self, "SELECT * FROM ticket_messages WHERE ticket_id = ? ORDER BY id", [ticket])
+    }
+
+    /// Adds a message (refused with 409 on a closed ticket) and moves the ticket's activity on.
+    func send(_ content: String, to ticket: Int64, from author: Identity) async throws -> Message {
+        let now = Date()
+        return try await database.write { connection in
+            guard let status = try connection.rows("SELECT status FROM tickets WHERE id = ?", [ticket]).first?["status"] else {
+                throw APIError.notFound("ticket_not_found", "There is no ticket \(ticket).")
+            }
+            guard status == .text("open") else {
+                throw APIError.conflict("ticket_closed", "The ticket is closed; reopen it to write.")
+            }
+            let message = try Self.insertMessage(connection, ticket: ticket, author: author, content: content, system: false, at: now)
+            try connection.execute("UPDATE tickets SET last_activity_at = ?, last_message = ? WHERE id = ?", [now, content, ticket])
+            return message
+        }
+    }
+
+    /// Closes or reopens a ticket with a system message saying so; answers the message, or nil if it already was.
+    func setStatus(_ ticket: Int64, open: Bool, by actor: Identity, note: String) async throws -> Message? {
+        let now = Date()
+        return try await database.write { connection in
+            let changed = try connection.execute(
+                "UPDATE tickets SET status = ?, closed_at = ?, closed_by = ?, last_activity_at = ? WHERE id = ? AND status = ?",
+                [open ? "open" : "closed", open ? nil : now, open ? nil : actor.username, now, ticket, open ? "closed" : "open"])
+            guard changed > 0 else { return nil }
+            return try Self.insertMessage(connection, ticket: ticket, author: actor, content: note, system: true, at: now)
+        }
+    }
+
+    /// Deletes a ticket with its messages, read marks and transcript in one transaction.
+    func delete(_ ticket: Int64) async throws -> Bool {
+        try await database.write { connection in
+            for table in ["ticket_messages", "ticket_reads", "ticket_transcripts"] {
+                try connection.execute("DELETE FROM \(table) WHERE ticket_id = ?", [ticket])
+            }
+            return try connection.execute("DELETE FROM tickets WHERE id = ?", [ticket]) > 0
+        }
+    }
+
+    /// Marks every message of `ticket` read for `reader` only.
+    func markRead(_ ticket: Int64, by reader: Identity) async throws {
+        try await database.execute(
+            """
+            INSERT INTO ticket_reads (ticket_id, user_id, last_read_id)
+            VALUES (?, ?, COALESCE((SELECT MAX(id) FROM ticket_messages WHERE ticket_id = ?), 0))
+            ON CONFLICT (ticket_id, user_id) DO UPDATE SET last_read_id = excluded.last_read_id
+            """, [ticket, reader.userID, ticket])
+    }
+
+    func storeTranscript(_ ticket: Int64, text: String) async throws {
+        try await database.execute(
+            """
+            INSERT INTO ticket_transcripts (ticket_id, created_at, text) VALUES (?, ?, ?)
+            ON CONFLICT (ticket_id) DO UPDATE SET created_at = excluded.created_at, text = excluded.text
+            """, [ticket, Date(), text])
+    }
+
+    func storedTranscript(_ ticket: Int64) async throws -> String? {
+        try await database.read { connection in
+            if case .text(let text)? = try connection.rows("SELECT text FROM ticket_transcripts WHERE ticket_id = ?", [ticket]).first?["text"] {
+                return text
+            }
+            return nil
+        }
+    }
+
+    /// Open tickets without activity since `cutoff`.
+    func idle(since cutoff: Date) async throws -> [Ticket] {
+        try await database.query(Ticket.self, "SELECT * FROM tickets WHERE status = 'open' AND last_activity_at < ?", [cutoff])
+    }
+
+    private static func insertMessage(
+        _ connection: any SQLConnection, ticket: Int64, author: Identity, content: String, system: Bool, at time: Date
+    ) throws -> Message {
+        guard
+            let message = try connection.queryOne(
+                Message.self,
+                """
+                INSERT INTO ticket_messages (ticket_id, author_id, author_name, content, timestamp, is_admin, is_system)
+                VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *
+                """, [ticket, author.userID, system ? "System" : author.username, content, time, author.role >= .moderator, system])
+        else { throw APIError(.internalServerError, "internal_error", "The message was not stored.") }
+        return message
+    }
+}
