@@ -45,12 +45,12 @@ struct SocketIOTransport: Sendable {
         ]
         try? await outbound.write(.text(Engine.open + String(decoding: open.jsonData(), as: UTF8.self)))
         var messages = inbound.messages(maxSize: max(door.settings.maxFrameBytes * 4, 1 << 16)).makeAsyncIterator()
-        // The Socket.IO CONNECT packet (`40` or `40{auth}`) comes first.
-        guard let connect = try? await nextText(&messages, outbound: outbound), connect.hasPrefix("40") else {
+        // The Socket.IO CONNECT packet (`40` or `40{auth}` on the wire: message `4`, connect `0`) comes first.
+        guard let connect = try? await nextText(&messages, outbound: outbound), connect.hasPrefix("0") else {
             try? await outbound.close(.protocolError, reason: "expected a Socket.IO connect packet")
             return
         }
-        let payload = connect.dropFirst(2)
+        let payload = connect.dropFirst()
         if payload.hasPrefix("/") && !payload.hasPrefix("/,") {
             try? await outbound.write(.text("44" + String(payload.prefix { $0 != "," }) + ",{\"message\":\"Invalid namespace\"}"))
             try? await outbound.close(.normalClosure, reason: nil)
@@ -98,6 +98,7 @@ struct SocketIOTransport: Sendable {
         }
     }
 
+    /// The next Engine.IO message's payload (answering pings on the way).
     private func nextText(_ messages: inout WebSocketInboundMessageStream.AsyncIterator, outbound: WebSocketOutboundWriter) async throws -> String? {
         while let message = try await messages.next() {
             guard case .text(let text) = message else { continue }
@@ -126,10 +127,11 @@ struct SocketIOTransport: Sendable {
                 case Engine.close:
                     return
                 case Engine.message:
+                    // Socket.IO packet types: 1 disconnect, 2 event.
                     let packet = text.dropFirst()
-                    if packet.hasPrefix("41") { return }
-                    guard packet.hasPrefix("42") else { continue }
-                    try await event(packet.dropFirst(2), from: client, outbound: outbound)
+                    if packet.hasPrefix("1") { return }
+                    guard packet.hasPrefix("2") else { continue }
+                    try await event(packet.dropFirst(), from: client, outbound: outbound)
                 default:
                     continue
                 }
