@@ -21,8 +21,11 @@ enum TicketCommands {
             case "list":
                 let tickets = try await service.store.list(for: call.caller, status: "open")
                 guard !tickets.isEmpty else { return "No open tickets." }
-                return tickets.prefix(20).map { "#\($0.ticketID) \($0.subject) — \($0.userName)\($0.unreadCount > 0 ? " (\($0.unreadCount) unread)" : "")" }
-                    .joined(separator: "\n")
+                return tickets.prefix(20).map { ticket in
+                    let unread = ticket["unread_count"].flatMap { if case .int(let count) = $0, count > 0 { " (\(count) unread)" } else { nil } }
+                    return "#\(ticket["ticket_id"]?.stringValue ?? "?") \(ticket["subject"]?.stringValue ?? "") — "
+                        + "\(ticket["user_name"]?.stringValue ?? "")\(unread ?? "")"
+                }.joined(separator: "\n")
             case "close":
                 guard call.arguments.count == 2, let id = Int64(call.arguments[1].trimmingCharacters(in: CharacterSet(charactersIn: "#"))) else {
                     throw CommandError("Usage: !ticket close <id>")

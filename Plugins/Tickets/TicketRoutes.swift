@@ -33,8 +33,11 @@ struct TicketRoutes {
             guard ["open", "closed", "all"].contains(status) else {
                 throw APIError(.badRequest, "invalid_query", "status must be open, closed or all.", details: ["field": "status"])
             }
-            let tickets = try await store.list(for: try ctx.requireIdentity(), status: status == "all" ? nil : status)
-            return JSONResponse(.ok, ["tickets": tickets])
+            let reader = try ctx.requireIdentity()
+            let body = try await service.lists.listing(for: reader, status: status) {
+                (["tickets": .array(try await store.list(for: reader, status: status == "all" ? nil : status))] as JSONValue).jsonBuffer
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
         }
         context.route(.get, "/api/tickets/:id", access: .user, summary: "A ticket with its messages") { _, ctx in
             let ticket = try await visible(ctx)
@@ -81,7 +84,7 @@ struct TicketRoutes {
         }
         context.route(.post, "/api/tickets/:id/mark-read", access: .user, summary: "Clear the caller's unread count") { _, ctx in
             let ticket = try await visible(ctx)
-            try await store.markRead(ticket.id, by: try ctx.requireIdentity())
+            try await service.markRead(ticket.id, by: try ctx.requireIdentity())
             return ["success": true] as JSONValue
         }
         context.route(.get, "/api/tickets/:id/transcript", access: .user, summary: "The conversation as text (?format=json for JSON)") {

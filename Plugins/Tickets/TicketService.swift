@@ -6,6 +6,7 @@ import PluginAPI
 struct TicketService: Sendable {
     let store: TicketStore
     let context: any CogContext
+    let lists: TicketListCache
 
     static func topic(_ ticket: Int64) -> String { "ticket:\(ticket)" }
 
@@ -33,6 +34,7 @@ struct TicketService: Sendable {
         let message = try validated(message, field: "message")
         let (ticket, first) = try await store.open(
             by: caller, subject: String(subject.prefix(200)), category: category, message: message, maxOpen: config.maxOpenPerUser)
+        lists.changed()
         await announce("ticket.opened", ticket: ticket.id, by: caller, extra: ["subject": .string(ticket.subject)], correlationID: correlationID)
         return (ticket, first)
     }
@@ -41,6 +43,7 @@ struct TicketService: Sendable {
         let content = try validated(text, field: "message")
         let message = try await store.send(content, to: ticket, from: caller)
         try await store.markRead(ticket, by: caller)
+        lists.changed()
         deliver(message)
         await announce("ticket.message", ticket: ticket, by: caller, extra: ["message_id": .string("msg_\(message.id)")], correlationID: correlationID)
         return message
@@ -51,6 +54,7 @@ struct TicketService: Sendable {
     func setStatus(_ ticket: Int64, open: Bool, by caller: Identity, note: String? = nil, correlationID: String?) async throws -> Bool {
         let text = note ?? (open ? "Ticket reopened by \(caller.username)." : "Ticket closed by \(caller.username).")
         guard let message = try await store.setStatus(ticket, open: open, by: caller, note: text) else { return false }
+        lists.changed()
         deliver(message)
         context.publish(topic: Self.topic(ticket), [
             "action": "ticket_status", "ticket_id": .string(String(ticket)), "status": .string(open ? "open" : "closed"),
@@ -65,9 +69,16 @@ struct TicketService: Sendable {
 
     func delete(_ ticket: Int64, by caller: Identity, correlationID: String?) async throws -> Bool {
         guard try await store.delete(ticket) else { return false }
+        lists.changed()
         context.publish(topic: Self.topic(ticket), ["action": "ticket_status", "ticket_id": .string(String(ticket)), "status": "deleted"])
         await announce("ticket.deleted", ticket: ticket, by: caller, extra: [:], correlationID: correlationID)
         return true
+    }
+
+    /// Marks the ticket read for `reader` only.
+    func markRead(_ ticket: Int64, by reader: Identity) async throws {
+        try await store.markRead(ticket, by: reader)
+        lists.changed()
     }
 
     /// The conversation as plain text, one line per message.

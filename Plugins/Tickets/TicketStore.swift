@@ -50,25 +50,6 @@ struct TicketStore: Sendable {
             """)
     ]
 
-    /// A ticket as listed.
-    struct Summary: Codable, Sendable {
-        var ticketID: String
-        var userID: String
-        var userName: String
-        var subject: String
-        var category: String?
-        var status: String
-        var createdAt: String
-        var lastMessage: String?
-        var unreadCount: Int
-
-        enum CodingKeys: String, CodingKey {
-            case subject, category, status
-            case ticketID = "ticket_id", userID = "user_id", userName = "user_name", createdAt = "created_at"
-            case lastMessage = "last_message", unreadCount = "unread_count"
-        }
-    }
-
     struct Ticket: Codable, Sendable {
         var id: Int64
         var userID: Int64
@@ -141,8 +122,10 @@ struct TicketStore: Sendable {
         }
     }
 
-    /// The tickets `reader` may see (all for staff), newest activity first, with the reader's unread counts.
-    func list(for reader: Identity, status: String?) async throws -> [Summary] {
+    /// The tickets `reader` may see (all for staff), newest activity first, with the reader's unread counts, as the
+    /// API lists them: `{ticket_id, user_id, user_name, subject, category, status, created_at, last_message,
+    /// unread_count}`, built straight from the rows.
+    func list(for reader: Identity, status: String?) async throws -> [JSONValue] {
         let staff = reader.role >= .moderator
         var conditions: [String] = []
         var arguments: [any SQLBindable] = [reader.userID, reader.userID]
@@ -155,8 +138,9 @@ struct TicketStore: Sendable {
             arguments.append(status)
         }
         let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return try await database.query(
-            Summary.self,
+        let bound = arguments
+        let rows = try await database.read { connection in
+            try connection.rows(
             """
             SELECT CAST(t.id AS TEXT) AS ticket_id, CAST(t.user_id AS TEXT) AS user_id, t.user_name, t.subject, t.category, t.status,
                 t.created_at, t.last_message,
@@ -164,7 +148,9 @@ struct TicketStore: Sendable {
                     AND m.id > COALESCE((SELECT r.last_read_id FROM ticket_reads r WHERE r.ticket_id = t.id AND r.user_id = ?), 0))
                     AS unread_count
             FROM tickets t \(clause) ORDER BY t.last_activity_at DESC, t.id DESC
-            """, arguments)
+            """, bound)
+        }
+        return rows.map { JSONValue.object($0.mapValues(\.json)) }
     }
 
     /// Ticket `id` if `reader` may see it (its owner, or staff); nil otherwise, so that another user's ticket

@@ -16,7 +16,8 @@ public struct TicketsCog: Cog {
 
     public func setup(_ context: any CogContext) async throws {
         let settings = try context.config(TicketsConfig.self)
-        let service = TicketService(store: TicketStore(database: context.database), context: context)
+        let service = TicketService(
+            store: TicketStore(database: context.database), context: context, lists: TicketListCache(cache: context.cache))
         TicketRoutes(service: service, context: context).register()
         TicketRealtime.register(service, on: context)
         context.command(TicketCommands.command(service))
