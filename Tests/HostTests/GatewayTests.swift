@@ -411,4 +411,39 @@ final class GatewayTests: XCTestCase {
             XCTAssertEqual(search.json["count"], 0, "the search index forgets it too")
         }
     }
+
+    func testAClientThatStopsReadingIsCutOffWhileOthersGetEverything() async throws {
+        let python = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.test-venv/bin/python").standardized
+        let peer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Peers/slow_reader.py").standardized
+        guard FileManager.default.isExecutableFile(atPath: python.path) else {
+            return XCTFail("\(python.path) is missing: scripts/test.sh installs the test peers there")
+        }
+        let host = TestHost { $0.gateway.outboundQueueLimit = 5 }
+        defer { host.removeFolder() }
+        try await host.run { server in
+            let user = try await server.token("user")
+            let fast = WSTestClient(port: server.port, token: user)
+            _ = await fast.next("connected")
+            fast.send(["action": "subscribe", "message_types": ["user"]])
+            _ = await fast.next("subscribed")
+            let slow = try PeerProcess(python: python, script: peer, arguments: ["ws://127.0.0.1:\(server.port)/ws/live-log?token=\(user)"])
+            try await assertEqual(try await slow.nextEvent(), ["ready": true])
+            // 18 MB to both connections of the default guild: far more than the kernel's socket buffers hold.
+            let flood = 300
+            let payload = JSONValue.string(String(repeating: "x", count: 60_000))
+            for number in 0..<flood {
+                XCTAssertEqual(server.host.hub.broadcast(toGuild: GuildScope.defaultGuildID, ["action": "bulk", "n": .int(Int64(number)), "payload": payload]), 2)
+                if number % 20 == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            let outcome = try await slow.nextEvent()
+            XCTAssertEqual(outcome?["close_code"], 1008, "the slow client is disconnected: \(String(describing: outcome))")
+            XCTAssertLessThan(outcome?["frames"]?.doubleValue ?? 0, Double(flood), "and was not sent everything")
+            var received = 0
+            while received < flood, let frame = await fast.next("bulk", timeout: .seconds(10)) {
+                XCTAssertEqual(frame["n"], .int(Int64(received)), "in order")
+                received += 1
+            }
+            XCTAssertEqual(received, flood, "the client that reads gets every frame")
+        }
+    }
 }
