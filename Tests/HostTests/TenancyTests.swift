@@ -293,6 +293,7 @@ final class TenancyTests: XCTestCase {
             let limited = try await server.request(.GET, "/api/v1/guild", token: key)
             XCTAssertEqual(limited.status, 429)
             XCTAssertEqual(limited.error, "rate_limited")
+            XCTAssertEqual(limited.json["budget"], "key")
             XCTAssertEqual(limited.header("Retry-After"), "20", "one request refills every 20 s at 3 a minute")
             XCTAssertEqual(limited.header("X-RateLimit-Remaining"), "0")
 
@@ -301,10 +302,13 @@ final class TenancyTests: XCTestCase {
             try await assertEqual(await server.request(.POST, "/api/notes/events", token: second, json: ["count": 100]).status, 200)
             let overGuild = try await server.request(.POST, "/api/notes/events", token: second, json: ["count": 60])
             XCTAssertEqual(overGuild.status, 429, "the guild's 150 a minute is spent across its keys")
+            XCTAssertEqual(overGuild.json["budget"], "guild")
+            XCTAssertEqual(overGuild.json["per_minute"], 150)
             XCTAssertNotNil(overGuild.header("Retry-After"))
             let third = try await Tenants.key(for: guild, on: server, admin: admin, ["events_per_minute": 10])
             let overKey = try await server.request(.POST, "/api/notes/events", token: third, json: ["count": 20])
             XCTAssertEqual(overKey.json["retry_after"], 60, "a charge larger than the whole budget never passes in one go")
+            XCTAssertEqual(overKey.json["budget"], "key")
 
             // Connections.
             let open = WSTestClient(port: server.port, path: "/ws", headers: ["X-API-Key": second])

@@ -2,9 +2,10 @@
 enum EventKind {
     /// Damage with `prefixFields` fields between the units and the advanced block.
     case damage(prefixFields: Int)
-    /// An Augmentation Evoker's share of someone's damage or healing: credited to the supporter (last field).
-    case damageSupport(prefixFields: Int)
+    /// An Augmentation Evoker's share of someone's damage: credited to the supporter (last field).
+    case damageSupport
     case heal(prefixFields: Int)
+    /// The same for healing.
     case healSupport
     case absorbed
     case summon
@@ -35,10 +36,8 @@ enum EventKind {
             ("RANGE_DAMAGE", .damage(prefixFields: 3)), ("SPELL_BUILDING_DAMAGE", .damage(prefixFields: 3)),
             ("DAMAGE_SPLIT", .damage(prefixFields: 3)), ("DAMAGE_SHIELD", .damage(prefixFields: 3)),
             ("ENVIRONMENTAL_DAMAGE", .damage(prefixFields: 1)),
-            ("SPELL_DAMAGE_SUPPORT", .damageSupport(prefixFields: 3)),
-            ("SPELL_PERIODIC_DAMAGE_SUPPORT", .damageSupport(prefixFields: 3)),
-            ("RANGE_DAMAGE_SUPPORT", .damageSupport(prefixFields: 3)),
-            ("SWING_DAMAGE_LANDED_SUPPORT", .damageSupport(prefixFields: 3)),
+            ("SPELL_DAMAGE_SUPPORT", .damageSupport), ("SPELL_PERIODIC_DAMAGE_SUPPORT", .damageSupport),
+            ("RANGE_DAMAGE_SUPPORT", .damageSupport), ("SWING_DAMAGE_LANDED_SUPPORT", .damageSupport),
             ("SPELL_HEAL", .heal(prefixFields: 3)), ("SPELL_PERIODIC_HEAL", .heal(prefixFields: 3)),
             ("SPELL_HEAL_SUPPORT", .healSupport), ("SPELL_PERIODIC_HEAL_SUPPORT", .healSupport),
             ("SPELL_ABSORBED", .absorbed), ("SPELL_SUMMON", .summon), ("UNIT_DIED", .died),

@@ -31,9 +31,7 @@ public final class GuildConfigOverlays: Sendable {
     /// The section's value for `guild`: the deployment's with the overlay laid over it. If a later change of the
     /// deployment's value made the overlay invalid, the deployment's value is used.
     func effective(_ section: String, for guild: Int64) throws -> JSONValue {
-        let overlay = self.overlay(of: section, for: guild)
-        if overlay == .object([:]) { return try store.validate(section, value: overlay) }
-        return try (try? store.validate(section, value: overlay)) ?? store.validate(section, value: .object([:]))
+        try (try? store.validate(section, value: overlay(of: section, for: guild))) ?? store.validate(section, value: .object([:]))
     }
 
     /// Replaces `guild`'s overlay of `section` with `overlay` (an object; `{}` removes it) after validating the

@@ -44,8 +44,8 @@ final class TenantLimits: Sendable {
                 HTTPField(name: .rateLimitLimit, value: String(key.requestsPerMinute)),
                 HTTPField(name: .rateLimitRemaining, value: String(remaining)),
             ]
-        case .refused(let wait):
-            throw Self.refusal("requests", limit: key.requestsPerMinute, wait: wait)
+        case .refused(let bucket, let perMinute, let wait):
+            throw Self.refusal("requests", of: bucket, perMinute: perMinute, wait: wait)
         }
     }
 
@@ -53,8 +53,8 @@ final class TenantLimits: Sendable {
     func charge(events count: Int, key: APIKey?, in guild: Guild) throws {
         var limits = [("guild:\(guild.id)", budget(of: guild).eventsPerMinute)]
         if let key { limits.append(("key:\(key.id)", key.eventsPerMinute)) }
-        if case .refused(let wait) = events.take(count, from: limits) {
-            throw Self.refusal("events", limit: key?.eventsPerMinute ?? limits[0].1, wait: wait)
+        if case .refused(let bucket, let perMinute, let wait) = events.take(count, from: limits) {
+            throw Self.refusal("events", of: bucket, perMinute: perMinute, wait: wait)
         }
     }
 
@@ -69,12 +69,16 @@ final class TenantLimits: Sendable {
         connections.close(["key:\(key.id)", "guild:\(key.guildID)"])
     }
 
-    private static func refusal(_ limit: String, limit perMinute: Int, wait: Duration) -> APIError {
+    /// 429 naming what ran out (`requests` or `events`) and whose budget (`key` or `guild`).
+    private static func refusal(_ limit: String, of bucket: String, perMinute: Int, wait: Duration) -> APIError {
         count(limit)
         let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+        let owner = bucket.hasPrefix("key:") ? "key" : "guild"
         return APIError(
-            .tooManyRequests, "rate_limited", "Too many \(limit) for this key or guild; retry in \(seconds) s.",
-            details: ["limit": .string(limit), "per_minute": .int(Int64(perMinute)), "retry_after": .int(Int64(seconds))],
+            .tooManyRequests, "rate_limited", "Too many \(limit) for this \(owner); retry in \(seconds) s.",
+            details: [
+                "limit": .string(limit), "budget": .string(owner), "per_minute": .int(Int64(perMinute)), "retry_after": .int(Int64(seconds)),
+            ],
             headers: [.retryAfter: String(seconds), .rateLimitLimit: String(perMinute), .rateLimitRemaining: "0"])
     }
 

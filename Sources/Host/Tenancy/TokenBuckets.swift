@@ -9,10 +9,11 @@ final class TokenBuckets: Sendable {
         var updated: ContinuousClock.Instant
     }
 
-    /// A charge's outcome: allowed with what is left in the tightest bucket, or refused with the wait until it would pass.
+    /// A charge's outcome: allowed with what is left in the tightest bucket, or refused by the bucket that needs the
+    /// longest wait, with that wait.
     enum Outcome: Equatable {
         case allowed(remaining: Int)
-        case refused(retryAfter: Duration)
+        case refused(bucket: String, perMinute: Int, retryAfter: Duration)
     }
 
     private let buckets = Mutex<[String: Bucket]>([:])
@@ -22,6 +23,7 @@ final class TokenBuckets: Sendable {
         buckets.withLock { table in
             var refilled: [(String, Bucket, Int)] = []
             var longestWait = Duration.zero
+            var refusing: (name: String, perMinute: Int)?
             for (name, perMinute) in limits {
                 let rate = Double(max(1, perMinute)) / 60
                 var bucket = table[name] ?? Bucket(tokens: Double(perMinute), updated: now)
@@ -30,15 +32,18 @@ final class TokenBuckets: Sendable {
                 bucket.updated = now
                 if bucket.tokens < Double(count) {
                     // A charge larger than the whole bucket can never pass; ask for a full minute rather than forever.
-                    let wait = count > perMinute ? 60 : (Double(count) - bucket.tokens) / rate
-                    longestWait = max(longestWait, .milliseconds(Int64((wait * 1000).rounded(.up))))
+                    let wait = Duration.milliseconds(Int64(((count > perMinute ? 60 : (Double(count) - bucket.tokens) / rate) * 1000).rounded(.up)))
+                    if wait > longestWait {
+                        longestWait = wait
+                        refusing = (name, perMinute)
+                    }
                 }
                 refilled.append((name, bucket, perMinute))
             }
             if table.count > 50_000 { sweep(&table, now: now) }
-            guard longestWait == .zero else {
+            if let refusing {
                 for (name, bucket, _) in refilled { table[name] = bucket }
-                return .refused(retryAfter: longestWait)
+                return .refused(bucket: refusing.name, perMinute: refusing.perMinute, retryAfter: longestWait)
             }
             var remaining = Int.max
             for (name, var bucket, _) in refilled {
