@@ -95,7 +95,7 @@ public struct TenancySettings: CogConfiguration {
     /// Requests a minute all of one guild's API keys together may make (a guild's `settings.rate_limits` may set its own).
     public var guildRequestsPerMinute = 6_000
     /// Events a minute all of one guild's API keys together may charge.
-    public var guildEventsPerMinute = 1_000_000
+    public var guildEventsPerMinute = 10_000_000
     /// Gateway connections all of one guild's API keys together may hold open.
     public var guildMaxConnections = 50
     /// Cogs a guild's leader may switch on and off for their guild (admins may switch any).
