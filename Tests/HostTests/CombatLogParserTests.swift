@@ -87,6 +87,27 @@ final class CombatLogParserTests: XCTestCase {
         XCTAssertEqual(summary.characters.first?.spec, "Arcane")
     }
 
+    func testALogWithAdvancedLoggingOff() throws {
+        let text = [
+            "2/16/2026 23:00:00.0000  COMBAT_LOG_VERSION,22,ADVANCED_LOG_ENABLED,0,BUILD_VERSION,11.2.0,PROJECT_ID,1",
+            "2/16/2026 23:01:00.0000  ENCOUNTER_START,3135,\"Boss\",15,20,2810",
+            "2/16/2026 23:01:01.0000  SPELL_DAMAGE,Player-1-0000000A,\"Tankard-Ravencrest-EU\",0x512,0x0,Vehicle-0-1-1-1-9-1,\"Boss\",0x10a48,0x0,"
+                + "23922,\"Shield Slam\",0x1,1000,1200,-1,1,0,0,0,nil,nil,nil,ST",
+            "2/16/2026 23:01:02.0000  SWING_DAMAGE,Player-1-0000000A,\"Tankard-Ravencrest-EU\",0x512,0x0,Vehicle-0-1-1-1-9-1,\"Boss\",0x10a48,0x0,"
+                + "300,300,-1,1,0,0,0,nil,nil,nil",
+            "2/16/2026 23:01:03.0000  SPELL_HEAL,Player-1-0000000A,\"Tankard-Ravencrest-EU\",0x512,0x0,Player-1-0000000A,\"Tankard-Ravencrest-EU\",0x512,0x0,"
+                + "34428,\"Victory Rush\",0x1,500,500,100,0,nil",
+            "2/16/2026 23:01:04.0000  ENCOUNTER_END,3135,\"Boss\",15,20,1,4000",
+        ].joined(separator: "\n") + "\n"
+        let (summary, encounters, _) = Self.parse(text)
+        XCTAssertEqual(summary.advancedLogging, false)
+        XCTAssertEqual(summary.malformedLines, 0)
+        let tank = try XCTUnwrap(encounters.first?.characters.first)
+        XCTAssertEqual(tank.damageDone, 1300, "the suffix is read from the end, with or without the advanced block")
+        XCTAssertEqual(tank.healingDone, 400)
+        XCTAssertEqual(encounters.first?.difficulty, "Heroic")
+    }
+
     func testOffsetsAndFractionsOfBothStampForms() {
         var stamps = CombatTimestamp(year: 2026)
         let clock = { (text: String) in Array(text.utf8).withUnsafeBufferPointer { stamps.read($0, end: $0.count) } }
