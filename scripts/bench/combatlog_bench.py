@@ -168,7 +168,7 @@ def query_guilds(admin, budget, results):
             upload = json.load(response)["upload_id"]
         wait_done(upload, guild_key)
     stored = sum(request("GET", "/api/v1/encounters?limit=1", token=k)["pagination"]["total"] for k in keys)
-    lua = os.path.join(ROOT, "scripts", "bench", "keys.lua")
+    lua = os.path.join(ROOT, "scripts", "bench", "result.lua")
     runs = {}
     for connections in (4, 16):
         runs[connections] = []

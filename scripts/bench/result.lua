@@ -1,7 +1,16 @@
--- wrk: print one machine-readable summary line; with TOKEN set, send it as a bearer token.
+-- wrk: print one machine-readable summary line. With TOKEN set, send it as a bearer token; with KEYS set
+-- (comma-separated), send one of them at random with each request (many guilds' keys).
 local token = os.getenv("TOKEN")
 if token and token ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. token
+end
+
+local keys = {}
+for key in string.gmatch(os.getenv("KEYS") or "", "[^,]+") do table.insert(keys, key) end
+if #keys > 0 then
+  request = function()
+    return wrk.format(nil, nil, { ["Authorization"] = "Bearer " .. keys[math.random(#keys)] })
+  end
 end
 
 done = function(summary, latency, requests)
