@@ -12,13 +12,16 @@ struct TicketService: Sendable {
 
     var config: TicketsConfig { (try? context.config(TicketsConfig.self)) ?? TicketsConfig() }
 
-    /// A message's text, refused when empty or longer than the configured limit.
-    func validated(_ text: String, field: String) throws -> String {
+    /// Longest subject and category, in characters.
+    static let subjectLimit = 200, categoryLimit = 50
+
+    /// A text field, trimmed, refused when empty or longer than `limit` (the configured message limit by default).
+    func validated(_ text: String, field: String, limit: Int? = nil) throws -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else {
             throw APIError(.badRequest, "empty_\(field)", "The \(field) must not be empty.", details: ["field": .string(field)])
         }
-        let limit = config.maxMessageLength
+        let limit = limit ?? config.maxMessageLength
         guard trimmed.count <= limit else {
             throw APIError(.badRequest, "\(field)_too_long", "The \(field) is longer than \(limit) characters.", details: ["field": .string(field)])
         }
@@ -30,10 +33,11 @@ struct TicketService: Sendable {
     {
         let config = self.config
         guard config.enabled else { throw APIError(.forbidden, "tickets_disabled", "Tickets are switched off.") }
-        let subject = try validated(subject, field: "subject")
+        let subject = try validated(subject, field: "subject", limit: Self.subjectLimit)
+        let category = try category.map { try validated($0, field: "category", limit: Self.categoryLimit) }
         let message = try validated(message, field: "message")
         let (ticket, first) = try await store.open(
-            by: caller, subject: String(subject.prefix(200)), category: category, message: message, maxOpen: config.maxOpenPerUser)
+            by: caller, subject: subject, category: category, message: message, maxOpen: config.maxOpenPerUser)
         lists.changed()
         await announce("ticket.opened", ticket: ticket.id, by: caller, extra: ["subject": .string(ticket.subject)], correlationID: correlationID)
         return (ticket, first)
@@ -42,7 +46,6 @@ struct TicketService: Sendable {
     func send(_ text: String, to ticket: Int64, from caller: Identity, correlationID: String?) async throws -> TicketStore.Message {
         let content = try validated(text, field: "message")
         let message = try await store.send(content, to: ticket, from: caller)
-        try await store.markRead(ticket, by: caller)
         lists.changed()
         deliver(message)
         await announce("ticket.message", ticket: ticket, by: caller, extra: ["message_id": .string("msg_\(message.id)")], correlationID: correlationID)
@@ -53,16 +56,14 @@ struct TicketService: Sendable {
     @discardableResult
     func setStatus(_ ticket: Int64, open: Bool, by caller: Identity, note: String? = nil, correlationID: String?) async throws -> Bool {
         let text = note ?? (open ? "Ticket reopened by \(caller.username)." : "Ticket closed by \(caller.username).")
-        guard let message = try await store.setStatus(ticket, open: open, by: caller, note: text) else { return false }
+        guard let message = try await store.setStatus(ticket, open: open, by: caller, note: text, keepTranscript: config.transcriptEnabled)
+        else { return false }
         lists.changed()
         deliver(message)
         context.publish(topic: Self.topic(ticket), [
             "action": "ticket_status", "ticket_id": .string(String(ticket)), "status": .string(open ? "open" : "closed"),
             "changed_by": .string(caller.username),
         ])
-        if !open, config.transcriptEnabled {
-            try await store.storeTranscript(ticket, text: try await transcript(ticket))
-        }
         await announce(open ? "ticket.reopened" : "ticket.closed", ticket: ticket, by: caller, extra: [:], correlationID: correlationID)
         return true
     }
@@ -81,12 +82,9 @@ struct TicketService: Sendable {
         lists.changed()
     }
 
-    /// The conversation as plain text, one line per message.
+    /// The conversation as it stands, as plain text.
     func transcript(_ ticket: Int64) async throws -> String {
-        let messages = try await store.messages(of: ticket)
-        return messages.map { message in
-            "[\(Timestamp.string(from: message.timestamp))] \(message.isSystem ? "*" : message.authorName)\(message.isAdmin && !message.isSystem ? " (staff)" : ""): \(message.content)"
-        }.joined(separator: "\n") + "\n"
+        TicketStore.transcript(try await store.messages(of: ticket))
     }
 
     /// Sends a new message to the ticket's room: `new_message` with the message as `message` and `messageData`.

@@ -162,11 +162,14 @@ struct TicketStore: Sendable {
         return ticket.userID == reader.userID || reader.role >= .moderator ? ticket : nil
     }
 
+    private static let messagesSQL = "SELECT * FROM ticket_messages WHERE ticket_id = ? ORDER BY id"
+
     func messages(of ticket: Int64) async throws -> [Message] {
-        try await database.query(Message.self, "SELECT * FROM ticket_messages WHERE ticket_id = ? ORDER BY id", [ticket])
+        try await database.query(Message.self, Self.messagesSQL, [ticket])
     }
 
-    /// Adds a message (refused with 409 on a closed ticket) and moves the ticket's activity on.
+    /// Adds a message (refused with 409 on a closed ticket), moves the ticket's activity on and marks it read for its
+    /// author, in one transaction.
     func send(_ content: String, to ticket: Int64, from author: Identity) async throws -> Message {
         let now = Date()
         return try await database.write { connection in
@@ -178,19 +181,30 @@ struct TicketStore: Sendable {
             }
             let message = try Self.insertMessage(connection, ticket: ticket, author: author, content: content, system: false, at: now)
             try connection.execute("UPDATE tickets SET last_activity_at = ?, last_message = ? WHERE id = ?", [now, content, ticket])
+            try Self.markRead(connection, ticket: ticket, by: author)
             return message
         }
     }
 
-    /// Closes or reopens a ticket with a system message saying so; answers the message, or nil if it already was.
-    func setStatus(_ ticket: Int64, open: Bool, by actor: Identity, note: String) async throws -> Message? {
+    /// Closes or reopens a ticket with a system message saying so (and, closing with `keepTranscript`, stores the
+    /// conversation's transcript), in one transaction; answers the message, or nil if it already was.
+    func setStatus(_ ticket: Int64, open: Bool, by actor: Identity, note: String, keepTranscript: Bool) async throws -> Message? {
         let now = Date()
         return try await database.write { connection in
             let changed = try connection.execute(
                 "UPDATE tickets SET status = ?, closed_at = ?, closed_by = ?, last_activity_at = ? WHERE id = ? AND status = ?",
                 [open ? "open" : "closed", open ? nil : now, open ? nil : actor.username, now, ticket, open ? "closed" : "open"])
             guard changed > 0 else { return nil }
-            return try Self.insertMessage(connection, ticket: ticket, author: actor, content: note, system: true, at: now)
+            let message = try Self.insertMessage(connection, ticket: ticket, author: actor, content: note, system: true, at: now)
+            if !open && keepTranscript {
+                let text = Self.transcript(try connection.query(Message.self, Self.messagesSQL, [ticket]))
+                try connection.execute(
+                    """
+                    INSERT INTO ticket_transcripts (ticket_id, created_at, text) VALUES (?, ?, ?)
+                    ON CONFLICT (ticket_id) DO UPDATE SET created_at = excluded.created_at, text = excluded.text
+                    """, [ticket, now, text])
+            }
+            return message
         }
     }
 
@@ -206,7 +220,11 @@ struct TicketStore: Sendable {
 
     /// Marks every message of `ticket` read for `reader` only.
     func markRead(_ ticket: Int64, by reader: Identity) async throws {
-        try await database.execute(
+        try await database.write { try Self.markRead($0, ticket: ticket, by: reader) }
+    }
+
+    private static func markRead(_ connection: any SQLConnection, ticket: Int64, by reader: Identity) throws {
+        try connection.execute(
             """
             INSERT INTO ticket_reads (ticket_id, user_id, last_read_id)
             VALUES (?, ?, COALESCE((SELECT MAX(id) FROM ticket_messages WHERE ticket_id = ?), 0))
@@ -214,12 +232,12 @@ struct TicketStore: Sendable {
             """, [ticket, reader.userID, ticket])
     }
 
-    func storeTranscript(_ ticket: Int64, text: String) async throws {
-        try await database.execute(
-            """
-            INSERT INTO ticket_transcripts (ticket_id, created_at, text) VALUES (?, ?, ?)
-            ON CONFLICT (ticket_id) DO UPDATE SET created_at = excluded.created_at, text = excluded.text
-            """, [ticket, Date(), text])
+    /// The conversation as plain text, one `[time] author: text` line per message.
+    static func transcript(_ messages: [Message]) -> String {
+        messages.map { message in
+            let author = message.isSystem ? "*" : message.authorName + (message.isAdmin ? " (staff)" : "")
+            return "[\(Timestamp.string(from: message.timestamp))] \(author): \(message.content)"
+        }.joined(separator: "\n") + "\n"
     }
 
     func storedTranscript(_ ticket: Int64) async throws -> String? {

@@ -87,6 +87,9 @@ final class CombatLogTests: XCTestCase {
             XCTAssertEqual(stats.json["statistics"]?["active_characters"], 3)
             XCTAssertEqual(stats.json["data"]?["last_activity"], "2026-02-16T23:05:00.000Z")
 
+            try await assertEqual(
+                await server.request(.GET, "/api/v1/characters?name=_", token: tenants.keyA).json["data"]?["total"], 0,
+                "the name filter takes % and _ literally")
             let roster = try await server.request(.GET, "/api/v1/characters?name=tank", token: tenants.keyA)
             guard case .int(let tankID)? = roster.json["data"]?["characters"]?.arrayValue?.first?["id"] else { return XCTFail() }
             let history = try await server.request(.GET, "/api/v1/characters/\(tankID)", token: tenants.keyA)

@@ -107,6 +107,8 @@ final class TicketsTests: XCTestCase {
                 (["subject": "", "message": "x"] as JSONValue, "empty_subject"), (["subject": "x", "message": "   "], "empty_message"),
                 (["subject": "x", "message": .string(String(repeating: "a", count: 2001))], "message_too_long"),
                 (["subject": "x"], "invalid_field"), (["subject": 5, "message": "x"], "invalid_field"),
+                (["subject": .string(String(repeating: "s", count: 201)), "message": "x"], "subject_too_long"),
+                (["subject": "x", "message": "y", "category": .string(String(repeating: "c", count: 51))], "category_too_long"),
             ] {
                 let refused = try await server.request(.POST, "/api/tickets", token: user, json: body)
                 XCTAssertEqual(refused.status, 400, "\(body)")

@@ -6,6 +6,13 @@ import PluginAPI
 struct CombatLogStore: Sendable {
     let database: any Database
 
+    /// A LIKE pattern matching text that contains `text` literally (its `%`, `_` and `\\` escaped with `\\`).
+    static func containing(_ text: String) -> String {
+        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        return "%" + escaped + "%"
+    }
+
     // MARK: Uploads
 
     func createUpload(_ upload: UploadRow) async throws {
@@ -122,9 +129,7 @@ struct CombatLogStore: Sendable {
             }
             if let bossNameContains {
                 clauses.append("boss_name LIKE ? ESCAPE '\\'")
-                let escaped = bossNameContains.replacingOccurrences(of: "\\", with: "\\\\")
-                    .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-                arguments.append("%" + escaped + "%")
+                arguments.append(CombatLogStore.containing(bossNameContains))
             }
             if let difficulty {
                 if let id = Int64(difficulty) {
@@ -213,7 +218,8 @@ struct CombatLogStore: Sendable {
     }
 
     func characters(guild: Int64, nameContains: String?, limit: Int, offset: Int) async throws -> (rows: [CharacterRow], total: Int) {
-        let (clause, arguments): (String, [any SQLBindable]) = nameContains.map { (" AND name LIKE ?", ["%" + $0 + "%"]) } ?? ("", [])
+        let (clause, arguments): (String, [any SQLBindable]) =
+            nameContains.map { (" AND name LIKE ? ESCAPE '\\'", [Self.containing($0)]) } ?? ("", [])
         return try await database.read { connection in
             let total = try connection.scalar("SELECT COUNT(*) FROM combatlog_characters WHERE guild_id = ?\(clause)", [guild] + arguments) ?? 0
             let rows = try connection.query(
