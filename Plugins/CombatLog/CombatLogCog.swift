@@ -5,37 +5,31 @@ import PluginAPI
 /// as they stream in and keeps each guild's encounters, characters and per-character figures, queryable only by
 /// that guild. See docs/combatlog.md.
 public struct CombatLogCog: Cog {
+    public typealias Configuration = CombatLogConfig
+
     public static let manifest = CogManifest(
-        id: "combatlog", displayName: "Combat Log", version: "1.0.0",
+        id: "combatlog", displayName: "Combat Log", version: "1.1.0", contract: "1.0",
         summary: "Parses World of Warcraft combat logs into encounters and per-character metrics, per guild.",
         routePrefixes: [
             "/api/v1/logs", "/api/v1/encounters", "/api/v1/characters", "/api/v1/admin/guilds/*/activity",
             "/api/v1/admin/guilds/*/overview", "/api/v1/admin/combatlog",
         ],
-        config: .section("combatlog", CombatLogConfig.self))
+        configSection: "combatlog")
 
     public static let migrations = CombatLogSchema.migrations
 
-    /// The uploads in progress of this instance, stopped at teardown.
-    private let uploads = UploadTasks()
-
     public init() {}
 
-    public func setup(_ context: any CogContext) async throws {
-        _ = try context.config(CombatLogConfig.self)
+    public func setup(_ context: any CogContext<CombatLogConfig>) async throws {
         let store = CombatLogStore(database: context.database)
-        let processor = UploadProcessor(store: store, context: context, tasks: uploads)
+        let processor = UploadProcessor(store: store, context: context)
         CombatLogRoutes(context: context, store: store, processor: processor).register()
-        let interval = try context.config(CombatLogConfig.self).retentionIntervalSeconds
+        let interval = try context.config().retentionIntervalSeconds
         context.schedule("retention", every: .seconds(max(1, interval)), forEachGuild: { guild in
-            let days = try context.config(CombatLogConfig.self, for: guild).retentionDays
+            let days = try context.config(for: guild).retentionDays
             let purged = try await store.purge(guild: guild.id, before: Date().addingTimeInterval(-Double(days) * 86_400))
             if purged > 0 { context.logger.info("combat log retention", metadata: ["guild": "\(guild.id)", "purged": "\(purged)"]) }
         })
-    }
-
-    public func teardown() async {
-        await uploads.stopAll()
     }
 }
 
@@ -49,9 +43,4 @@ public struct CombatLogConfig: CogConfiguration {
     public var maxUploadBytes: Int64 = 4 << 30
 
     public init() {}
-
-    enum CodingKeys: String, CodingKey {
-        case retentionDays = "retention_days", maxUploadBytes = "max_upload_bytes"
-        case retentionIntervalSeconds = "retention_interval_seconds"
-    }
 }

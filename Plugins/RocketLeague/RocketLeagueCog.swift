@@ -3,15 +3,17 @@ import PluginAPI
 /// Rocket League player ranks. This release ships the cog's manifest and configuration; rank lookups arrive with
 /// the RocketLeague issue.
 public struct RocketLeagueCog: Cog {
+    public typealias Configuration = RocketLeagueConfig
+
     public static let manifest = CogManifest(
-        id: "rocket_league", displayName: "Rocket League", version: "0.1.0",
+        id: "rocket_league", displayName: "Rocket League", version: "0.2.0", contract: "1.0",
         summary: "Rocket League player ranks, tracked and cached.",
-        routePrefixes: ["/api/rocket-league"], config: .section("rocket_league", RocketLeagueConfig.self))
+        routePrefixes: ["/api/rocket-league"], configSection: "rocket_league")
 
     public init() {}
 
-    public func setup(_ context: any CogContext) async throws {
-        _ = try context.config(RocketLeagueConfig.self)
+    public func setup(_ context: any CogContext<RocketLeagueConfig>) async throws {
+        _ = try context.config()
     }
 }
 
@@ -26,9 +28,4 @@ public struct RocketLeagueConfig: CogConfiguration {
     public init() {}
 
     public static var secretKeys: Set<String> { ["api_key"] }
-
-    enum CodingKeys: String, CodingKey {
-        case rankCheckIntervalHours = "rank_check_interval_hours", rankCacheTTLSeconds = "rank_cache_ttl_seconds"
-        case apiBaseURL = "api_base_url", apiKey = "api_key"
-    }
 }

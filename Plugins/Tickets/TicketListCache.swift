@@ -16,9 +16,9 @@ final class TicketListCache: Sendable {
     }
 
     /// The cached answer for `reader`'s listing, else `compute`'s (stored unless a change happened meanwhile).
-    func listing(for reader: Identity, status: String, compute: () async throws -> ByteBuffer) async rethrows -> ByteBuffer {
+    func listing(for reader: Identity, status: String, compute: () async throws -> CogResponse) async rethrows -> CogResponse {
         let key = "list:\(reader.userID):\(reader.role.rawValue):\(status)"
-        if let cached = cache.value(forKey: key, as: ByteBuffer.self) { return cached }
+        if let cached = cache.value(forKey: key, as: CogResponse.self) { return cached }
         let before = generation.load(ordering: .acquiring)
         let body = try await compute()
         if generation.load(ordering: .acquiring) == before {

@@ -5,12 +5,12 @@ import PluginAPI
 /// changes, then the ticket's room hears of it, the bus gets a `ticket.*` event and staff see it in the live log.
 struct TicketService: Sendable {
     let store: TicketStore
-    let context: any CogContext
+    let context: any CogContext<TicketsConfig>
     let lists: TicketListCache
 
     static func topic(_ ticket: Int64) -> String { "ticket:\(ticket)" }
 
-    var config: TicketsConfig { (try? context.config(TicketsConfig.self)) ?? TicketsConfig() }
+    var config: TicketsConfig { (try? context.config()) ?? TicketsConfig() }
 
     /// Longest subject and category, in characters.
     static let subjectLimit = 200, categoryLimit = 50

@@ -5,17 +5,19 @@ import PluginAPI
 /// write in them, staff answer, close and reopen them, and everyone in a ticket's room sees messages as they come,
 /// over the gateway's JSON or Socket.IO transport.
 public struct TicketsCog: Cog {
+    public typealias Configuration = TicketsConfig
+
     public static let manifest = CogManifest(
-        id: "tickets", displayName: "Tickets", version: "1.0.0",
+        id: "tickets", displayName: "Tickets", version: "1.1.0", contract: "1.0",
         summary: "Support tickets with real-time chat between users and staff.",
-        routePrefixes: ["/api/tickets"], config: .section("tickets", TicketsConfig.self))
+        routePrefixes: ["/api/tickets"], configSection: "tickets")
 
     public static let migrations = TicketStore.migrations
 
     public init() {}
 
-    public func setup(_ context: any CogContext) async throws {
-        let settings = try context.config(TicketsConfig.self)
+    public func setup(_ context: any CogContext<TicketsConfig>) async throws {
+        let settings = try context.config()
         let service = TicketService(
             store: TicketStore(database: context.database), context: context, lists: TicketListCache(cache: context.cache))
         TicketRoutes(service: service, context: context).register()
@@ -49,13 +51,4 @@ public struct TicketsConfig: CogConfiguration {
     public var autoCloseCheckSeconds = 300
 
     public init() {}
-
-    enum CodingKeys: String, CodingKey {
-        case enabled
-        case maxOpenPerUser = "max_open_per_user"
-        case autoCloseHours = "auto_close_hours"
-        case transcriptEnabled = "transcript_enabled"
-        case maxMessageLength = "max_message_length"
-        case autoCloseCheckSeconds = "auto_close_check_seconds"
-    }
 }

@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// one from a temporary folder and test cogs.
 public final class GuildhallHost: Sendable {
     /// The version reported by the health check and `guildhall --version`.
-    public static let version = "0.1.0"
+    public static let version = "1.0.0"
 
     public let config: HostConfig
     public let database: SQLiteDatabase
@@ -50,7 +50,7 @@ public final class GuildhallHost: Sendable {
         self.switches = switches
         let cogIsOff: @Sendable (String, Int64) -> Bool = { switches.isOff($0, for: $1) }
         bus = EventBus(logger: logger, isOff: cogIsOff)
-        let sections = HostSections.all + catalogue.cogs.values.compactMap { $0.manifest.config }
+        let sections = HostSections.all + catalogue.cogs.values.compactMap { $0.configSection }
         configStore = try await ConfigStore(sections: sections, file: config, database: database, logger: logger)
         overlays = try await GuildConfigOverlays(database: database, store: configStore)
         users = UserStore(database: database, bcryptCost: UInt8(config.auth.bcryptCost))

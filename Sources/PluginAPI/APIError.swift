@@ -1,11 +1,11 @@
 import Foundation
-import Hummingbird
+import HTTPTypes
 
 /// An error a route answers with: `{"error": code, "message": text}` and the given status.
 ///
 /// Throw it from any handler; anything else a handler throws becomes a 500 `internal_error` whose details are
 /// logged, not sent.
-public struct APIError: Error, HTTPResponseError, Sendable {
+public struct APIError: Error, Sendable {
     /// The HTTP status answered.
     public var status: HTTPResponse.Status
     /// A stable snake_case code clients can switch on (`"ticket_not_found"`).
@@ -57,9 +57,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     }
 
     /// The JSON error response.
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    public func response() -> CogResponse {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: body.jsonBuffer))
+        return CogResponse(status: status, headers: headers, body: .bytes(body.jsonBuffer))
     }
 }

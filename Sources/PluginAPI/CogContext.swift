@@ -1,19 +1,19 @@
 import Foundation
 import AsyncHTTPClient
-import Hummingbird
 import Logging
 
-/// Handles one HTTP request of a cog route; returns anything Hummingbird can turn into a response
-/// (an `Encodable` struct conforming to `ResponseEncodable`, a `Response`, a `String`, ...).
-public typealias RouteHandler<Output: ResponseGenerator> =
-    @Sendable (Request, GuildhallRequestContext) async throws -> Output
-
-/// Everything the host offers a cog during ``Cog/setup(_:)``.
+/// Everything the host offers a cog during ``Cog/setup(_:)``; `Configuration` is the cog's own settings type, so
+/// a cog reads its own section and no other.
 ///
-/// Registrations (routes, listeners, tasks, commands) made here are recorded against the cog and activated
-/// together once setup returns; unload removes them together. Register during setup only: a registration made
-/// after setup has returned is refused with a logged warning.
-public protocol CogContext: Sendable {
+/// Registrations (routes, actions, listeners, tasks, commands) made here are recorded against the cog and
+/// activated together once setup returns; unload drains and removes them together. Register during setup only: a
+/// registration made after setup has returned is refused with a logged warning. Every entry into the cog —
+/// a request, an action, a command, an event, a task run, work started with ``spawn(_:_:)`` — passes the host's
+/// gate: the access declared, the guild's switch for the cog, and the count of work in flight that unload waits for.
+public protocol CogContext<Configuration>: Sendable {
+    /// The cog's settings type.
+    associatedtype Configuration: CogConfiguration
+
     /// The id of the cog being set up.
     var cogID: String { get }
     /// A logger labelled with the cog's id.
@@ -32,12 +32,9 @@ public protocol CogContext: Sendable {
     /// The live log: messages posted here are stored, searchable and delivered over the gateway.
     var liveLog: any LiveLogPublisher { get }
 
-    /// Registers a route at `path` (Hummingbird syntax: `/api/tickets/:id`), which must lie under one of the
-    /// manifest's `routePrefixes`. The host checks `access` before `handler` runs and sets
-    /// ``GuildhallRequestContext/identity``.
-    func route<Output: ResponseGenerator>(
-        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
-        handler: @escaping RouteHandler<Output>)
+    /// Registers a route declaration (`route(...)` builds one from a method, path, access, summary, the types of
+    /// its parts and a handler). Its path must lie under one of the manifest's `routePrefixes`.
+    func add(_ route: RouteDeclaration)
 
     /// Registers a listener for events matching `pattern`. Listeners with a higher `priority` run first; a
     /// listener that throws is logged and counted and does not stop the others.
@@ -53,6 +50,12 @@ public protocol CogContext: Sendable {
     /// still run.
     func schedule(
         _ name: String, every interval: Duration, forEachGuild body: @escaping @Sendable (GuildScope) async throws -> Void)
+
+    /// Starts background work that outlives the request that asked for it (an upload's processing). It runs
+    /// inside the cog: unload waits for it (up to the host's drain bound, then cancels it), and a failure is logged
+    /// and counted. Answers false, and runs nothing, once the cog is being unloaded.
+    @discardableResult
+    func spawn(_ name: String, _ work: @escaping @Sendable () async throws -> Void) -> Bool
 
     /// Registers a bot command.
     func command(_ command: BotCommand)
@@ -76,27 +79,145 @@ public protocol CogContext: Sendable {
     @discardableResult
     func broadcast(toGuild guild: Int64, _ frame: JSONValue) -> Int
 
-    /// The cog's configuration section decoded as `type`: config.yaml's values and runtime changes laid over
-    /// the type's defaults.
-    func config<C: CogConfiguration>(_ type: C.Type) throws -> C
+    /// The cog's settings: config.yaml's values and runtime changes laid over the type's defaults. Always current.
+    func config() throws -> Configuration
 
-    /// The cog's configuration section as it applies to `guild`: the deployment's value with the guild's overlay
-    /// (`PUT /api/v1/guilds/{id}/config/{section}`) laid over it. Read it where you need it; it is always current.
-    func config<C: CogConfiguration>(_ type: C.Type, for guild: GuildScope) throws -> C
+    /// The cog's settings as they apply to `guild`: the deployment's value with the guild's overlay
+    /// (`PUT /api/v1/guilds/{id}/config/{section}`) laid over it. Always current.
+    func config(for guild: GuildScope) throws -> Configuration
+
+    /// Registers a check of proposed settings, run before a runtime change is stored: throw to refuse it (the
+    /// caller of the config API gets 422 with the error's text, and the previous value stays in force).
+    func validateConfig(_ check: @escaping @Sendable (Configuration) throws -> Void)
+
+    /// Registers a handler told of each runtime change after it is stored and in force (rebuild a client, reset a
+    /// schedule). It cannot refuse the change: refuse in ``validateConfig(_:)``.
+    func onConfigApplied(_ handler: @escaping @Sendable (Configuration) async -> Void)
 
     /// Charges `count` events (parsed log lines, ingested messages) to `guild`'s budget and, when `caller` is a
     /// guild API key, to the key's `events_per_minute`. Throws ``APIError`` 429 `rate_limited` with a
     /// `Retry-After` header once either budget is spent; nothing is charged then.
     func chargeEvents(_ count: Int, in guild: GuildScope, by caller: Identity?) async throws
-
-    /// Calls `handler` with the new value each time the cog's section changes at runtime. If the handler throws,
-    /// the change is refused, the previous value stays in force and the caller of the config API is told why.
-    func onConfigChange<C: CogConfiguration>(_ type: C.Type, handler: @escaping @Sendable (C) async throws -> Void)
 }
 
 extension CogContext {
     /// Registers a listener with priority 0.
     public func listen(_ pattern: EventPattern, handler: @escaping @Sendable (Event) async throws -> Void) {
         listen(pattern, priority: 0, handler: handler)
+    }
+
+    /// Registers a route at `path` (parameters in braces: `/api/tickets/{id}`), which must lie under one of the
+    /// manifest's `routePrefixes`. Name the types of the parts the route reads — `parameters:` (the path's),
+    /// `query:`, `body:` (JSON) — and leave out the rest.
+    ///
+    /// The host checks `access` before anything else, then decodes the path's parameters, the query string and the
+    /// JSON body strictly, answering 400 `invalid_id` or `invalid_field` naming the field, and only then runs
+    /// `handler`. `responses` lists the answers for the API description; errors the host adds itself (401, 403,
+    /// 404 `cog_not_loaded`, 429) need not be listed.
+    public func route<Parameters: Decodable & Sendable, Query: Decodable & Sendable, Body: Decodable & Sendable, Output: ResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        parameters: Parameters.Type, query: Query.Type, body: Body.Type, responses: [ResponseDescription] = [],
+        handler: @escaping @Sendable (RouteCall<Parameters, Query, Body>) async throws -> Output
+    ) {
+        add(RouteDeclaration(method, path, access: access, summary: summary, parameters: parameters, query: query, body: body, responses: responses, handler: handler))
+    }
+
+    /// Registers a route; see the variant that names `parameters:`, `query:` and `body:`.
+    public func route<Parameters: Decodable & Sendable, Query: Decodable & Sendable, Output: ResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        parameters: Parameters.Type, query: Query.Type, responses: [ResponseDescription] = [],
+        handler: @escaping @Sendable (RouteCall<Parameters, Query, None>) async throws -> Output
+    ) {
+        add(RouteDeclaration(method, path, access: access, summary: summary, parameters: parameters, query: query, body: None.self, responses: responses, handler: handler))
+    }
+
+    /// Registers a route; see the variant that names `parameters:`, `query:` and `body:`.
+    public func route<Parameters: Decodable & Sendable, Body: Decodable & Sendable, Output: ResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        parameters: Parameters.Type, body: Body.Type, responses: [ResponseDescription] = [],
+        handler: @escaping @Sendable (RouteCall<Parameters, None, Body>) async throws -> Output
+    ) {
+        add(RouteDeclaration(method, path, access: access, summary: summary, parameters: parameters, query: None.self, body: body, responses: responses, handler: handler))
+    }
+
+    /// Registers a route; see the variant that names `parameters:`, `query:` and `body:`.
+    public func route<Parameters: Decodable & Sendable, Output: ResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        parameters: Parameters.Type, responses: [ResponseDescription] = [],
+        handler: @escaping @Sendable (RouteCall<Parameters, None, None>) async throws -> Output
+    ) {
+        add(RouteDeclaration(method, path, access: access, summary: summary, parameters: parameters, query: None.self, body: None.self, responses: responses, handler: handler))
+    }
+
+    /// Registers a route; see the variant that names `parameters:`, `query:` and `body:`.
+    public func route<Query: Decodable & Sendable, Body: Decodable & Sendable, Output: ResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        query: Query.Type, body: Body.Type, responses: [ResponseDescription] = [],
+        handler: @escaping @Sendable (RouteCall<None, Query, Body>) async throws -> Output
+    ) {
+        add(RouteDeclaration(method, path, access: access, summary: summary, parameters: None.self, query: query, body: body, responses: responses, handler: handler))
+    }
+
+    /// Registers a route; see the variant that names `parameters:`, `query:` and `body:`.
+    public func route<Query: Decodable & Sendable, Output: ResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        query: Query.Type, responses: [ResponseDescription] = [],
+        handler: @escaping @Sendable (RouteCall<None, Query, None>) async throws -> Output
+    ) {
+        add(RouteDeclaration(method, path, access: access, summary: summary, parameters: None.self, query: query, body: None.self, responses: responses, handler: handler))
+    }
+
+    /// Registers a route; see the variant that names `parameters:`, `query:` and `body:`.
+    public func route<Body: Decodable & Sendable, Output: ResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        body: Body.Type, responses: [ResponseDescription] = [],
+        handler: @escaping @Sendable (RouteCall<None, None, Body>) async throws -> Output
+    ) {
+        add(RouteDeclaration(method, path, access: access, summary: summary, parameters: None.self, query: None.self, body: body, responses: responses, handler: handler))
+    }
+
+    /// Registers a route; see the variant that names `parameters:`, `query:` and `body:`.
+    public func route<Output: ResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        responses: [ResponseDescription] = [],
+        handler: @escaping @Sendable (RouteCall<None, None, None>) async throws -> Output
+    ) {
+        add(RouteDeclaration(method, path, access: access, summary: summary, parameters: None.self, query: None.self, body: None.self, responses: responses, handler: handler))
+    }
+
+    /// Registers a route that reads its body as a stream (`call.request.body`), for uploads too large to hold.
+    public func route<Parameters: Decodable & Sendable, Query: Decodable & Sendable, Output: ResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        parameters: Parameters.Type, query: Query.Type, streamedBody: StreamedBody, responses: [ResponseDescription] = [],
+        handler: @escaping @Sendable (RouteCall<Parameters, Query, None>) async throws -> Output
+    ) {
+        add(RouteDeclaration(method, path, access: access, summary: summary, parameters: parameters, query: query, streamedBody: streamedBody, responses: responses, handler: handler))
+    }
+
+    /// Registers a streamed-body route; see the variant that names `parameters:` and `query:`.
+    public func route<Parameters: Decodable & Sendable, Output: ResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        parameters: Parameters.Type, streamedBody: StreamedBody, responses: [ResponseDescription] = [],
+        handler: @escaping @Sendable (RouteCall<Parameters, None, None>) async throws -> Output
+    ) {
+        add(RouteDeclaration(method, path, access: access, summary: summary, parameters: parameters, query: None.self, streamedBody: streamedBody, responses: responses, handler: handler))
+    }
+
+    /// Registers a streamed-body route; see the variant that names `parameters:` and `query:`.
+    public func route<Query: Decodable & Sendable, Output: ResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        query: Query.Type, streamedBody: StreamedBody, responses: [ResponseDescription] = [],
+        handler: @escaping @Sendable (RouteCall<None, Query, None>) async throws -> Output
+    ) {
+        add(RouteDeclaration(method, path, access: access, summary: summary, parameters: None.self, query: query, streamedBody: streamedBody, responses: responses, handler: handler))
+    }
+
+    /// Registers a streamed-body route; see the variant that names `parameters:` and `query:`.
+    public func route<Output: ResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        streamedBody: StreamedBody, responses: [ResponseDescription] = [],
+        handler: @escaping @Sendable (RouteCall<None, None, None>) async throws -> Output
+    ) {
+        add(RouteDeclaration(method, path, access: access, summary: summary, parameters: None.self, query: None.self, streamedBody: streamedBody, responses: responses, handler: handler))
     }
 }

@@ -17,33 +17,39 @@ extension CogConfiguration {
     public static var secretKeys: Set<String> { [] }
 }
 
-/// A named configuration section and the type that validates it, declared in a ``CogManifest``.
-public struct ConfigSection: Sendable {
+/// The configuration of a cog that has no settings.
+public struct NoConfiguration: CogConfiguration {
+    public init() {}
+}
+
+/// A named configuration section and the type that validates it; the host builds one for each cog that names a
+/// section in its manifest, and for its own sections.
+package struct ConfigSection: Sendable {
     /// The section's key in config.yaml and its name in `/api/config/{section}`.
-    public let name: String
+    package let name: String
     /// The defaults, as a JSON object.
-    public let defaults: @Sendable () -> JSONValue
+    package let defaults: @Sendable () -> JSONValue
     /// Decodes `value` laid over the defaults and answers the complete, normalised section; throws
     /// ``ConfigValidationError`` naming the bad key.
-    public let validate: @Sendable (JSONValue) throws -> JSONValue
+    package let validate: @Sendable (JSONValue) throws -> JSONValue
     /// Keys masked in API output.
-    public let secretKeys: Set<String>
+    package let secretKeys: Set<String>
 
     /// Declares section `name`, validated and completed by `type`.
-    public static func section<C: CogConfiguration>(_ name: String, _ type: C.Type) -> ConfigSection {
+    package static func section<C: CogConfiguration>(_ name: String, _ type: C.Type) -> ConfigSection {
         ConfigSection(
             name: name,
-            defaults: { (try? JSONValueEncoder().encode(C())) ?? .object([:]) },
-            validate: { value in try JSONValueEncoder().encode(ConfigSection.decode(C.self, from: value)) },
+            defaults: { (try? JSONValueEncoder(keys: .snakeCase).encode(C())) ?? .object([:]) },
+            validate: { value in try JSONValueEncoder(keys: .snakeCase).encode(ConfigSection.decode(C.self, from: value)) },
             secretKeys: C.secretKeys)
     }
 
     /// Decodes a section of type `C` from `value` laid over the defaults.
-    public static func decode<C: CogConfiguration>(_ type: C.Type, from value: JSONValue) throws -> C {
+    package static func decode<C: CogConfiguration>(_ type: C.Type, from value: JSONValue) throws -> C {
         guard case .object(let given) = value else {
             throw ConfigValidationError(path: "", expected: "an object of settings", found: value.kindDescription)
         }
-        guard case .object(var merged) = try JSONValueEncoder().encode(C()) else {
+        guard case .object(var merged) = try JSONValueEncoder(keys: .snakeCase).encode(C()) else {
             throw ConfigValidationError(path: "", expected: "an object of settings", found: "a plain value")
         }
         for (key, item) in given.sorted(by: { $0.key < $1.key }) {
@@ -90,7 +96,7 @@ public struct ConfigValidationError: Error, Sendable, CustomStringConvertible {
     /// Translates a decoding failure into the path and expectation a person can act on.
     public init(_ error: DecodingError) {
         func dotted(_ path: [any CodingKey]) -> String {
-            path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            path.map { $0.intValue.map { "[\($0)]" } ?? SnakeCase.key($0.stringValue) }.joined(separator: ".")
         }
         switch error {
         case .typeMismatch(let type, let context):

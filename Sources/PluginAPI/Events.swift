@@ -29,7 +29,7 @@ public struct Event: Sendable {
 
     /// Decodes the payload as `type`.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONValueDecoder().decode(T.self, from: payload)
+        try payload.decode(T.self)
     }
 }
 

@@ -9,11 +9,17 @@ public struct JSONParseError: Error, Sendable, CustomStringConvertible {
 
 extension JSONValue {
     /// The deepest nesting accepted, so hostile input (`[[[[...`) cannot exhaust the stack.
-    public static let maxParseDepth = 256
+    package static let maxParseDepth = 256
+
+    /// Parses JSON text (RFC 8259): numbers without fraction or exponent that fit in 64 bits are `.int`, other
+    /// numbers `.double`; nesting deeper than 256 levels is refused. Throws ``JSONParseError``.
+    public init(parsing data: some DataProtocol) throws {
+        self = try Self.parse(data)
+    }
 
     /// Parses JSON text (RFC 8259) directly from its bytes. Numbers without fraction or exponent that fit in 64 bits
     /// are `.int`, other numbers `.double`.
-    public static func parse(_ data: some DataProtocol) throws -> JSONValue {
+    package static func parse(_ data: some DataProtocol) throws -> JSONValue {
         let bytes = Array(data)
         return try bytes.withUnsafeBufferPointer { buffer in
             var parser = JSONParser(bytes: buffer)

@@ -1,27 +1,74 @@
 import Foundation
 
-/// Encodes any `Encodable` into a ``JSONValue``. Unlike `JSONEncoder` it keeps optional keys whose value is nil
-/// (as `.null`), so the encoding of a config's defaults lists every key the type declares. Dates become ISO 8601
-/// strings with milliseconds.
-public struct JSONValueEncoder: Sendable {
-    /// An encoder or decoder; they hold no state.
-    public init() {}
+extension JSONValue {
+    /// The JSON value of `value`, with its keys in snake_case (`maxOpenPerUser` becomes `max_open_per_user`; keys a
+    /// `CodingKeys` enum spells out, and dictionary keys, stay as written). Dates become ISO 8601 strings with
+    /// milliseconds; optional properties that are nil become `null`.
+    public init(encoding value: some Encodable) throws {
+        self = try JSONValueEncoder(keys: .snakeCase).encode(value)
+    }
 
-    /// The JSON value of `value`.
-    public func encode(_ value: some Encodable) throws -> JSONValue {
-        try ValueEncoder.encode(value)
+    /// The value decoded as `type`. A key is looked up as written, then in snake_case (`maxOpenPerUser` reads
+    /// `max_open_per_user`). Throws `DecodingError` with the path of a mismatch.
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONValueDecoder().decode(T.self, from: self)
     }
 }
 
-/// Decodes a ``JSONValue`` into any `Decodable`. Lenient where storage formats differ: integers 0/1 decode as
-/// booleans, ISO 8601 strings or epoch seconds as dates, and strings holding JSON as nested values.
-public struct JSONValueDecoder: Sendable {
-    /// An encoder or decoder; they hold no state.
-    public init() {}
+/// Encodes any `Encodable` into a ``JSONValue``. Unlike `JSONEncoder` it keeps optional keys whose value is nil
+/// (as `.null`), so the encoding of a config's defaults lists every key the type declares. Dates become ISO 8601
+/// strings with milliseconds.
+package struct JSONValueEncoder: Sendable {
+    /// How property names become keys.
+    package enum Keys: Sendable {
+        /// As the coding keys spell them.
+        case asDeclared
+        /// In snake_case (idempotent: keys already in snake_case stay as they are).
+        case snakeCase
+    }
+    let keys: Keys
+
+    package init(keys: Keys = .asDeclared) { self.keys = keys }
+
+    /// The JSON value of `value`.
+    package func encode(_ value: some Encodable) throws -> JSONValue {
+        try ValueEncoder.encode(value, snakeCase: keys == .snakeCase)
+    }
+}
+
+/// Decodes a ``JSONValue`` into any `Decodable`, looking each key up as written and then in snake_case.
+///
+/// Lenient by default, where storage formats differ: integers 0/1 decode as booleans, epoch seconds as dates, and
+/// strings holding JSON as nested values. `strict` (what callers send) refuses all three.
+package struct JSONValueDecoder: Sendable {
+    let strict: Bool
+
+    package init(strict: Bool = false) { self.strict = strict }
 
     /// `value` decoded as `type`; throws `DecodingError` with the path of a mismatch.
-    public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
-        try ValueDecoder(value: value, codingPath: []).decodeValue(T.self)
+    package func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        try ValueDecoder(value: value, codingPath: [], strict: strict).decodeValue(T.self)
+    }
+}
+
+/// Property names to snake_case: `userID` → `user_id`, `apiBaseURL` → `api_base_url`; idempotent.
+package enum SnakeCase {
+    package static func key(_ name: String) -> String {
+        let scalars = Array(name.unicodeScalars)
+        guard scalars.contains(where: { CharacterSet.uppercaseLetters.contains($0) }) else { return name }
+        var result = String.UnicodeScalarView()
+        for (index, scalar) in scalars.enumerated() {
+            let isUpper = CharacterSet.uppercaseLetters.contains(scalar)
+            if isUpper, index > 0 {
+                let previous = scalars[index - 1]
+                let previousIsLowerOrDigit = CharacterSet.lowercaseLetters.contains(previous) || CharacterSet.decimalDigits.contains(previous)
+                let nextIsLower = index + 1 < scalars.count && CharacterSet.lowercaseLetters.contains(scalars[index + 1])
+                let previousIsUpper = CharacterSet.uppercaseLetters.contains(previous)
+                if previous != "_" && (previousIsLowerOrDigit || (previousIsUpper && nextIsLower)) { result.append("_") }
+            }
+            result.append(contentsOf: isUpper ? String(scalar).lowercased().unicodeScalars : String(scalar).unicodeScalars)
+        }
+        return String(result)
     }
 }
 
@@ -136,17 +183,24 @@ private final class Node {
 private struct ValueEncoder: Encoder {
     let node: Node
     let codingPath: [any CodingKey]
+    let snakeCase: Bool
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    static func encode(_ value: some Encodable) throws -> JSONValue {
+    static func encode(_ value: some Encodable, snakeCase: Bool) throws -> JSONValue {
         let node = Node()
-        try ValueEncoder(node: node, codingPath: []).encodeValue(value)
+        try ValueEncoder(node: node, codingPath: [], snakeCase: snakeCase).encodeValue(value)
         return node.resolved
     }
 
     func encodeValue(_ value: some Encodable) throws {
         switch value {
         case let value as JSONValue: node.kind = .value(value)
+        case let members as [String: any Encodable] where snakeCase:
+            // Dictionary keys are data, not property names: they keep their spelling.
+            node.kind = .object([:])
+            for (key, member) in members {
+                try ValueEncoder(node: node.member(key), codingPath: codingPath, snakeCase: true).encodeValue(member)
+            }
         case let value as Bool: node.kind = .value(.bool(value))
         case let value as String: node.kind = .value(.string(value))
         case let value as any BinaryInteger: node.kind = .value(.int(Int64(value)))
@@ -160,30 +214,35 @@ private struct ValueEncoder: Encoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         if case .object = node.kind {} else { node.kind = .object([:]) }
-        return KeyedEncodingContainer(KeyedContainer<Key>(node: node, codingPath: codingPath))
+        return KeyedEncodingContainer(KeyedContainer<Key>(node: node, codingPath: codingPath, snakeCase: snakeCase))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
         if case .array = node.kind {} else { node.kind = .array([]) }
-        return UnkeyedContainer(node: node, codingPath: codingPath)
+        return UnkeyedContainer(node: node, codingPath: codingPath, snakeCase: snakeCase)
     }
 
-    func singleValueContainer() -> any SingleValueEncodingContainer { SingleContainer(node: node, codingPath: codingPath) }
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        SingleContainer(node: node, codingPath: codingPath, snakeCase: snakeCase)
+    }
 }
 
 private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: Node
     let codingPath: [any CodingKey]
+    let snakeCase: Bool
 
-    mutating func encodeNil(forKey key: Key) throws { node.member(key.stringValue).kind = .value(.null) }
+    private func name(_ key: Key) -> String { snakeCase ? SnakeCase.key(key.stringValue) : key.stringValue }
+
+    mutating func encodeNil(forKey key: Key) throws { node.member(name(key)).kind = .value(.null) }
     // Concrete overloads spare the common types the dynamic casts of the generic path.
-    mutating func encode(_ value: String, forKey key: Key) throws { node.member(key.stringValue).kind = .value(.string(value)) }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { node.member(key.stringValue).kind = .value(.bool(value)) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { node.member(key.stringValue).kind = .value(.int(Int64(value))) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { node.member(key.stringValue).kind = .value(.int(value)) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { node.member(key.stringValue).kind = .value(.double(value)) }
+    mutating func encode(_ value: String, forKey key: Key) throws { node.member(name(key)).kind = .value(.string(value)) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { node.member(name(key)).kind = .value(.bool(value)) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { node.member(name(key)).kind = .value(.int(Int64(value))) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { node.member(name(key)).kind = .value(.int(value)) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { node.member(name(key)).kind = .value(.double(value)) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        try ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]).encodeValue(value)
+        try ValueEncoder(node: node.member(name(key)), codingPath: codingPath + [key], snakeCase: snakeCase).encodeValue(value)
     }
     // Optionals keep their key (as null), so that a type's encoding lists every key it declares.
     mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
@@ -202,20 +261,21 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
         -> KeyedEncodingContainer<NestedKey>
     {
-        ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]).container(keyedBy: keyType)
+        ValueEncoder(node: node.member(name(key)), codingPath: codingPath + [key], snakeCase: snakeCase).container(keyedBy: keyType)
     }
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key]).unkeyedContainer()
+        ValueEncoder(node: node.member(name(key)), codingPath: codingPath + [key], snakeCase: snakeCase).unkeyedContainer()
     }
-    mutating func superEncoder() -> any Encoder { ValueEncoder(node: node.member("super"), codingPath: codingPath) }
+    mutating func superEncoder() -> any Encoder { ValueEncoder(node: node.member("super"), codingPath: codingPath, snakeCase: snakeCase) }
     mutating func superEncoder(forKey key: Key) -> any Encoder {
-        ValueEncoder(node: node.member(key.stringValue), codingPath: codingPath + [key])
+        ValueEncoder(node: node.member(name(key)), codingPath: codingPath + [key], snakeCase: snakeCase)
     }
 }
 
 private struct UnkeyedContainer: UnkeyedEncodingContainer {
     let node: Node
     let codingPath: [any CodingKey]
+    let snakeCase: Bool
     var count: Int {
         if case .array(let items) = node.kind { return items.count }
         return 0
@@ -223,20 +283,21 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
 
     mutating func encodeNil() throws { node.appended().kind = .value(.null) }
     mutating func encode<T: Encodable>(_ value: T) throws {
-        try ValueEncoder(node: node.appended(), codingPath: codingPath).encodeValue(value)
+        try ValueEncoder(node: node.appended(), codingPath: codingPath, snakeCase: snakeCase).encodeValue(value)
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        ValueEncoder(node: node.appended(), codingPath: codingPath).container(keyedBy: keyType)
+        ValueEncoder(node: node.appended(), codingPath: codingPath, snakeCase: snakeCase).container(keyedBy: keyType)
     }
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        ValueEncoder(node: node.appended(), codingPath: codingPath).unkeyedContainer()
+        ValueEncoder(node: node.appended(), codingPath: codingPath, snakeCase: snakeCase).unkeyedContainer()
     }
-    mutating func superEncoder() -> any Encoder { ValueEncoder(node: node.appended(), codingPath: codingPath) }
+    mutating func superEncoder() -> any Encoder { ValueEncoder(node: node.appended(), codingPath: codingPath, snakeCase: snakeCase) }
 }
 
 private struct SingleContainer: SingleValueEncodingContainer {
     let node: Node
     let codingPath: [any CodingKey]
+    let snakeCase: Bool
 
     mutating func encodeNil() throws { node.kind = .value(.null) }
     mutating func encode(_ value: Bool) throws { node.kind = .value(.bool(value)) }
@@ -247,7 +308,7 @@ private struct SingleContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: Int64) throws { node.kind = .value(.int(value)) }
     mutating func encode(_ value: Int32) throws { node.kind = .value(.int(Int64(value))) }
     mutating func encode(_ value: UInt) throws { node.kind = .value(.int(Int64(value))) }
-    mutating func encode<T: Encodable>(_ value: T) throws { try ValueEncoder(node: node, codingPath: codingPath).encodeValue(value) }
+    mutating func encode<T: Encodable>(_ value: T) throws { try ValueEncoder(node: node, codingPath: codingPath, snakeCase: snakeCase).encodeValue(value) }
 }
 
 // MARK: - Decoder
@@ -255,6 +316,7 @@ private struct SingleContainer: SingleValueEncodingContainer {
 private struct ValueDecoder: Decoder {
     let value: JSONValue
     let codingPath: [any CodingKey]
+    let strict: Bool
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
@@ -280,8 +342,8 @@ private struct ValueDecoder: Decoder {
         case .string(let text):
             guard let date = Timestamp.date(from: text) else { throw mismatch(Date.self) }
             return date
-        case .int(let seconds): return Date(timeIntervalSince1970: TimeInterval(seconds))
-        case .double(let seconds): return Date(timeIntervalSince1970: seconds)
+        case .int(let seconds) where !strict: return Date(timeIntervalSince1970: TimeInterval(seconds))
+        case .double(let seconds) where !strict: return Date(timeIntervalSince1970: seconds)
         default: throw mismatch(Date.self)
         }
     }
@@ -292,7 +354,7 @@ private struct ValueDecoder: Decoder {
 
     /// Objects and arrays may arrive as JSON text (a TEXT column); open them up transparently.
     private var structured: JSONValue {
-        if case .string(let text) = value, let first = text.first, first == "{" || first == "[",
+        if !strict, case .string(let text) = value, let first = text.first, first == "{" || first == "[",
             let parsed = try? JSONValue.parse(Data(text.utf8))
         {
             return parsed
@@ -305,14 +367,14 @@ private struct ValueDecoder: Decoder {
             throw DecodingError.typeMismatch(
                 [String: Any].self, .init(codingPath: codingPath, debugDescription: value.kindDescription))
         }
-        return KeyedDecodingContainer(KeyedDecoding<Key>(members: members, codingPath: codingPath))
+        return KeyedDecodingContainer(KeyedDecoding<Key>(members: members, codingPath: codingPath, strict: strict))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard case .array(let items) = structured else {
             throw DecodingError.typeMismatch([Any].self, .init(codingPath: codingPath, debugDescription: value.kindDescription))
         }
-        return UnkeyedDecoding(items: items, codingPath: codingPath)
+        return UnkeyedDecoding(items: items, codingPath: codingPath, strict: strict)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleDecoding(decoder: self) }
@@ -320,7 +382,7 @@ private struct ValueDecoder: Decoder {
     func decodeBool() throws -> Bool {
         switch value {
         case .bool(let flag): return flag
-        case .int(let number) where number == 0 || number == 1: return number == 1
+        case .int(let number) where !strict && (number == 0 || number == 1): return number == 1
         default: throw mismatch(Bool.self)
         }
     }
@@ -354,18 +416,22 @@ private struct ValueDecoder: Decoder {
 private struct KeyedDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let members: [String: JSONValue]
     let codingPath: [any CodingKey]
+    let strict: Bool
     var allKeys: [Key] { members.keys.compactMap(Key.init(stringValue:)) }
 
-    func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
+    /// The member for `key`: as written, else in snake_case.
+    private func member(_ key: Key) -> JSONValue? { members[key.stringValue] ?? members[SnakeCase.key(key.stringValue)] }
+
+    func contains(_ key: Key) -> Bool { member(key) != nil }
 
     private func decoder(for key: Key) throws -> ValueDecoder {
-        guard let value = members[key.stringValue] else {
+        guard let value = member(key) else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing"))
         }
-        return ValueDecoder(value: value, codingPath: codingPath + [key])
+        return ValueDecoder(value: value, codingPath: codingPath + [key], strict: strict)
     }
 
-    func decodeNil(forKey key: Key) throws -> Bool { (members[key.stringValue] ?? .null) == .null }
+    func decodeNil(forKey key: Key) throws -> Bool { (member(key) ?? .null) == .null }
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try decoder(for: key).decodeBool() }
     func decode(_ type: String.Type, forKey key: Key) throws -> String { try decoder(for: key).decodeString() }
     func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try decoder(for: key).decodeDouble() }
@@ -381,20 +447,22 @@ private struct KeyedDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
         try decoder(for: key).unkeyedContainer()
     }
-    func superDecoder() throws -> any Decoder { ValueDecoder(value: .object(members), codingPath: codingPath) }
+    func superDecoder() throws -> any Decoder { ValueDecoder(value: .object(members), codingPath: codingPath, strict: strict) }
     func superDecoder(forKey key: Key) throws -> any Decoder { try decoder(for: key) }
 }
 
 private struct UnkeyedDecoding: UnkeyedDecodingContainer {
     let items: [JSONValue]
     let codingPath: [any CodingKey]
+    let strict: Bool
     var currentIndex = 0
     var count: Int? { items.count }
     var isAtEnd: Bool { currentIndex >= items.count }
 
-    init(items: [JSONValue], codingPath: [any CodingKey]) {
+    init(items: [JSONValue], codingPath: [any CodingKey], strict: Bool) {
         self.items = items
         self.codingPath = codingPath
+        self.strict = strict
     }
 
     private struct Index: CodingKey {
@@ -410,7 +478,7 @@ private struct UnkeyedDecoding: UnkeyedDecodingContainer {
             throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath, debugDescription: "end of array"))
         }
         defer { currentIndex += 1 }
-        return ValueDecoder(value: items[currentIndex], codingPath: codingPath + [Index(currentIndex)])
+        return ValueDecoder(value: items[currentIndex], codingPath: codingPath + [Index(currentIndex)], strict: strict)
     }
 
     mutating func decodeNil() throws -> Bool {

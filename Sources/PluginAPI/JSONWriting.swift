@@ -1,9 +1,9 @@
 import Foundation
-import Hummingbird
+import NIOCore
 
 extension JSONValue {
     /// Appends the value as compact JSON text. Non-finite numbers, which JSON cannot express, are written as null.
-    public func write(into output: inout [UInt8], sortedKeys: Bool = false) {
+    package func write(into output: inout [UInt8], sortedKeys: Bool = false) {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
@@ -81,23 +81,10 @@ extension JSONValue {
     }
 
     /// Compact JSON text in a buffer, keys in no particular order (the fast path for responses and frames).
-    public var jsonBuffer: ByteBuffer {
+    package var jsonBuffer: ByteBuffer {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
         write(into: &bytes)
         return ByteBuffer(bytes: bytes)
-    }
-}
-
-/// Encodes route results as JSON through ``JSONValueEncoder``: dates as ISO 8601 with milliseconds, optional
-/// keys kept as null, and a hand-written serialiser that is several times cheaper than Foundation's.
-public struct GuildhallResponseEncoder: ResponseEncoder, Sendable {
-    public init() {}
-
-    /// A 200 response with `value` as its JSON body.
-    public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: try JSONValueEncoder().encode(value).jsonBuffer))
     }
 }

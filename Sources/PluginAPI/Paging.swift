@@ -1,31 +1,39 @@
-import Hummingbird
-
-/// `limit` and `offset` of a listing, read from the query string with the host's rules.
-public struct Paging: Sendable {
+/// `limit` and `offset` of a listing. Declare them in a route's query type (see ``PageQuery``) and build the
+/// paging from it with the route's own default and maximum.
+public struct Paging: Sendable, Hashable {
     /// How many items to answer.
     public var limit: Int
     /// How many matching items to skip.
     public var offset: Int
 
-    /// `limit` (1...max, default `defaultLimit`) and `offset` (≥ 0) from the query; 400 `invalid_query` naming a bad one.
-    public init(_ request: Request, defaultLimit: Int = 50, max: Int = 500) throws {
-        let defaultLimit = Swift.min(defaultLimit, max)
-        limit = try Self.integer(request, "limit") ?? defaultLimit
-        offset = try Self.integer(request, "offset") ?? 0
-        guard (1...max).contains(limit) else {
-            throw APIError(.badRequest, "invalid_query", "limit must be from 1 to \(max).", details: ["field": "limit"])
+    /// `limit` (1...max, default `defaultLimit`) and `offset` (≥ 0); 400 `invalid_field` naming a value out of range.
+    public init(limit: Int?, offset: Int?, defaultLimit: Int = 50, max: Int = 500) throws {
+        self.limit = limit ?? Swift.min(defaultLimit, max)
+        self.offset = offset ?? 0
+        guard (1...max).contains(self.limit) else {
+            throw APIError(.badRequest, "invalid_field", "limit must be from 1 to \(max).", details: ["field": "limit", "in": "query"])
         }
-        guard offset >= 0 else {
-            throw APIError(.badRequest, "invalid_query", "offset must not be negative.", details: ["field": "offset"])
+        guard self.offset >= 0 else {
+            throw APIError(.badRequest, "invalid_field", "offset must not be negative.", details: ["field": "offset", "in": "query"])
         }
     }
 
-    /// The query parameter `name` as an integer, nil if absent; 400 `invalid_query` naming it if it is not one.
-    public static func integer(_ request: Request, _ name: String) throws -> Int? {
-        guard let text = request.uri.queryParameters[name[...]] else { return nil }
-        guard let value = Int(text) else {
-            throw APIError(.badRequest, "invalid_query", "\(name) must be an integer.", details: ["field": .string(name)])
-        }
-        return value
+    /// The paging of `query` with this route's default and maximum.
+    public init(_ query: some PagedQuery, defaultLimit: Int = 50, max: Int = 500) throws {
+        try self.init(limit: query.limit, offset: query.offset, defaultLimit: defaultLimit, max: max)
     }
+}
+
+/// A route query that pages: `?limit=&offset=`.
+public protocol PagedQuery: Decodable, Sendable {
+    /// How many items to answer.
+    var limit: Int? { get }
+    /// How many matching items to skip.
+    var offset: Int? { get }
+}
+
+/// The query of a route that only pages.
+public struct PageQuery: PagedQuery {
+    public var limit: Int?
+    public var offset: Int?
 }

@@ -179,13 +179,13 @@ public struct Repository<Record: StoredRecord>: Sendable {
 
     /// `record` with its `guild_id` set to `guild`'s, so a scoped insert answers the guild it stored the record in.
     static func record(_ record: Record, movedTo guild: GuildScope) throws -> Record {
-        guard case .object(var members) = try JSONValueEncoder().encode(record) else { return record }
+        guard case .object(var members) = try JSONValueEncoder(keys: .snakeCase).encode(record) else { return record }
         members["guild_id"] = .int(guild.id)
         return try JSONValueDecoder().decode(Record.self, from: .object(members))
     }
 
     static func columns(of record: Record) throws -> [String: SQLValue] {
-        guard case .object(let members) = try JSONValueEncoder().encode(record) else { return [:] }
+        guard case .object(let members) = try JSONValueEncoder(keys: .snakeCase).encode(record) else { return [:] }
         return members.mapValues(SQLValue.init)
     }
 }

@@ -14,28 +14,19 @@ enum Answer {
         return .object(answer)
     }
 
-    static func encode(_ value: some Encodable) throws -> JSONValue { try JSONValueEncoder().encode(value) }
+    static func encode(_ value: some Encodable) throws -> JSONValue { try JSONValue(encoding: value) }
 }
 
-/// Query-string values beyond paging.
-enum Query {
-    static func text(_ request: Request, _ name: String) -> String? {
-        request.uri.queryParameters[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-    }
+/// The path of a route about one record.
+struct RecordPath: Decodable, Sendable {
+    var id: Int64
+}
 
-    /// `true`/`false`/`1`/`0`, else 400 naming the parameter.
-    static func bool(_ request: Request, _ name: String) throws -> Bool? {
-        guard let text = text(request, name) else { return nil }
-        switch text.lowercased() {
-        case "true", "1", "yes": return true
-        case "false", "0", "no": return false
-        default: throw invalid(name, "true or false")
-        }
-    }
-
-    /// An ISO 8601 time or a `YYYY-MM-DD` day (its start, or with `endOfDay` its last millisecond), else 400.
-    static func date(_ request: Request, _ name: String, endOfDay: Bool = false) throws -> Date? {
-        guard let text = text(request, name) else { return nil }
+/// Dates in queries: an ISO 8601 time or a `YYYY-MM-DD` day.
+enum QueryDate {
+    /// `text`'s time (for a day, its start or with `endOfDay` its last millisecond), else 400 naming `name`.
+    static func parse(_ text: String?, _ name: String, endOfDay: Bool = false) throws -> Date? {
+        guard let text else { return nil }
         if let date = Timestamp.date(from: text) { return date }
         if text.count == 10, let day = Timestamp.date(from: text + "T00:00:00.000Z") {
             return endOfDay ? day.addingTimeInterval(86_399.999) : day
@@ -43,14 +34,7 @@ enum Query {
         throw invalid(name, "a date (2026-02-16 or 2026-02-16T23:02:12.178Z)")
     }
 
-    static func id(_ context: GuildhallRequestContext, _ name: String = "id") throws -> Int64 {
-        guard let id = context.parameters.get(name, as: Int64.self) else {
-            throw APIError.badRequest("invalid_id", "\(name) must be an integer id.")
-        }
-        return id
-    }
-
     static func invalid(_ name: String, _ expected: String) -> APIError {
-        APIError(.badRequest, "invalid_query", "\(name) must be \(expected).", details: ["field": .string(name)])
+        APIError(.badRequest, "invalid_field", "\(name) must be \(expected).", details: ["field": .string(name), "in": "query"])
     }
 }

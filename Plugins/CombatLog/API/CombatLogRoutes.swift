@@ -4,9 +4,50 @@ import PluginAPI
 /// The cog's HTTP API: uploads, encounters, characters, exports (guild keys and members, always within the
 /// caller's guild) and the admins' activity and overview of every guild.
 struct CombatLogRoutes {
-    let context: any CogContext
+    let context: any CogContext<CombatLogConfig>
     let store: CombatLogStore
     let processor: UploadProcessor
+
+    struct UploadPath: Decodable, Sendable {
+        var uploadID: String
+    }
+
+    struct EncounterQuery: PagedQuery {
+        var limit: Int?
+        var offset: Int?
+        var bossName: String?
+        var difficulty: String?
+        var success: Bool?
+        var dateFrom: String?
+        var dateTo: String?
+    }
+
+    struct SearchQuery: PagedQuery {
+        var limit: Int?
+        var offset: Int?
+        var bossName: String
+    }
+
+    enum ExportFormat: String, Codable, Sendable, CaseIterable {
+        case json, csv
+    }
+
+    struct ExportQuery: Decodable, Sendable {
+        var format: ExportFormat?
+    }
+
+    struct CharacterQuery: PagedQuery {
+        var limit: Int?
+        var offset: Int?
+        var name: String?
+    }
+
+    struct ActivityQuery: Decodable, Sendable {
+        var days: Int?
+    }
+
+    /// Every answer of the guild's routes: `{guild_id, guild_name, data, pagination?}`.
+    private static let guildAnswer = ResponseDescription.json(.ok, JSONValue.self, "`{guild_id, guild_name, data, pagination}`")
 
     func register() {
         registerUploads()
@@ -16,14 +57,21 @@ struct CombatLogRoutes {
     }
 
     private func registerUploads() {
-        context.route(.post, "/api/v1/logs/upload", access: .guild(.upload), summary: "Upload a combat log (multipart file or raw body)") {
-            request, requestContext in
-            let guild = try requestContext.requireGuild()
-            let caller = try requestContext.requireIdentity()
-            let config = try context.config(CombatLogConfig.self, for: guild)
+        context.route(
+            .post, "/api/v1/logs/upload", access: .guild(.upload), summary: "Upload a combat log (multipart file or raw body)",
+            streamedBody: .accepting("multipart/form-data", "text/plain", "application/octet-stream"),
+            responses: [
+                .json(.accepted, JSONValue.self, "Stored; parsing goes on in the background"),
+                .error(.unprocessableContent, "not_a_combat_log"), .error(.badRequest, "empty_upload", "invalid_upload"),
+                .error(.contentTooLarge, "payload_too_large"),
+            ]
+        ) { call in
+            let guild = try call.requireGuild()
+            let caller = try call.requireIdentity()
+            let config = try context.config(for: guild)
             let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
             let received = try await UploadReceiver(folder: context.dataDirectory.appendingPathComponent("uploads"), maxBytes: config.maxUploadBytes)
-                .receive(request, id: id)
+                .receive(call.request, id: id)
             let upload = UploadRow(
                 id: id, guildID: guild.id, guildName: guild.name, keyID: caller.apiKey?.id, uploadedBy: caller.username,
                 fileName: received.fileName, bytes: received.bytes, status: "processing", progress: 0, bytesParsed: 0, events: 0,
@@ -34,23 +82,32 @@ struct CombatLogRoutes {
                 try? FileManager.default.removeItem(at: received.file)
                 throw error
             }
-            processor.start(upload, file: received.file, guild: guild, caller: caller)
+            guard processor.start(upload, file: received.file, guild: guild, caller: caller) else {
+                try? FileManager.default.removeItem(at: received.file)
+                try? await store.finishUpload(id, guild: guild.id, summary: nil, error: "cancelled: the cog was unloaded")
+                throw APIError(.serviceUnavailable, "cog_unloading", "The combat log cog is being unloaded; upload again shortly.")
+            }
             return JSONResponse(.accepted, [
                 "upload_id": .string(id), "guild_id": .int(guild.id), "guild_name": .string(guild.name),
                 "file_name": .string(received.fileName), "bytes": .int(received.bytes), "status": "processing",
                 "message": .string("File uploaded successfully for \(guild.name). Upload ID: \(id)"),
             ] as JSONValue)
         }
-        context.route(.get, "/api/v1/logs", access: .guild(.query), summary: "The guild's uploads, newest first") { request, requestContext in
-            let guild = try requestContext.requireGuild()
-            let paging = try Paging(request)
+        context.route(
+            .get, "/api/v1/logs", access: .guild(.query), summary: "The guild's uploads, newest first", query: PageQuery.self,
+            responses: [Self.guildAnswer]
+        ) { call in
+            let guild = try call.requireGuild()
+            let paging = try Paging(call.query)
             let (rows, total) = try await store.uploads(guild: guild.id, limit: paging.limit, offset: paging.offset)
             return Answer.guild(guild, data: ["uploads": .array(try rows.map { try $0.json }), "total": .int(Int64(total))], paging: paging, total: total)
         }
-        context.route(.get, "/api/v1/logs/:upload_id", access: .guild(.query), summary: "An upload's status, progress, counts and errors") {
-            _, requestContext in
-            let guild = try requestContext.requireGuild()
-            guard let id = requestContext.parameters.get("upload_id"), let upload = try await store.upload(id, guild: guild.id) else {
+        context.route(
+            .get, "/api/v1/logs/{upload_id}", access: .guild(.query), summary: "An upload's status, progress, counts and errors",
+            parameters: UploadPath.self, responses: [Self.guildAnswer, .error(.notFound, "upload_not_found")]
+        ) { call in
+            let guild = try call.requireGuild()
+            guard let upload = try await store.upload(call.parameters.uploadID, guild: guild.id) else {
                 throw APIError.notFound("upload_not_found", "The guild has no such upload.")
             }
             return Answer.guild(guild, data: try upload.json)
@@ -58,28 +115,33 @@ struct CombatLogRoutes {
     }
 
     private func registerEncounters() {
-        context.route(.get, "/api/v1/encounters", access: .guild(.query), summary: "The guild's encounters, newest first") {
-            request, requestContext in
-            let guild = try requestContext.requireGuild()
-            let paging = try Paging(request)
+        context.route(
+            .get, "/api/v1/encounters", access: .guild(.query), summary: "The guild's encounters, newest first",
+            query: EncounterQuery.self, responses: [Self.guildAnswer]
+        ) { call in
+            let guild = try call.requireGuild()
+            let query = call.query
+            let paging = try Paging(query)
             let filter = try CombatLogStore.EncounterFilter(
-                bossName: Query.text(request, "boss_name"), difficulty: Query.text(request, "difficulty"),
-                success: Query.bool(request, "success"), from: Query.date(request, "date_from"),
-                to: Query.date(request, "date_to", endOfDay: true))
+                bossName: query.bossName, difficulty: query.difficulty, success: query.success,
+                from: QueryDate.parse(query.dateFrom, "date_from"), to: QueryDate.parse(query.dateTo, "date_to", endOfDay: true))
             let (rows, total) = try await store.encounters(guild: guild.id, filter: filter, limit: paging.limit, offset: paging.offset)
             return Answer.guild(guild, data: ["encounters": .array(rows), "total": .int(Int64(total))], paging: paging, total: total)
         }
-        context.route(.get, "/api/v1/encounters/search", access: .guild(.query), summary: "Encounters whose boss name contains ?boss_name=") {
-            request, requestContext in
-            let guild = try requestContext.requireGuild()
-            guard let name = Query.text(request, "boss_name") else { throw Query.invalid("boss_name", "the text to find") }
-            let paging = try Paging(request)
+        context.route(
+            .get, "/api/v1/encounters/search", access: .guild(.query), summary: "Encounters whose boss name contains ?boss_name=",
+            query: SearchQuery.self, responses: [Self.guildAnswer]
+        ) { call in
+            let guild = try call.requireGuild()
+            let paging = try Paging(call.query)
             let (rows, total) = try await store.encounters(
-                guild: guild.id, filter: .init(bossNameContains: name), limit: paging.limit, offset: paging.offset)
+                guild: guild.id, filter: .init(bossNameContains: call.query.bossName), limit: paging.limit, offset: paging.offset)
             return Answer.guild(guild, data: ["encounters": .array(rows), "total": .int(Int64(total))], paging: paging, total: total)
         }
-        context.route(.get, "/api/v1/encounters/stats", access: .guild(.query), summary: "The guild's totals") { _, requestContext in
-            let guild = try requestContext.requireGuild()
+        context.route(
+            .get, "/api/v1/encounters/stats", access: .guild(.query), summary: "The guild's totals", responses: [Self.guildAnswer]
+        ) { call in
+            let guild = try call.requireGuild()
             let statistics = try Answer.encode(try await store.statistics(guild: guild.id))
             var answer = Answer.guild(guild, data: statistics)
             if case .object(var members) = answer {
@@ -88,23 +150,27 @@ struct CombatLogRoutes {
             }
             return answer
         }
-        context.route(.get, "/api/v1/encounters/export", access: .guild(.query), summary: "Every encounter of the guild as ?format=json or csv") {
-            request, requestContext in
-            let guild = try requestContext.requireGuild()
-            let format = Query.text(request, "format") ?? "json"
-            guard format == "json" || format == "csv" else { throw Query.invalid("format", "json or csv") }
-            return Export(store: store, guild: guild, format: format).response()
+        context.route(
+            .get, "/api/v1/encounters/export", access: .guild(.query), summary: "Every encounter of the guild as ?format=json or csv",
+            query: ExportQuery.self, responses: [.json(.ok, JSONValue.self, "A JSON file"), .content(.ok, "text/csv", "A CSV file")]
+        ) { call in
+            let guild = try call.requireGuild()
+            return Export(store: store, guild: guild, format: (call.query.format ?? .json).rawValue).response()
         }
-        context.route(.get, "/api/v1/encounters/:id", access: .guild(.query), summary: "One encounter with every character's figures") {
-            _, requestContext in
-            let guild = try requestContext.requireGuild()
-            return Answer.guild(guild, data: try await detail(Query.id(requestContext), guild: guild))
+        context.route(
+            .get, "/api/v1/encounters/{id}", access: .guild(.query), summary: "One encounter with every character's figures",
+            parameters: RecordPath.self, responses: [Self.guildAnswer, .error(.notFound, "encounter_not_found")]
+        ) { call in
+            let guild = try call.requireGuild()
+            return Answer.guild(guild, data: try await detail(call.parameters.id, guild: guild))
         }
-        context.route(.get, "/api/v1/encounters/:id/export", access: .guild(.query), summary: "One encounter as a JSON file") {
-            request, requestContext in
-            let guild = try requestContext.requireGuild()
-            let id = try Query.id(requestContext)
-            var response = try Answer.guild(guild, data: try await detail(id, guild: guild)).response(from: request, context: requestContext)
+        context.route(
+            .get, "/api/v1/encounters/{id}/export", access: .guild(.query), summary: "One encounter as a JSON file",
+            parameters: RecordPath.self, responses: [Self.guildAnswer, .error(.notFound, "encounter_not_found")]
+        ) { call in
+            let guild = try call.requireGuild()
+            let id = call.parameters.id
+            var response = try Answer.guild(guild, data: try await detail(id, guild: guild)).response()
             response.headers[.contentDisposition] = "attachment; filename=\"encounter-\(id).json\""
             return response
         }
@@ -120,19 +186,23 @@ struct CombatLogRoutes {
     }
 
     private func registerCharacters() {
-        context.route(.get, "/api/v1/characters", access: .guild(.query), summary: "The guild's characters (?name= to filter)") {
-            request, requestContext in
-            let guild = try requestContext.requireGuild()
-            let paging = try Paging(request)
+        context.route(
+            .get, "/api/v1/characters", access: .guild(.query), summary: "The guild's characters (?name= to filter)",
+            query: CharacterQuery.self, responses: [Self.guildAnswer]
+        ) { call in
+            let guild = try call.requireGuild()
+            let paging = try Paging(call.query)
             let (rows, total) = try await store.characters(
-                guild: guild.id, nameContains: Query.text(request, "name"), limit: paging.limit, offset: paging.offset)
+                guild: guild.id, nameContains: call.query.name, limit: paging.limit, offset: paging.offset)
             return Answer.guild(guild, data: ["characters": try Answer.encode(rows), "total": .int(Int64(total))], paging: paging, total: total)
         }
-        context.route(.get, "/api/v1/characters/:id", access: .guild(.query), summary: "A character and its history across encounters") {
-            request, requestContext in
-            let guild = try requestContext.requireGuild()
-            let id = try Query.id(requestContext)
-            let limit = try Paging(request, defaultLimit: 100).limit
+        context.route(
+            .get, "/api/v1/characters/{id}", access: .guild(.query), summary: "A character and its history across encounters",
+            parameters: RecordPath.self, query: PageQuery.self, responses: [Self.guildAnswer, .error(.notFound, "character_not_found")]
+        ) { call in
+            let guild = try call.requireGuild()
+            let id = call.parameters.id
+            let limit = try Paging(call.query, defaultLimit: 100).limit
             guard let (character, history) = try await store.character(id, guild: guild.id, limit: limit) else {
                 throw APIError.notFound("character_not_found", "The guild has no character \(id).")
             }
@@ -141,21 +211,27 @@ struct CombatLogRoutes {
     }
 
     private func registerAdmin() {
-        context.route(.get, "/api/v1/admin/guilds/:id/activity", access: .admin, summary: "A guild's encounters per day (?days=30)") {
-            request, requestContext in
-            let guild = try Query.id(requestContext)
-            let days = try Paging.integer(request, "days") ?? 30
-            guard (1...3650).contains(days) else { throw Query.invalid("days", "from 1 to 3650") }
+        context.route(
+            .get, "/api/v1/admin/guilds/{id}/activity", access: .admin, summary: "A guild's encounters per day (?days=30)",
+            parameters: RecordPath.self, query: ActivityQuery.self, responses: [.json(.ok, JSONValue.self, "`{guild_id, days, activity}`")]
+        ) { call in
+            let guild = call.parameters.id
+            let days = call.query.days ?? 30
+            guard (1...3650).contains(days) else { throw QueryDate.invalid("days", "from 1 to 3650") }
             return ["guild_id": .int(guild), "days": .int(Int64(days)), "activity": .array(try await store.activity(guild: guild, days: days))] as JSONValue
         }
-        context.route(.get, "/api/v1/admin/guilds/:id/overview", access: .admin, summary: "A guild's encounters, characters and last activity") {
-            _, requestContext in
-            let guild = try Query.id(requestContext)
+        context.route(
+            .get, "/api/v1/admin/guilds/{id}/overview", access: .admin, summary: "A guild's encounters, characters and last activity",
+            parameters: RecordPath.self, responses: [.json(.ok, JSONValue.self, "`{guild_id, uploads, encounters, characters, last_activity}`")]
+        ) { call in
+            let guild = call.parameters.id
             return try await store.overview(guild: guild).first
                 ?? ["guild_id": .int(guild), "uploads": 0, "encounters": 0, "characters": 0, "last_activity": .null]
         }
-        context.route(.get, "/api/v1/admin/combatlog/guilds", access: .admin, summary: "Every guild's encounters, characters and last activity") {
-            _, _ in
+        context.route(
+            .get, "/api/v1/admin/combatlog/guilds", access: .admin, summary: "Every guild's encounters, characters and last activity",
+            responses: [.json(.ok, JSONValue.self, "`{guilds: [...]}`")]
+        ) { _ in
             ["guilds": .array(try await store.overview(guild: nil))] as JSONValue
         }
     }

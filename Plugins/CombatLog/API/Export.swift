@@ -9,9 +9,9 @@ struct Export {
     let format: String
     static let pageSize = 500
 
-    func response() -> Response {
+    func response() -> CogResponse {
         let store = self.store, guild = self.guild, csv = format == "csv"
-        let body = ResponseBody { writer in
+        var response = CogResponse.stream(contentType: csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8") { writer in
             var offset = 0
             try await writer.write(ByteBuffer(string: csv ? EncounterJSON.csvHeader : Self.jsonStart(guild)))
             while true {
@@ -30,16 +30,9 @@ struct Export {
                 if rows.count < Self.pageSize { break }
             }
             if !csv { try await writer.write(ByteBuffer(string: "]}")) }
-            try await writer.finish(nil)
         }
-        let fileName = "guild-\(guild.id)-encounters.\(format)"
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
-                .contentDisposition: "attachment; filename=\"\(fileName)\"",
-            ],
-            body: body)
+        response.headers[.contentDisposition] = "attachment; filename=\"guild-\(guild.id)-encounters.\(format)\""
+        return response
     }
 
     private static func jsonStart(_ guild: GuildScope) -> String {

@@ -35,7 +35,7 @@ struct CombatLogStore: Sendable {
         var text: String?
         if var summary {
             summary.characters = []  // kept as characters rows, not twice
-            text = String(decoding: try JSONValueEncoder().encode(summary).jsonData(), as: UTF8.self)
+            text = String(decoding: try JSONValue(encoding: summary).jsonData(), as: UTF8.self)
         }
         try await database.execute(
             """

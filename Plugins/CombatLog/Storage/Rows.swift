@@ -32,9 +32,9 @@ struct UploadRow: Codable, Sendable {
     /// The API's view: the summary as an object.
     var json: JSONValue {
         get throws {
-            guard case .object(var members) = try JSONValueEncoder().encode(self) else { return .null }
+            guard case .object(var members) = try JSONValue(encoding: self) else { return .null }
             members["upload_id"] = .string(id)
-            members["summary"] = try summary.map { try JSONValue.parse(Data($0.utf8)) } ?? .null
+            members["summary"] = try summary.map { try JSONValue(parsing: Data($0.utf8)) } ?? .null
             return .object(members)
         }
     }

@@ -2,38 +2,19 @@ import Foundation
 import PluginAPI
 import Synchronization
 
-/// The uploads being processed by one cog instance, so that its teardown can cancel and await them.
-final class UploadTasks: Sendable {
-    private let running = Mutex<[String: Task<Void, Never>]>([:])
-
-    func add(_ id: String, _ task: Task<Void, Never>) { running.withLock { $0[id] = task } }
-
-    func remove(_ id: String) { _ = running.withLock { $0.removeValue(forKey: id) } }
-
-    /// Cancels every upload in progress and waits for them.
-    func stopAll() async {
-        let tasks = running.withLock { Array($0.values) }
-        for task in tasks { task.cancel() }
-        for task in tasks { await task.value }
-    }
-}
-
-/// Parses stored uploads in the background: one task per upload, a chunk at a time, storing each encounter as the
+/// Parses stored uploads in the background (work spawned in the cog, so unload waits for it or cancels it): a chunk at a time, storing each encounter as the
 /// log closes it, telling the guild's gateway connections how it goes, and charging parsed events to the
 /// uploader's budget (waiting when it is spent).
 struct UploadProcessor: Sendable {
     let store: CombatLogStore
-    let context: any CogContext
-    let tasks: UploadTasks
+    let context: any CogContext<CombatLogConfig>
     /// How often progress is written and sent.
     static let progressInterval = Duration.milliseconds(500)
 
-    func start(_ upload: UploadRow, file: URL, guild: GuildScope, caller: Identity?) {
-        let task = Task { [self] in
-            defer {
-                try? FileManager.default.removeItem(at: file)
-                tasks.remove(upload.id)
-            }
+    /// Starts processing; false if the cog is being unloaded (nothing runs then).
+    func start(_ upload: UploadRow, file: URL, guild: GuildScope, caller: Identity?) -> Bool {
+        context.spawn("upload \(upload.id)") { [self] in
+            defer { try? FileManager.default.removeItem(at: file) }
             do {
                 try await process(upload, file: file, guild: guild, caller: caller)
             } catch is CancellationError {
@@ -43,7 +24,6 @@ struct UploadProcessor: Sendable {
                 try? await store.finishUpload(upload.id, guild: guild.id, summary: nil, error: "\(error)")
             }
         }
-        tasks.add(upload.id, task)
     }
 
     /// Encounters the parser's callback closed, drained between chunks.

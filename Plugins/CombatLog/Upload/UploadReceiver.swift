@@ -15,7 +15,7 @@ struct UploadReceiver {
         var bytes: Int64
     }
 
-    func receive(_ request: Request, id: String) async throws -> Received {
+    func receive(_ request: CogRequest, id: String) async throws -> Received {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let file = folder.appendingPathComponent("\(id).log")
         guard FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600]),
@@ -62,7 +62,7 @@ struct UploadReceiver {
         }
         if !checked { try check(head) }
         kept = true
-        let declared = multipart?.fileName ?? request.headers[.fileName] ?? request.uri.queryParameters["file_name"].map(String.init)
+        let declared = multipart?.fileName ?? request.headers[.fileName] ?? request.query["file_name"]
         return Received(file: file, fileName: Self.safeName(declared), bytes: bytes)
     }
 

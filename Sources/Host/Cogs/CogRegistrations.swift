@@ -7,7 +7,8 @@ import Synchronization
 final class CogRegistrations: Sendable {
     struct Route: Sendable {
         let info: RouteInfo
-        let method: HTTPRequest.Method
+        /// The cog's declaration, for the API description.
+        let declaration: RouteDeclaration
         let handler: @Sendable (Request, GuildhallRequestContext) async throws -> Response
     }
 
@@ -28,7 +29,7 @@ final class CogRegistrations: Sendable {
         var listeners: [Listener] = []
         var tasks: [ScheduledTask] = []
         var commands: [BotCommand] = []
-        var configHandlers: [ConfigStore.ChangeHandler] = []
+        var configHandlers = ConfigStore.Handlers()
         var actions: [String: GatewayHub.Action] = [:]
         var topics: [String: GatewayHub.Topic] = [:]
         /// Registrations that broke a rule (a route outside the cog's prefixes, a duplicate); any of them fails setup.

@@ -21,10 +21,13 @@ struct CogServices: Sendable {
 }
 
 /// The context one cog instance is set up with: it records registrations instead of applying them.
-struct HostCogContext: CogContext {
+struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     let manifest: CogManifest
     let services: CogServices
     let registrations: CogRegistrations
+    /// The instance's task scope: its spawned work runs here, drained and cancelled at unload.
+    let scope: TaskScope
+    let stats: CogStats
 
     var cogID: String { manifest.id }
     var logger: Logger {
@@ -43,26 +46,25 @@ struct HostCogContext: CogContext {
         return folder
     }
 
-    func route<Output: ResponseGenerator>(
-        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
-        handler: @escaping RouteHandler<Output>
-    ) {
-        let info = RouteInfo(method: method.rawValue, path: path, access: access.label, summary: summary, cog: manifest.id)
-        let gate = services.gate
+    func add(_ route: RouteDeclaration) {
+        let path = CogHTTP.routerPath(route.path)
+        let info = RouteInfo(method: route.method.rawValue, path: path, access: route.access.label, summary: route.summary, cog: manifest.id)
+        let gate = services.gate, cog = manifest.id, names = route.parameterNames
         record { contents in
             guard manifest.routePrefixes.contains(where: { PathPrefix.path(path, isUnder: $0) }) else {
                 contents.problems.append(
-                    "route \(method) \(path) lies outside the declared prefixes \(manifest.routePrefixes)")
+                    "route \(route.method) \(route.path) lies outside the declared prefixes \(manifest.routePrefixes)")
                 return
             }
-            guard !contents.routes.contains(where: { $0.method == method && $0.info.path == path }) else {
-                contents.problems.append("route \(method) \(path) is registered twice")
+            guard !contents.routes.contains(where: { $0.info.method == info.method && $0.info.path == path }) else {
+                contents.problems.append("route \(route.method) \(route.path) is registered twice")
                 return
             }
             contents.routes.append(
-                .init(info: info, method: method) { request, context in
-                    try await gate.serve(request, context: context, access: access, cog: manifest.id) { request, context in
-                        try await handler(request, context).response(from: request, context: context)
+                .init(info: info, declaration: route) { request, context in
+                    try await gate.serve(request, context: context, access: route.access, cog: cog) { request, context in
+                        let call = CogHTTP.request(from: request, context: context, parameterNames: names)
+                        return CogHTTP.response(try await route.handle(call))
                     }
                 })
         }
@@ -99,6 +101,19 @@ struct HostCogContext: CogContext {
                 }
             }
             if !failed.isEmpty { throw GuildRunsFailed(guilds: failed) }
+        }
+    }
+
+    func spawn(_ name: String, _ work: @escaping @Sendable () async throws -> Void) -> Bool {
+        let logger = self.logger, stats = self.stats
+        return scope.launch {
+            do {
+                try await work()
+            } catch is CancellationError {
+            } catch {
+                stats.recordTaskFailure()
+                logger.error("background work failed", metadata: ["work": "\(name)", "error": "\(error)"])
+            }
         }
     }
 
@@ -152,18 +167,37 @@ struct HostCogContext: CogContext {
         return services.hub.broadcast(toGuild: guild, frame)
     }
 
-    func config<C: CogConfiguration>(_ type: C.Type) throws -> C {
-        guard let section = manifest.config?.name else {
-            throw APIError(.internalServerError, "no_config_section", "Cog \(manifest.id) declares no config section.")
-        }
-        return try services.config.decode(section, as: C.self)
+    func config() throws -> Configuration {
+        guard let section = manifest.configSection else { return Configuration() }
+        return try services.config.decode(section, as: Configuration.self)
     }
 
-    func config<C: CogConfiguration>(_ type: C.Type, for guild: GuildScope) throws -> C {
-        guard let section = manifest.config?.name else {
-            throw APIError(.internalServerError, "no_config_section", "Cog \(manifest.id) declares no config section.")
+    func config(for guild: GuildScope) throws -> Configuration {
+        guard let section = manifest.configSection else { return Configuration() }
+        return try ConfigSection.decode(Configuration.self, from: services.overlays.effective(section, for: guild.id))
+    }
+
+    func validateConfig(_ check: @escaping @Sendable (Configuration) throws -> Void) {
+        record { contents in
+            guard manifest.configSection != nil else {
+                contents.problems.append("validateConfig needs a config section in the manifest")
+                return
+            }
+            contents.configHandlers.validators.append { value in try check(ConfigSection.decode(Configuration.self, from: value)) }
         }
-        return try ConfigSection.decode(C.self, from: services.overlays.effective(section, for: guild.id))
+    }
+
+    func onConfigApplied(_ handler: @escaping @Sendable (Configuration) async -> Void) {
+        record { contents in
+            guard manifest.configSection != nil else {
+                contents.problems.append("onConfigApplied needs a config section in the manifest")
+                return
+            }
+            contents.configHandlers.appliers.append { value in
+                guard let config = try? ConfigSection.decode(Configuration.self, from: value) else { return }
+                await handler(config)
+            }
+        }
     }
 
     func chargeEvents(_ count: Int, in guild: GuildScope, by caller: Identity?) async throws {
@@ -174,16 +208,6 @@ struct HostCogContext: CogContext {
         var key: APIKey?
         if let grant = caller?.apiKey { key = try await gate.keys.find(id: grant.id) }
         try gate.limits.charge(events: count, key: key, in: record)
-    }
-
-    func onConfigChange<C: CogConfiguration>(_ type: C.Type, handler: @escaping @Sendable (C) async throws -> Void) {
-        record { contents in
-            guard manifest.config != nil else {
-                contents.problems.append("onConfigChange needs a config section in the manifest")
-                return
-            }
-            contents.configHandlers.append { value in try await handler(ConfigSection.decode(C.self, from: value)) }
-        }
     }
 
     private func record(_ change: (inout CogRegistrations.Contents) -> Void) {

@@ -15,17 +15,19 @@ final class LoadedCog: Sendable {
     let listeners: [EventBus.Listener]
     let commands: [BotCommand]
     let tasks: [CogRegistrations.ScheduledTask]
-    let configHandlers: [ConfigStore.ChangeHandler]
+    let configHandlers: ConfigStore.Handlers
     let actions: [String: GatewayHub.Action]
     let topics: [String: GatewayHub.Topic]
     let loadedAt = Date()
     /// Requests this instance is serving; teardown waits for them to finish.
     private let inFlight = Atomic<Int>(0)
 
-    init(manifest: CogManifest, instance: any Cog, contents: CogRegistrations.Contents, bus: EventBus, stats: CogStats) {
+    init(
+        manifest: CogManifest, instance: any Cog, contents: CogRegistrations.Contents, scope: TaskScope, bus: EventBus,
+        stats: CogStats
+    ) {
         self.manifest = manifest
         self.instance = instance
-        let scope = TaskScope()
         self.scope = scope
         var table = RouteTable()
         for route in contents.routes { table.add(route.info) }
@@ -33,7 +35,7 @@ final class LoadedCog: Sendable {
         let router = Router(context: GuildhallRequestContext.self)
         router.add(middleware: JSONErrorMiddleware(errors: ErrorTranslator(routes: { [table] in table })))
         for route in contents.routes {
-            router.on(RouterPath(route.info.path), method: route.method, use: route.handler)
+            router.on(RouterPath(route.info.path), method: route.declaration.method, use: route.handler)
         }
         self.responder = router.buildResponder()
         self.listeners = contents.listeners.map { listener in

@@ -21,6 +21,8 @@ public final class PluginManager: Sendable {
         public var loaded: Bool
         public var state: State
         public var version: String
+        /// The plugin contract version the cog was built for.
+        public var contractVersion: String
         public var summary: String
         public var dependsOn: [String]
         public var routePrefixes: [String]
@@ -31,6 +33,7 @@ public final class PluginManager: Sendable {
         enum CodingKeys: String, CodingKey {
             case name, loaded, state, version, summary, error, stats
             case displayName = "display_name"
+            case contractVersion = "contract_version"
             case dependsOn = "depends_on"
             case routePrefixes = "route_prefixes"
             case loadedAt = "loaded_at"
@@ -43,6 +46,7 @@ public final class PluginManager: Sendable {
             try container.encode(loaded, forKey: .loaded)
             try container.encode(state, forKey: .state)
             try container.encode(version, forKey: .version)
+            try container.encode(contractVersion, forKey: .contractVersion)
             try container.encode(summary, forKey: .summary)
             try container.encode(dependsOn, forKey: .dependsOn)
             try container.encode(routePrefixes, forKey: .routePrefixes)
@@ -114,7 +118,7 @@ public final class PluginManager: Sendable {
         let instance = mounts.instance(of: id)
         return Entry(
             name: id, displayName: manifest.displayName, loaded: instance != nil, state: status.state,
-            version: manifest.version, summary: manifest.summary, dependsOn: manifest.dependsOn,
+            version: manifest.version, contractVersion: manifest.contract.description, summary: manifest.summary, dependsOn: manifest.dependsOn,
             routePrefixes: manifest.routePrefixes, loadedAt: instance?.loadedAt, error: status.error,
             stats: stats[id]?.snapshot ?? CogStats().snapshot)
     }
@@ -247,17 +251,22 @@ public final class PluginManager: Sendable {
         return await finish(.reloaded, "reload", unit, actor)
     }
 
-    /// Applies the cog's migrations, creates an instance and runs its setup; answers the instance, not yet live.
-    private func prepare(_ type: any Cog.Type) async throws -> LoadedCog {
+    /// Checks the cog's contract, applies its migrations, creates an instance and runs its setup; answers the
+    /// instance, not yet live.
+    private func prepare<C: Cog>(_ type: C.Type) async throws -> LoadedCog {
         let manifest = type.manifest
+        try Compatibility.check(manifest)
         try await Migrator(database: services.database).apply(type.migrations, owner: manifest.id)
         let instance = type.init()
         let registrations = CogRegistrations()
-        let context = HostCogContext(manifest: manifest, services: services, registrations: registrations)
+        let scope = TaskScope()
+        let context = HostCogContext<C.Configuration>(
+            manifest: manifest, services: services, registrations: registrations, scope: scope, stats: stats[manifest.id]!)
         do {
             try await instance.setup(context)
         } catch {
             _ = registrations.seal()
+            await scope.stop()
             await instance.teardown()
             throw error
         }
@@ -269,11 +278,12 @@ public final class PluginManager: Sendable {
             + takenActions.map { "gateway action \($0) belongs to another cog or the host" }
             + takenTopics.map { "topic \($0) belongs to another cog" }
         guard problems.isEmpty else {
+            await scope.stop()
             await instance.teardown()
             throw SetupProblems(problems: problems)
         }
         return LoadedCog(
-            manifest: manifest, instance: instance, contents: contents, bus: services.bus, stats: stats[manifest.id]!)
+            manifest: manifest, instance: instance, contents: contents, scope: scope, bus: services.bus, stats: stats[manifest.id]!)
     }
 
     /// Makes new instances live in one step per registry, then starts their tasks.
@@ -285,7 +295,7 @@ public final class PluginManager: Sendable {
             commands.replace(owner: cog, with: instance.commands)
             services.hub.setActions(instance.actions, owner: cog)
             services.hub.setTopics(instance.topics, owner: cog)
-            if let section = instance.manifest.config?.name {
+            if let section = instance.manifest.configSection {
                 services.config.setHandlers(instance.configHandlers, for: section)
             }
             instance.startTasks(stats: stats[cog]!, logger: services.logger)
@@ -299,7 +309,7 @@ public final class PluginManager: Sendable {
         for (cog, instance) in instances {
             commands.replace(owner: cog, with: [])
             services.hub.removeAll(of: cog)
-            if let section = instance.manifest.config?.name { services.config.setHandlers([], for: section) }
+            if let section = instance.manifest.configSection { services.config.setHandlers(.init(), for: section) }
         }
     }
 

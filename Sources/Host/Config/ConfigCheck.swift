@@ -13,7 +13,7 @@ public enum ConfigCheck {
             return ["\(error)"]
         }
         var problems: [String] = []
-        let sections = HostSections.all + catalogue.cogs.values.compactMap { $0.manifest.config }
+        let sections = HostSections.all + catalogue.cogs.values.compactMap { $0.configSection }
         do {
             _ = try ConfigStore.validateFile(config, sections: Dictionary(uniqueKeysWithValues: sections.map { ($0.name, $0) }))
         } catch let error as ConfigFileError {

@@ -21,11 +21,15 @@ public final class ConfigStore: Sendable {
     }
 
     /// Told of a new value before it is stored; throwing refuses it.
-    typealias ChangeHandler = @Sendable (JSONValue) async throws -> Void
+    /// One cog instance's hooks on its section: checks that may refuse a change, and handlers told of an applied one.
+    struct Handlers: Sendable {
+        var validators: [@Sendable (JSONValue) throws -> Void] = []
+        var appliers: [@Sendable (JSONValue) async -> Void] = []
+    }
 
     let sections: [String: ConfigSection]
     private let current: Mutex<[String: JSONValue]>
-    private let handlers = Mutex<[String: [ChangeHandler]]>([:])
+    private let handlers = Mutex<[String: Handlers]>([:])
     private let database: any PluginAPI.Database
     private let changeLock = AsyncLock()
 
@@ -117,15 +121,16 @@ public final class ConfigStore: Sendable {
         }
     }
 
-    /// Lays `value`'s keys over the current value, validates the result, offers it to the owning cog, stores it as
-    /// a new version and puts it in force. Masked secrets (`"********"`) keep their current value. Answers the new
-    /// version.
+    /// Lays `value`'s keys over the current value, validates the result, offers it to the owning cog's checks,
+    /// stores it as a new version, puts it in force and then tells the cog. Masked secrets (`"********"`) keep their
+    /// current value. Answers the new version.
     public func update(_ name: String, value: JSONValue, by actor: String) async throws -> Version {
         try await changeLock.withLock {
             let complete = try validate(name, value: value)
-            for handler in handlers.withLock({ $0[name] ?? [] }) {
+            let hooks = handlers.withLock { $0[name] ?? Handlers() }
+            for check in hooks.validators {
                 do {
-                    try await handler(complete)
+                    try check(complete)
                 } catch {
                     throw APIError(
                         .unprocessableContent, "config_rejected",
@@ -142,6 +147,7 @@ public final class ConfigStore: Sendable {
                 return Int(next)
             }
             current.withLock { $0[name] = complete }
+            for applied in hooks.appliers { await applied(complete) }
             return Version(version: version, changedBy: actor, changedAt: now, value: complete)
         }
     }
@@ -175,8 +181,8 @@ public final class ConfigStore: Sendable {
     }
 
     /// Registers the change handlers of one cog instance for `name`, replacing the previous instance's.
-    func setHandlers(_ new: [ChangeHandler], for name: String) {
-        handlers.withLock { $0[name] = new.isEmpty ? nil : new }
+    func setHandlers(_ new: Handlers, for name: String) {
+        handlers.withLock { $0[name] = new.validators.isEmpty && new.appliers.isEmpty ? nil : new }
     }
 
     /// `value`'s keys laid over the current value, with masked secrets (`"********"`) keeping their current value.

@@ -83,7 +83,7 @@ struct GuildRoutes {
             request, context in
             let id = try await guild(context).id
             guard let user = try Paging.integer(request, "user_id") else {
-                throw APIError(.badRequest, "invalid_query", "Name the member as ?user_id=.", details: ["field": "user_id"])
+                throw APIError(.badRequest, "invalid_field", "Name the member as ?user_id=.", details: ["field": "user_id", "in": "query"])
             }
             guard try await guilds.removeMember(Int64(user), of: id) else {
                 throw APIError.notFound("member_not_found", "User \(user) is not a member of guild \(id).")

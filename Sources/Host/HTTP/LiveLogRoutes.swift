@@ -39,7 +39,7 @@ struct LiveLogRoutes {
         routes.add(.get, "/api/live-log/search", access: .user, summary: "Full-text search of what the caller may see") {
             request, context in
             guard let query = request.uri.queryParameters["q"].map(String.init), !query.isEmpty else {
-                throw APIError(.badRequest, "invalid_query", "Send the words to find as ?q=.", details: ["field": "q"])
+                throw APIError(.badRequest, "invalid_field", "Send the words to find as ?q=.", details: ["field": "q", "in": "query"])
             }
             let paging = try Paging(request, max: liveLog.historyLimit)
             let reader = try await reader(context)

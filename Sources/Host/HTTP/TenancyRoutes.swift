@@ -112,7 +112,7 @@ struct TenancyRoutes {
     /// The path's section, which must be a cog's (the host's own sections are the deployment's alone).
     private func cogSection(_ context: GuildhallRequestContext) throws -> String {
         let name = context.parameters.get("section") ?? ""
-        guard plugins.catalogue.cogs.values.contains(where: { $0.manifest.config?.name == name }) else {
+        guard plugins.catalogue.cogs.values.contains(where: { $0.manifest.configSection == name }) else {
             throw APIError.notFound("unknown_section", "There is no cog config section '\(name)'; guilds overlay cogs' sections only.")
         }
         return name

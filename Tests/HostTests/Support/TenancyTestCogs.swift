@@ -1,9 +1,8 @@
 import Foundation
-import Hummingbird
 import PluginAPI
 
 /// A guild's note: the guild-scoped record the tenancy tests store.
-struct Note: GuildRecord, ResponseEncodable {
+struct Note: GuildRecord, ResponseConvertible {
     static let table = "notes"
     var id: Int64?
     var guildID: Int64
@@ -29,9 +28,10 @@ struct NotesConfig: CogConfiguration {
 /// and it registers one of each surface (routes, an action, a command, a listener, a per-guild task, a config
 /// section, an event budget).
 struct NotesCog: Cog {
+    typealias Configuration = NotesConfig
     static let manifest = CogManifest(
-        id: "notes", displayName: "Notes", version: "1.0.0", summary: "Guild notes.", routePrefixes: ["/api/notes"],
-        config: .section("notes", NotesConfig.self))
+        id: "notes", displayName: "Notes", version: "1.0.0", contract: "1.0", summary: "Guild notes.", routePrefixes: ["/api/notes"],
+        configSection: "notes")
     static let migrations = [
         Migration(
             "001_notes",
@@ -41,35 +41,34 @@ struct NotesCog: Cog {
             """)
     ]
 
-    func setup(_ context: any CogContext) async throws {
+    struct NewNote: Decodable, Sendable { var text: String }
+    struct Charge: Decodable, Sendable { var count: Int }
+    struct NotePath: Decodable, Sendable { var id: Int64 }
+
+    func setup(_ context: any CogContext<NotesConfig>) async throws {
         let notes = Repository<Note>(context.database)
-        context.route(.post, "/api/notes", access: .guild(.upload), summary: "Add a note") { request, requestContext in
-            struct New: Decodable { var text: String }
-            let guild = try requestContext.requireGuild()
-            let text = try await request.decodeJSON(New.self, context: requestContext).text
-            let note = try await notes.scoped(to: guild).insert(Note(id: nil, guildID: 0, text: text))
-            context.events.publish("notes.created", payload: note, guild: guild.id, correlationID: requestContext.requestID)
+        context.route(.post, "/api/notes", access: .guild(.upload), summary: "Add a note", body: NewNote.self) { call in
+            let guild = try call.requireGuild()
+            let note = try await notes.scoped(to: guild).insert(Note(id: nil, guildID: 0, text: call.body.text))
+            context.events.publish("notes.created", payload: note, guild: guild.id, correlationID: call.requestID)
             return note
         }
-        context.route(.get, "/api/notes", access: .guild(.query), summary: "The guild's notes") { _, requestContext in
-            let page = try await notes.scoped(to: requestContext.requireGuild()).page()
-            return ["notes": try JSONValueEncoder().encode(page.items), "total": .int(Int64(page.total))] as JSONValue
+        context.route(.get, "/api/notes", access: .guild(.query), summary: "The guild's notes") { call in
+            let page = try await notes.scoped(to: call.requireGuild()).page()
+            return ["notes": try JSONValue(encoding: page.items), "total": .int(Int64(page.total))] as JSONValue
         }
-        context.route(.get, "/api/notes/:id", access: .guild(.query), summary: "One note") { _, requestContext in
-            guard let id = requestContext.parameters.get("id", as: Int64.self),
-                let note = try await notes.scoped(to: requestContext.requireGuild()).find(id)
-            else { throw APIError.notFound("note_not_found", "No such note.") }
+        context.route(.get, "/api/notes/{id}", access: .guild(.query), summary: "One note", parameters: NotePath.self) { call in
+            guard let note = try await notes.scoped(to: call.requireGuild()).find(call.parameters.id) else {
+                throw APIError.notFound("note_not_found", "No such note.")
+            }
             return note
         }
-        context.route(.get, "/api/notes/settings", access: .guild(.query), summary: "The guild's effective config") {
-            _, requestContext in
-            try JSONValueEncoder().encode(context.config(NotesConfig.self, for: requestContext.requireGuild()))
+        context.route(.get, "/api/notes/settings", access: .guild(.query), summary: "The guild's effective config") { call in
+            try JSONValue(encoding: context.config(for: call.requireGuild()))
         }
-        context.route(.post, "/api/notes/events", access: .guild(.upload), summary: "Charge events") { request, requestContext in
-            struct Charge: Decodable { var count: Int }
-            let count = try await request.decodeJSON(Charge.self, context: requestContext).count
-            try await context.chargeEvents(count, in: requestContext.requireGuild(), by: requestContext.identity)
-            return ["charged": .int(Int64(count))] as JSONValue
+        context.route(.post, "/api/notes/events", access: .guild(.upload), summary: "Charge events", body: Charge.self) { call in
+            try await context.chargeEvents(call.body.count, in: call.requireGuild(), by: call.identity)
+            return ["charged": .int(Int64(call.body.count))] as JSONValue
         }
         context.action("note_count", access: .guild(.query)) { call in
             guard let guild = call.guild else { return nil }
@@ -87,13 +86,13 @@ struct NotesCog: Cog {
 /// The same notes with the guild filter forgotten on its listing: the isolation walk must catch it.
 struct LeakyNotesCog: Cog {
     static let manifest = CogManifest(
-        id: "leaky", displayName: "Leaky", version: "1.0.0", summary: "Forgets the guild filter.", dependsOn: ["notes"],
+        id: "leaky", displayName: "Leaky", version: "1.0.0", contract: "1.0", summary: "Forgets the guild filter.", dependsOn: ["notes"],
         routePrefixes: ["/api/leaky"])
 
-    func setup(_ context: any CogContext) async throws {
+    func setup(_ context: any CogContext<NoConfiguration>) async throws {
         let notes = Repository<Note>(context.database)
-        context.route(.get, "/api/leaky/notes", access: .guild(.query), summary: "Every guild's notes (a bug)") { _, _ in
-            ["notes": try JSONValueEncoder().encode(try await notes.page().items)] as JSONValue
+        context.route(.get, "/api/leaky/notes", access: .guild(.query), summary: "Every guild's notes (a bug)") { _ in
+            ["notes": try JSONValue(encoding: try await notes.page().items)] as JSONValue
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import PluginAPI
 import Synchronization
 
@@ -33,9 +32,10 @@ struct EchoConfig: CogConfiguration {
 /// A cog that uses every kind of registration: routes of each access level, a listener, a task, a command and a
 /// config section.
 struct EchoCog: Cog {
+    typealias Configuration = EchoConfig
     static let manifest = CogManifest(
-        id: "echo", displayName: "Echo", version: "1.0.0", summary: "Echoes things back.",
-        routePrefixes: ["/api/echo"], config: .section("echo", EchoConfig.self))
+        id: "echo", displayName: "Echo", version: "1.0.0", contract: "1.0", summary: "Echoes things back.",
+        routePrefixes: ["/api/echo"], configSection: "echo")
 
     static let migrations = [Migration("001_echoes", "CREATE TABLE echoes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")]
 
@@ -47,40 +47,40 @@ struct EchoCog: Cog {
         generation = Probe.count("echo.instances")
     }
 
-    struct Echo: Codable, ResponseEncodable {
+    struct Echo: Codable, ResponseConvertible {
         var text: String
         var count: Int
     }
 
-    func setup(_ context: any CogContext) async throws {
+    func setup(_ context: any CogContext<EchoConfig>) async throws {
         let generation = self.generation
-        context.route(.get, "/api/echo", access: .public, summary: "Who answers") { _, _ in
+        context.route(.get, "/api/echo", access: .public, summary: "Who answers") { _ in
             ["generation": .int(Int64(generation)), "cog": "echo"] as JSONValue
         }
-        context.route(.get, "/api/echo/slow", access: .public, summary: "Answers after 300 ms") { _, _ in
+        context.route(.get, "/api/echo/slow", access: .public, summary: "Answers after 300 ms") { _ in
             try await Task.sleep(for: .milliseconds(300))
             return ["generation": .int(Int64(generation))] as JSONValue
         }
-        context.route(.get, "/api/echo/admin", access: .admin, summary: "Admins only") { _, context in
-            ["user": .string(try context.requireIdentity().username)] as JSONValue
+        context.route(.get, "/api/echo/admin", access: .admin, summary: "Admins only") { call in
+            ["user": .string(try call.requireIdentity().username)] as JSONValue
         }
-        context.route(.post, "/api/echo", access: .user, summary: "Echo a JSON body") { request, context in
-            try await request.decodeJSON(Echo.self, context: context)
+        context.route(.post, "/api/echo", access: .user, summary: "Echo a JSON body", body: Echo.self) { call in
+            call.body
         }
-        context.route(.get, "/api/echo/config", access: .public, summary: "The effective config") { _, _ in
-            try JSONValueEncoder().encode(context.config(EchoConfig.self))
+        context.route(.get, "/api/echo/config", access: .public, summary: "The effective config") { _ in
+            try JSONValue(encoding: context.config())
         }
-        context.route(.get, "/api/echo/crash", access: .public, summary: "Throws a plain error") { _, _ -> JSONValue in
+        context.route(.get, "/api/echo/crash", access: .public, summary: "Throws a plain error") { _ -> JSONValue in
             struct Boom: Error {}
             throw Boom()
         }
         context.listen("test.*", priority: 0) { _ in Probe.bump("echo.listener") }
         context.schedule("tick", every: .milliseconds(20)) { Probe.bump("echo.task") }
         context.command(BotCommand(name: "echo", usage: "!echo <text>", summary: "Says it back") { $0.rawArguments })
-        context.onConfigChange(EchoConfig.self) { config in
+        context.validateConfig { config in
             if config.greeting == "refuse" { throw CommandError("greeting 'refuse' is refused") }
-            Probe.bump("echo.config:\(config.greeting)")
         }
+        context.onConfigApplied { config in Probe.bump("echo.config:\(config.greeting)") }
     }
 
     func teardown() async {
@@ -91,7 +91,7 @@ struct EchoCog: Cog {
 /// Depends on echo.
 struct DependentCog: Cog {
     static let manifest = CogManifest(
-        id: "dependent", displayName: "Dependent", version: "1.0.0", summary: "Needs echo.",
+        id: "dependent", displayName: "Dependent", version: "1.0.0", contract: "1.0", summary: "Needs echo.",
         dependsOn: ["echo"], routePrefixes: ["/api/dependent"])
 
     let generation: Int
@@ -101,10 +101,10 @@ struct DependentCog: Cog {
         generation = Probe.count("dependent.instances")
     }
 
-    func setup(_ context: any CogContext) async throws {
+    func setup(_ context: any CogContext<NoConfiguration>) async throws {
         if Probe.isSet("dependent.fail") { throw CommandError("dependent refuses to start") }
         let generation = self.generation
-        context.route(.get, "/api/dependent", access: .public, summary: "Who answers") { _, _ in
+        context.route(.get, "/api/dependent", access: .public, summary: "Who answers") { _ in
             ["generation": .int(Int64(generation))] as JSONValue
         }
     }
@@ -113,7 +113,7 @@ struct DependentCog: Cog {
 /// Fails its setup while the `flaky.fail` flag is set.
 struct FlakyCog: Cog {
     static let manifest = CogManifest(
-        id: "flaky", displayName: "Flaky", version: "1.0.0", summary: "Fails on demand.", routePrefixes: ["/api/flaky"])
+        id: "flaky", displayName: "Flaky", version: "1.0.0", contract: "1.0", summary: "Fails on demand.", routePrefixes: ["/api/flaky"])
 
     let generation: Int
 
@@ -122,9 +122,9 @@ struct FlakyCog: Cog {
         generation = Probe.count("flaky.instances")
     }
 
-    func setup(_ context: any CogContext) async throws {
+    func setup(_ context: any CogContext<NoConfiguration>) async throws {
         let generation = self.generation
-        context.route(.get, "/api/flaky", access: .public, summary: "Who answers") { _, _ in
+        context.route(.get, "/api/flaky", access: .public, summary: "Who answers") { _ in
             ["generation": .int(Int64(generation))] as JSONValue
         }
         if Probe.isSet("flaky.fail") { throw CommandError("flaky setup failed on purpose") }
@@ -134,10 +134,10 @@ struct FlakyCog: Cog {
 /// Gateway rooms: actions to join and shout, a topic per room, an admin-only command.
 struct RoomsCog: Cog {
     static let manifest = CogManifest(
-        id: "rooms", displayName: "Rooms", version: "1.0.0", summary: "Chat rooms on the gateway.",
+        id: "rooms", displayName: "Rooms", version: "1.0.0", contract: "1.0", summary: "Chat rooms on the gateway.",
         routePrefixes: ["/api/rooms"])
 
-    func setup(_ context: any CogContext) async throws {
+    func setup(_ context: any CogContext<NoConfiguration>) async throws {
         context.topic("room") { identity, topic in topic != "room:secret" || identity.role == .admin }
         context.action("join_room", access: .user) { call in
             let room = "room:" + (try call.string("room"))
