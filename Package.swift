@@ -1,14 +1,23 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Guildhall: a plugin host. `Host` never imports a cog and cogs never import `Host`; both import `PluginAPI`.
-/// The `guildhall` executable is the composition root: the only place that names the built-in cogs.
+/// Guildhall: a plugin host. `GuildhallServer` never imports a cog and cogs never import it; both import `PluginAPI`.
+/// An executable is the composition root: `guildhall` names the built-in cogs, and a third party's executable names
+/// its own (see examples/third-party-cog).
 let package = Package(
     name: "Guildhall",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "guildhall", targets: ["guildhall"]),
+        // The plugin contract: the one module a cog imports.
         .library(name: "PluginAPI", targets: ["PluginAPI"]),
+        // The host and its command line, for an executable that names its own cogs.
+        .library(name: "GuildhallServer", targets: ["GuildhallServer"]),
+        // The built-in cogs, to serve beside your own.
+        .library(name: "TicketsCog", targets: ["TicketsCog"]),
+        .library(name: "MemesCog", targets: ["MemesCog"]),
+        .library(name: "RocketLeagueCog", targets: ["RocketLeagueCog"]),
+        .library(name: "CombatLogCog", targets: ["CombatLogCog"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -38,7 +47,7 @@ let package = Package(
             ]
         ),
         .target(
-            name: "Host",
+            name: "GuildhallServer",
             dependencies: [
                 "PluginAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -56,6 +65,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "TicketsCog", dependencies: ["PluginAPI"], path: "Plugins/Tickets"),
@@ -65,10 +75,8 @@ let package = Package(
         .executableTarget(
             name: "guildhall",
             dependencies: [
-                "Host", "PluginAPI", "TicketsCog", "MemesCog", "RocketLeagueCog", "CombatLogCog",
+                "GuildhallServer", "PluginAPI", "TicketsCog", "MemesCog", "RocketLeagueCog", "CombatLogCog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The baseline of scripts/bench.sh: a bare Hummingbird hello-world built like guildhall.
@@ -80,7 +88,7 @@ let package = Package(
         .testTarget(
             name: "HostTests",
             dependencies: [
-                "Host", "PluginAPI", "TicketsCog", "MemesCog", "RocketLeagueCog", "CombatLogCog",
+                "GuildhallServer", "PluginAPI", "TicketsCog", "MemesCog", "RocketLeagueCog", "CombatLogCog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -47,6 +47,27 @@ public enum Access: Sendable, Hashable {
     /// Admins only.
     public static let admin = Access.role(.admin)
 
+    /// Why `identity` may not pass — 401 `missing_token` without one, 403 `missing_permission` for a key that
+    /// lacks the guild permission, `api_key_not_allowed` for a key on a route for people, `forbidden` for a role
+    /// too low — or nil when it may. The host applies this one rule on every surface.
+    package func refusal(for identity: Identity?) -> APIError? {
+        guard !admits(identity) else { return nil }
+        guard let identity else {
+            return APIError.unauthorized("missing_token", "Sign in first: send Authorization: Bearer <token or API key>.")
+        }
+        switch self {
+        case .guild(let permission, _) where identity.apiKey != nil:
+            return APIError(
+                .forbidden, "missing_permission", "This API key lacks the '\(permission)' permission.",
+                details: ["permission": .string(permission.rawValue)])
+        case .role where identity.apiKey != nil:
+            return APIError(
+                .forbidden, "api_key_not_allowed", "This route is for signed-in people; guild API keys may call guild routes only.")
+        default:
+            return APIError.forbidden()
+        }
+    }
+
     /// Whether `identity` may pass.
     public func admits(_ identity: Identity?) -> Bool {
         switch self {

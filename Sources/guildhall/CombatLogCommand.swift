@@ -1,6 +1,7 @@
 import ArgumentParser
 import CombatLogCog
 import Foundation
+import GuildhallServer
 import PluginAPI
 
 struct CombatLogCommand: AsyncParsableCommand {

@@ -6,7 +6,7 @@ import RocketLeagueCog
 import TicketsCog
 import XCTest
 
-@testable import Host
+@testable import GuildhallServer
 
 /// The shipped catalogue with the shipped config.yaml.
 final class BuiltInCogsTests: XCTestCase {

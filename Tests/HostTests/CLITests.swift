@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import XCTest
 
-@testable import Host
+@testable import GuildhallServer
 
 /// Runs the built `guildhall` executable as a user would.
 final class CLITests: XCTestCase {

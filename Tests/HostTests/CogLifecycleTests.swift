@@ -3,7 +3,7 @@ import PluginAPI
 import Synchronization
 import XCTest
 
-@testable import Host
+@testable import GuildhallServer
 
 final class CogLifecycleTests: XCTestCase {
     override func setUp() { Probe.reset() }

@@ -3,7 +3,7 @@ import Foundation
 import PluginAPI
 import XCTest
 
-@testable import Host
+@testable import GuildhallServer
 
 final class CombatLogTests: XCTestCase {
     typealias F = CombatLogFixtures

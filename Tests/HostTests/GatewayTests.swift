@@ -3,7 +3,7 @@ import NIOWebSocket
 import PluginAPI
 import XCTest
 
-@testable import Host
+@testable import GuildhallServer
 
 final class GatewayTests: XCTestCase {
     override func setUp() { Probe.reset() }

@@ -2,7 +2,7 @@ import Foundation
 import PluginAPI
 import XCTest
 
-@testable import Host
+@testable import GuildhallServer
 
 final class GuildTests: XCTestCase {
     func testGuildsAreCreatedReadChangedAndDeactivated() async throws {

@@ -3,7 +3,7 @@ import Foundation
 import PluginAPI
 import XCTest
 
-@testable import Host
+@testable import GuildhallServer
 
 final class TenancyTests: XCTestCase {
     static let catalogue: [any Cog.Type] = TestCogs.all + [NotesCog.self, CombatLogCog.self]

@@ -3,7 +3,7 @@ import PluginAPI
 import TicketsCog
 import XCTest
 
-@testable import Host
+@testable import GuildhallServer
 
 final class TicketsTests: XCTestCase {
     static let catalogue: [any Cog.Type] = [TicketsCog.self]

@@ -2,7 +2,7 @@ import Foundation
 import PluginAPI
 import XCTest
 
-@testable import Host
+@testable import GuildhallServer
 
 /// Two guilds, A and B, each with an API key holding every permission and a member (alice in A, bob in B),
 /// made through the admin API as an operator would.

@@ -8,7 +8,7 @@ import NIOHTTP1
 import PluginAPI
 import XCTest
 
-@testable import Host
+@testable import GuildhallServer
 
 /// A host on a temporary folder with a real SQLite file, serving on an ephemeral port, with three users:
 /// admin, moderator and user (password `password-<name>`).
@@ -23,6 +23,7 @@ struct TestHost {
         config.auth.bcryptCost = 4
         config.auth.secretKey = "test-secret-key-of-enough-length-0123456789"
         config.plugins.enabled = enabled
+        config.plugins.drainTimeoutSeconds = 1
         config.bootstrapUsers = [
             .init(username: "admin", password: "password-admin", role: .admin),
             .init(username: "moderator", password: "password-moderator", role: .moderator),

@@ -5,11 +5,12 @@ import PluginAPI
 import Synchronization
 
 /// A cog instance that set up successfully, with everything it registered made live: its router snapshot, its
-/// listeners' ids on the bus, its commands and its task scope.
+/// listeners' ids on the bus, its commands, its task scope and the gate all of them pass.
 final class LoadedCog: Sendable {
     let manifest: CogManifest
     let instance: any Cog
     let scope: TaskScope
+    let gate: CogGate
     let responder: RouterResponder<GuildhallRequestContext>
     let routes: RouteTable
     let listeners: [EventBus.Listener]
@@ -19,16 +20,15 @@ final class LoadedCog: Sendable {
     let actions: [String: GatewayHub.Action]
     let topics: [String: GatewayHub.Topic]
     let loadedAt = Date()
-    /// Requests this instance is serving; teardown waits for them to finish.
-    private let inFlight = Atomic<Int>(0)
 
     init(
-        manifest: CogManifest, instance: any Cog, contents: CogRegistrations.Contents, scope: TaskScope, bus: EventBus,
-        stats: CogStats
+        manifest: CogManifest, instance: any Cog, contents: CogRegistrations.Contents, scope: TaskScope, gate: CogGate,
+        bus: EventBus, stats: CogStats
     ) {
         self.manifest = manifest
         self.instance = instance
         self.scope = scope
+        self.gate = gate
         var table = RouteTable()
         for route in contents.routes { table.add(route.info) }
         self.routes = table
@@ -41,7 +41,14 @@ final class LoadedCog: Sendable {
         self.listeners = contents.listeners.map { listener in
             EventBus.Listener(
                 id: bus.makeListenerID(), owner: manifest.id, pattern: listener.pattern, priority: listener.priority,
-                scope: scope, handler: listener.handler, onFailure: { _ in stats.recordListenerFailure() })
+                scope: scope,
+                handler: { event in
+                    do {
+                        try await gate.enter { try await listener.handler(event) }
+                    } catch is CogUnavailable {
+                        // Unloading: the event is not this instance's to handle any more.
+                    }
+                }, onFailure: { _ in stats.recordListenerFailure() })
         }
         self.commands = contents.commands
         self.tasks = contents.tasks
@@ -52,13 +59,12 @@ final class LoadedCog: Sendable {
 
     /// Serves one request on this instance.
     func respond(to request: Request, context: GuildhallRequestContext) async throws -> Response {
-        inFlight.add(1, ordering: .relaxed)
-        defer { inFlight.subtract(1, ordering: .relaxed) }
-        return try await responder.respond(to: request, context: context)
+        try await responder.respond(to: request, context: context)
     }
 
     /// Starts the scheduled tasks inside the cog's scope.
     func startTasks(stats: CogStats, logger: Logger) {
+        let gate = self.gate
         for task in tasks {
             scope.launch {
                 while !Task.isCancelled {
@@ -68,8 +74,8 @@ final class LoadedCog: Sendable {
                         return
                     }
                     do {
-                        try await task.body()
-                    } catch is CancellationError {
+                        try await gate.enter { try await task.body() }
+                    } catch is CancellationError, is CogUnavailable {
                         return
                     } catch {
                         stats.recordTaskFailure()
@@ -80,13 +86,12 @@ final class LoadedCog: Sendable {
         }
     }
 
-    /// Stops the tasks and listeners (waiting for running ones), lets requests in flight finish (up to
-    /// `drainTimeout`), then runs the cog's teardown.
-    func stop(drainTimeout: Duration = .seconds(10)) async {
-        await scope.stop()
-        let deadline = ContinuousClock.now + drainTimeout
-        while inFlight.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(2))
+    /// Closes the instance's gate and waits for the work inside — requests, actions, commands, listeners, task runs,
+    /// spawned work — to finish, up to `drainTimeout`; cancels what remains, then runs the cog's teardown.
+    func stop(drainTimeout: Duration, logger: Logger? = nil) async {
+        let cancelled = await gate.drain(within: drainTimeout, scope: scope)
+        if cancelled > 0 {
+            logger?.warning("cancelled work still running at unload", metadata: ["cog": "\(manifest.id)", "pieces": "\(cancelled)"])
         }
         await instance.teardown()
     }
@@ -128,21 +133,30 @@ struct CogDispatcher: Sendable {
     let mounts: CogMounts
     let stats: [String: CogStats]
 
-    /// The owning cog's response, or nil for a path no cog owns.
+    /// The owning cog's response, or nil for a path no cog owns. A request that reached an instance whose gate had
+    /// just closed (a reload swapped it out) is served by the instance mounted now.
     func respond(to request: Request, context: GuildhallRequestContext) async throws -> Response? {
         guard let cog = mounts.owner(of: request.uri.path) else { return nil }
-        guard let instance = mounts.instance(of: cog) else {
-            throw APIError(
-                .notFound, "cog_not_loaded", "The \(cog) cog is not loaded.", details: ["cog": .string(cog)])
-        }
         let start = ContinuousClock.now
-        do {
-            let response = try await instance.respond(to: request, context: context)
-            stats[cog]?.recordRequest(duration: ContinuousClock.now - start, failed: response.status.code >= 500)
-            return response
-        } catch {
-            stats[cog]?.recordRequest(duration: ContinuousClock.now - start, failed: true)
-            throw error
+        var tried: LoadedCog?
+        while true {
+            guard let instance = mounts.instance(of: cog) else { throw Self.notLoaded(cog) }
+            guard instance !== tried else { throw CogUnavailable(cog: cog).apiError }
+            tried = instance
+            do {
+                let response = try await instance.respond(to: request, context: context)
+                stats[cog]?.recordRequest(duration: ContinuousClock.now - start, failed: response.status.code >= 500)
+                return response
+            } catch is CogUnavailable {
+                continue
+            } catch {
+                stats[cog]?.recordRequest(duration: ContinuousClock.now - start, failed: true)
+                throw error
+            }
         }
+    }
+
+    static func notLoaded(_ cog: String) -> APIError {
+        APIError(.notFound, "cog_not_loaded", "The \(cog) cog is not loaded.", details: ["cog": .string(cog)])
     }
 }

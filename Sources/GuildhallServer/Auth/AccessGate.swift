@@ -65,7 +65,7 @@ public struct AccessGate: Sendable {
             if isPublic { return Admission() }
             throw error
         }
-        guard access.admits(caller.identity) else { throw Self.refusal(access, caller.identity) }
+        if let refusal = access.refusal(for: caller.identity) { throw refusal }
         var admission = Admission(identity: caller.identity)
         let isGuildRoute = if case .guild = access { true } else { false }
         if isGuildRoute || cog != nil || caller.key != nil {
@@ -181,19 +181,6 @@ public struct AccessGate: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         let token = parts[1].trimmingCharacters(in: .whitespaces)
         return token.isEmpty ? nil : token
-    }
-
-    private static func refusal(_ access: Access, _ identity: Identity) -> APIError {
-        switch access {
-        case .guild(let permission, _) where identity.apiKey != nil:
-            APIError(
-                .forbidden, "missing_permission", "This API key lacks the '\(permission)' permission.",
-                details: ["permission": .string(permission.rawValue)])
-        case .role where identity.apiKey != nil:
-            APIError(.forbidden, "api_key_not_allowed", "This route is for signed-in people; guild API keys may call guild routes only.")
-        default:
-            APIError.forbidden()
-        }
     }
 
     private static func noSuchGuild(_ id: Int64) -> APIError {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Host
 
 struct DatabaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +11,7 @@ struct DatabaseCommand: AsyncParsableCommand {
 
         func run() async throws {
             let database = try SQLiteDatabase(path: options.load().database.path)
-            let applied = try await DatabaseMaintenance.migrate(database, catalogue: BuiltInCogs.all)
+            let applied = try await DatabaseMaintenance.migrate(database, catalogue: Deployment.cogs)
             try database.close()
             print(applied.isEmpty ? "up to date" : applied.map { "applied \($0)" }.joined(separator: "\n"))
         }

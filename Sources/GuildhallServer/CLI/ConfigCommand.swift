@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Host
 
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +13,7 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try options.load()
-            let problems = ConfigCheck.problems(in: config, catalogue: BuiltInCogs.all)
+            let problems = ConfigCheck.problems(in: config, catalogue: Deployment.cogs)
             guard problems.isEmpty else {
                 printError("\(config.source):\n" + problems.map { "  - \($0)" }.joined(separator: "\n"))
                 throw ExitCode(1)

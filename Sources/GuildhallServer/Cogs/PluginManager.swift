@@ -94,9 +94,12 @@ public final class PluginManager: Sendable {
     private let commands: CommandRegistry
     private let statuses: Mutex<[String: Status]>
     private let lock = AsyncLock()
+    /// How long stopping an instance waits for its work in flight.
+    private let drainTimeout: Duration
 
-    init(catalogue: Catalogue, services: CogServices, commands: CommandRegistry) {
+    init(catalogue: Catalogue, services: CogServices, commands: CommandRegistry, drainTimeout: Duration) {
         self.catalogue = catalogue
+        self.drainTimeout = drainTimeout
         self.services = services
         self.commands = commands
         self.mounts = CogMounts(prefixes: catalogue.cogs.mapValues { $0.manifest.routePrefixes })
@@ -175,7 +178,7 @@ public final class PluginManager: Sendable {
                 guard let instance = self.mounts.instance(of: id) else { continue }
                 self.setStatus(id, .unloading)
                 self.deactivate([id: instance])
-                await instance.stop()
+                await instance.stop(drainTimeout: drainTimeout, logger: services.logger)
                 self.setStatus(id, .available)
             }
         }
@@ -190,6 +193,12 @@ public final class PluginManager: Sendable {
         guard missing.isEmpty else {
             let reason = "\(id) depends on \(missing.joined(separator: ", ")), which \(missing.count == 1 ? "is" : "are") not loaded"
             return await finish(.refused(code: "dependency_not_loaded", reason: reason, cogs: missing), "load", [id], actor)
+        }
+        do {
+            try Compatibility.check(type.manifest)
+        } catch {
+            setStatus(id, .failed, error: "\(error)")
+            return await finish(.refused(code: "incompatible_cog", reason: "\(error)", cogs: [id]), "load", [id], actor)
         }
         setStatus(id, .loading)
         do {
@@ -216,7 +225,7 @@ public final class PluginManager: Sendable {
             guard let instance = mounts.instance(of: cog) else { continue }
             setStatus(cog, .unloading)
             deactivate([cog: instance])
-            await instance.stop()
+            await instance.stop(drainTimeout: drainTimeout, logger: services.logger)
             services.cache.removeAll(withPrefix: "cog:\(cog):")
             setStatus(cog, .available)
             do {
@@ -247,7 +256,7 @@ public final class PluginManager: Sendable {
         let old = Dictionary(uniqueKeysWithValues: unit.compactMap { cog in mounts.instance(of: cog).map { (cog, $0) } })
         activate(prepared, replacing: old)
         for cog in unit { setStatus(cog, .loaded) }
-        for instance in old.values { await instance.stop() }
+        for instance in old.values { await instance.stop(drainTimeout: drainTimeout, logger: services.logger) }
         return await finish(.reloaded, "reload", unit, actor)
     }
 
@@ -255,18 +264,20 @@ public final class PluginManager: Sendable {
     /// instance, not yet live.
     private func prepare<C: Cog>(_ type: C.Type) async throws -> LoadedCog {
         let manifest = type.manifest
-        try Compatibility.check(manifest)
+        try Compatibility.check(manifest)  // also for reloads, which never pass through performLoad
         try await Migrator(database: services.database).apply(type.migrations, owner: manifest.id)
         let instance = type.init()
         let registrations = CogRegistrations()
         let scope = TaskScope()
+        let gate = CogGate(cog: manifest.id)
         let context = HostCogContext<C.Configuration>(
-            manifest: manifest, services: services, registrations: registrations, scope: scope, stats: stats[manifest.id]!)
+            manifest: manifest, services: services, registrations: registrations, scope: scope, gate: gate,
+            stats: stats[manifest.id]!)
         do {
             try await instance.setup(context)
         } catch {
             _ = registrations.seal()
-            await scope.stop()
+            await gate.drain(within: .zero, scope: scope)
             await instance.teardown()
             throw error
         }
@@ -278,12 +289,13 @@ public final class PluginManager: Sendable {
             + takenActions.map { "gateway action \($0) belongs to another cog or the host" }
             + takenTopics.map { "topic \($0) belongs to another cog" }
         guard problems.isEmpty else {
-            await scope.stop()
+            await gate.drain(within: .zero, scope: scope)
             await instance.teardown()
             throw SetupProblems(problems: problems)
         }
         return LoadedCog(
-            manifest: manifest, instance: instance, contents: contents, scope: scope, bus: services.bus, stats: stats[manifest.id]!)
+            manifest: manifest, instance: instance, contents: contents, scope: scope, gate: gate, bus: services.bus,
+            stats: stats[manifest.id]!)
     }
 
     /// Makes new instances live in one step per registry, then starts their tasks.

@@ -47,6 +47,8 @@ public struct AuthSettings: CogConfiguration {
 public struct PluginSettings: CogConfiguration {
     /// Loaded at the first start; afterwards the admin's choices, kept in the database, win.
     public var enabled: [String] = []
+    /// How long an unload, reload or shutdown waits for a cog's work in flight before cancelling it.
+    public var drainTimeoutSeconds = 10.0
     public init() {}
 }
 

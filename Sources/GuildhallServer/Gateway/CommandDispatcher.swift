@@ -77,7 +77,7 @@ final class CommandDispatcher: Sendable {
             return (nil, "Unknown command \(prefix)\(name)." + hint)
         }
         let command = entry.command
-        guard command.access.admits(caller) else {
+        guard command.access.refusal(for: caller) == nil else {
             return (command.name, "You need the \(command.access.label) role for \(prefix)\(command.name).")
         }
         let cooldown = command.cooldown > .zero ? command.cooldown : .seconds(general.messageCooldown)
@@ -92,11 +92,18 @@ final class CommandDispatcher: Sendable {
             let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
             return (command.name, "Wait \(seconds) s before using \(prefix)\(command.name) again.")
         }
+        let invocation = CommandInvocation(
+            caller: caller, arguments: Self.split(rest), rawArguments: rest, correlationID: correlationID, guild: guild)
         do {
-            let reply = try await command.handler(
-                CommandInvocation(
-                    caller: caller, arguments: Self.split(rest), rawArguments: rest, correlationID: correlationID, guild: guild))
-            return (command.name, reply)
+            do {
+                return (command.name, try await command.handler(invocation))
+            } catch is CogUnavailable {
+                // A reload swapped the cog out meanwhile: the instance registered now runs it.
+                guard let current = registry.command(named: name)?.command else { throw CogUnavailable(cog: entry.cog) }
+                return (command.name, try await current.handler(invocation))
+            }
+        } catch let error as CogUnavailable {
+            return (command.name, "\(prefix)\(command.name) is not available right now: \(error.description).")
         } catch let error as CommandError {
             return (command.name, error.message)
         } catch {

@@ -80,6 +80,8 @@ struct ErrorTranslator: Sendable {
 
     func response(for error: any Error, request: Request, context: GuildhallRequestContext) throws -> Response {
         switch error {
+        case let error as CogUnavailable:
+            throw error  // the cog dispatcher hands the request to the instance mounted now
         case let error as APIError:
             return try error.response(from: request, context: context)
         case let error as HTTPError:

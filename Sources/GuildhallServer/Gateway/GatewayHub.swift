@@ -252,11 +252,27 @@ final class GatewayHub: Sendable {
             client.send(Self.error(GatewayCode.protocolError, "Protocol Error", ["field": "action", "issue": "Missing action"]))
             return
         }
-        guard let action = actions.withLock({ $0[name] }) else {
-            client.send(Self.error(GatewayCode.protocolError, "Protocol Error", ["field": "action", "issue": .string("Unknown action '\(name)'")]))
-            return
+        // A cog being swapped out by a reload refuses new work; the action is then run by the instance registered now.
+        for attempt in 1...2 {
+            guard let action = actions.withLock({ $0[name] }) else {
+                client.send(Self.error(GatewayCode.protocolError, "Protocol Error", ["field": "action", "issue": .string("Unknown action '\(name)'")]))
+                return
+            }
+            do {
+                try await run(action, named: name, frame: frame, from: client)
+                return
+            } catch let unavailable as CogUnavailable {
+                if attempt == 2 { client.send(Self.error(for: unavailable.apiError, action: name)) }
+            } catch {
+                return
+            }
         }
-        guard action.access.admits(client.identity) else {
+    }
+
+    /// Runs one action for `client` if the action's access and the guild's switch admit it; answers its reply or
+    /// an error frame. Throws only ``CogUnavailable``.
+    private func run(_ action: Action, named name: String, frame: JSONValue, from client: GatewayClient) async throws {
+        guard action.access.refusal(for: client.identity) == nil else {
             client.send(Self.error(GatewayCode.policyViolation, "Forbidden", ["action": .string(name), "issue": "Your role may not use this action"]))
             return
         }
@@ -266,6 +282,8 @@ final class GatewayHub: Sendable {
                 throw APIError.badRequest("guild_required", "Connect with ?guild_id= to act in one of your guilds.")
             }
             if let reply = try await action.handler(client, frame) { client.send(reply) }
+        } catch let unavailable as CogUnavailable {
+            throw unavailable
         } catch let error as APIError {
             client.send(Self.error(for: error, action: name))
         } catch {

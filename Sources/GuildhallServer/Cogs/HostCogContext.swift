@@ -27,6 +27,8 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     let registrations: CogRegistrations
     /// The instance's task scope: its spawned work runs here, drained and cancelled at unload.
     let scope: TaskScope
+    /// The instance's door: every handler registered here runs through it.
+    let gate: CogGate
     let stats: CogStats
 
     var cogID: String { manifest.id }
@@ -38,7 +40,7 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     var database: any PluginAPI.Database { services.database }
     var cache: any Cache { NamespacedCache(base: services.cache, namespace: "cog:\(manifest.id):") }
     var httpClient: HTTPClient { services.httpClient }
-    var events: any EventPublisher { CogEventPublisher(bus: services.bus, source: manifest.id) }
+    var events: any EventPublisher { CogEventPublisher(bus: services.bus, source: manifest.id, logger: logger) }
     var liveLog: any LiveLogPublisher { services.liveLog }
     var dataDirectory: URL {
         let folder = services.dataDirectory.appendingPathComponent("cogs").appendingPathComponent(manifest.id)
@@ -49,7 +51,7 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     func add(_ route: RouteDeclaration) {
         let path = CogHTTP.routerPath(route.path)
         let info = RouteInfo(method: route.method.rawValue, path: path, access: route.access.label, summary: route.summary, cog: manifest.id)
-        let gate = services.gate, cog = manifest.id, names = route.parameterNames
+        let access = services.gate, door = gate, cog = manifest.id, names = route.parameterNames
         record { contents in
             guard manifest.routePrefixes.contains(where: { PathPrefix.path(path, isUnder: $0) }) else {
                 contents.problems.append(
@@ -62,9 +64,9 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
             }
             contents.routes.append(
                 .init(info: info, declaration: route) { request, context in
-                    try await gate.serve(request, context: context, access: route.access, cog: cog) { request, context in
+                    try await access.serve(request, context: context, access: route.access, cog: cog) { request, context in
                         let call = CogHTTP.request(from: request, context: context, parameterNames: names)
-                        return CogHTTP.response(try await route.handle(call))
+                        return CogHTTP.response(try await door.run { try await route.handle(call) }, gate: door)
                     }
                 })
         }
@@ -105,11 +107,12 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     }
 
     func spawn(_ name: String, _ work: @escaping @Sendable () async throws -> Void) -> Bool {
-        let logger = self.logger, stats = self.stats
+        let logger = self.logger, stats = self.stats, gate = self.gate
+        guard gate.isOpen else { return false }
         return scope.launch {
             do {
-                try await work()
-            } catch is CancellationError {
+                try await gate.enter { try await work() }
+            } catch is CancellationError, is CogUnavailable {
             } catch {
                 stats.recordTaskFailure()
                 logger.error("background work failed", metadata: ["work": "\(name)", "error": "\(error)"])
@@ -123,23 +126,26 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
                 contents.problems.append("command \(command.name) is registered twice")
                 return
             }
-            contents.commands.append(command)
+            var gated = command
+            let door = gate
+            gated.handler = { invocation in try await door.run { try await command.handler(invocation) } }
+            contents.commands.append(gated)
         }
     }
 
     func action(_ name: String, access: Access, handler: @escaping @Sendable (GatewayCall) async throws -> JSONValue?) {
-        let hub = services.hub
+        let hub = services.hub, door = gate
         record { contents in
             guard contents.actions[name] == nil else {
                 contents.problems.append("action \(name) is registered twice")
                 return
             }
             contents.actions[name] = GatewayHub.Action(owner: manifest.id, access: access) { client, frame in
-                try await handler(
-                    GatewayCall(
-                        caller: client.identity, body: frame, connectionID: client.id, guild: client.guild,
-                        join: { try await hub.join(client, topic: $0) }, leave: { hub.leave(client, topic: $0) },
-                        send: { client.send($0) }))
+                let call = GatewayCall(
+                    caller: client.identity, body: frame, connectionID: client.id, guild: client.guild,
+                    join: { try await hub.join(client, topic: $0) }, leave: { hub.leave(client, topic: $0) },
+                    send: { client.send($0) })
+                return try await door.run { try await handler(call) }
             }
         }
     }
@@ -227,9 +233,15 @@ struct GuildRunsFailed: Error, CustomStringConvertible {
 struct CogEventPublisher: EventPublisher {
     let bus: EventBus
     let source: String
+    let logger: Logger
 
+    /// Publishes the payload with the contract's snake_case keys.
     func publish(_ name: String, payload: some Encodable & Sendable, guild: Int64?, correlationID: String?) {
-        bus.publish(name, payload: payload, source: source, guild: guild, correlationID: correlationID)
+        do {
+            bus.publish(name, payload: try JSONValue(encoding: payload), source: source, guild: guild, correlationID: correlationID)
+        } catch {
+            logger.error("event payload does not encode", metadata: ["event": "\(name)", "error": "\(error)"])
+        }
     }
 }
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Host
 import PluginAPI
 
 /// `guildhall chat`: a terminal REPL for trying bot commands, against a running server or an embedded host.
@@ -22,7 +21,7 @@ struct ChatCommand: AsyncParsableCommand {
         var host: GuildhallHost?
         if embedded {
             let config = try options.load()
-            let started = try await GuildhallHost(config: config, catalogue: BuiltInCogs.all, logger: makeLogger(level: "warning"))
+            let started = try await GuildhallHost(config: config, catalogue: Deployment.cogs, logger: makeLogger(level: "warning"))
             try await started.start()
             host = started
             let console = Identity(userID: 0, username: "console", role: .admin)

@@ -78,7 +78,9 @@ public final class GuildhallHost: Sendable {
             database: database, cache: cache, httpClient: httpClient, bus: bus, config: configStore, gate: gate, hub: hub,
             liveLog: liveLog, overlays: overlays,
             dataDirectory: URL(fileURLWithPath: config.database.path).deletingLastPathComponent(), logger: logger)
-        plugins = PluginManager(catalogue: catalogue, services: services, commands: commands)
+        plugins = PluginManager(
+            catalogue: catalogue, services: services, commands: commands,
+            drainTimeout: .milliseconds(Int64(max(0, config.plugins.drainTimeoutSeconds) * 1000)))
         hub.setActions(liveLog.actions.merging(["send": dispatcher.sendAction]) { $1 }, owner: "host")
         let manager = plugins
         commands.replace(owner: "host", with: dispatcher.hostCommands(plugins: { manager.entries() }))

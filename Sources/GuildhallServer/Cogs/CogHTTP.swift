@@ -26,8 +26,9 @@ enum CogHTTP {
             requestID: context.requestID, remoteAddress: context.remoteAddress, maxBodySize: context.maxUploadSize)
     }
 
-    /// The server's response for a cog's answer; a streamed body is written as the cog produces it.
-    static func response(_ answer: CogResponse) -> Response {
+    /// The server's response for a cog's answer; a streamed body is written as the cog produces it, inside the
+    /// cog's `gate` when it has one (so unload waits for the stream too).
+    static func response(_ answer: CogResponse, gate: CogGate? = nil) -> Response {
         switch answer.body {
         case .bytes(let buffer):
             return Response(status: answer.status, headers: answer.headers, body: .init(byteBuffer: buffer))
@@ -35,7 +36,11 @@ enum CogHTTP {
             let body = ResponseBody { writer in
                 try await withoutActuallyEscaping({ (buffer: ByteBuffer) async throws in try await writer.write(buffer) }) { sink in
                     var stream = ResponseStreamWriter(sink)
-                    try await produce(&stream)
+                    if let gate {
+                        try await gate.enter { try await produce(&stream) }
+                    } else {
+                        try await produce(&stream)
+                    }
                 }
                 try await writer.finish(nil)
             }
