@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "PluginAPI", targets: ["PluginAPI"]),
         // The host and its command line, for an executable that names its own cogs.
         .library(name: "GuildhallServer", targets: ["GuildhallServer"]),
+        // Test a cog: a harness without a server, and a whole host on an ephemeral port.
+        .library(name: "GuildhallTesting", targets: ["GuildhallTesting"]),
         // The built-in cogs, to serve beside your own.
         .library(name: "TicketsCog", targets: ["TicketsCog"]),
         .library(name: "MemesCog", targets: ["MemesCog"]),
@@ -68,6 +70,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "GuildhallTesting",
+            dependencies: [
+                "GuildhallServer", "PluginAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "TicketsCog", dependencies: ["PluginAPI"], path: "Plugins/Tickets"),
         .target(name: "MemesCog", dependencies: ["PluginAPI"], path: "Plugins/Memes"),
         .target(name: "RocketLeagueCog", dependencies: ["PluginAPI"], path: "Plugins/RocketLeague"),
@@ -86,9 +101,18 @@ let package = Package(
             path: "Benchmarks/HelloBaseline"
         ),
         .testTarget(
+            name: "PluginAPITests",
+            dependencies: ["PluginAPI"]
+        ),
+        // The built-in cogs on the test harness, without a server.
+        .testTarget(
+            name: "CogTests",
+            dependencies: ["GuildhallTesting", "PluginAPI", "TicketsCog", "MemesCog"]
+        ),
+        .testTarget(
             name: "HostTests",
             dependencies: [
-                "GuildhallServer", "PluginAPI", "TicketsCog", "MemesCog", "RocketLeagueCog", "CombatLogCog",
+                "GuildhallServer", "GuildhallTesting", "PluginAPI", "TicketsCog", "MemesCog", "RocketLeagueCog", "CombatLogCog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

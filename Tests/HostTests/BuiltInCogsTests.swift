@@ -1,6 +1,7 @@
 import CombatLogCog
 import Foundation
 import MemesCog
+import GuildhallTesting
 import PluginAPI
 import RocketLeagueCog
 import TicketsCog
@@ -33,20 +34,6 @@ final class BuiltInCogsTests: XCTestCase {
                 config["tickets"],
                 ["enabled": true, "max_open_per_user": 3, "auto_close_hours": 72, "transcript_enabled": true, "max_message_length": 2000,
                  "auto_close_check_seconds": 300])
-        }
-    }
-
-    func testMemeSourcesFollowTheLiveConfig() async throws {
-        let host = TestHost(enabled: ["memes"])
-        defer { host.removeFolder() }
-        try await host.run(catalogue: Self.catalogue) { server in
-            let user = try await server.token("user")
-            let admin = try await server.token("admin")
-            let before = try await server.request(.GET, "/api/memes/sources", token: user)
-            XCTAssertEqual(before.json["subreddits"], ["memes", "dankmemes"])
-            try await assertEqual(await server.request(.GET, "/api/memes/sources").status, 401)
-            _ = try await server.request(.PUT, "/api/config/meme", token: admin, json: ["default_subreddits": ["wholesomememes"]])
-            try await assertEqual(await server.request(.GET, "/api/memes/sources", token: user).json["subreddits"], ["wholesomememes"])
         }
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GuildhallTesting
 import XCTest
 
 @testable import GuildhallServer

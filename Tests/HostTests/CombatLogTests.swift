@@ -1,5 +1,6 @@
 import CombatLogCog
 import Foundation
+import GuildhallTesting
 import PluginAPI
 import XCTest
 

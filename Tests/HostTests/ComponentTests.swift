@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import GuildhallTesting
 import PluginAPI
 import Synchronization
 import NIOFoundationCompat

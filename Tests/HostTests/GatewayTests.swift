@@ -1,5 +1,6 @@
 import Foundation
 import NIOWebSocket
+import GuildhallTesting
 import PluginAPI
 import XCTest
 

@@ -4,7 +4,7 @@ import Synchronization
 
 /// The host's cache: least-recently-used eviction past `capacity`, per-entry expiry and tag invalidation, with hit
 /// and miss counters. Cogs use it through ``NamespacedCache``.
-public final class LRUCache: Sendable {
+public final class LRUCache: Cache, Sendable {
     private final class Entry: @unchecked Sendable {
         let key: String
         var value: any Sendable

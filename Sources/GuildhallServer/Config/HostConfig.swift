@@ -142,6 +142,13 @@ public struct HostConfig: Sendable {
         public var username: String
         public var password: String
         public var role: Role
+
+        /// A user with `role`, created (or given this password) at startup.
+        public init(username: String, password: String, role: Role) {
+            self.username = username
+            self.password = password
+            self.role = role
+        }
     }
 
     static let infrastructureKeys = ["server", "database", "auth", "plugins", "cache", "logging", "gateway", "live_log", "tenancy"]

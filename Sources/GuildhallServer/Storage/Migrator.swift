@@ -3,13 +3,15 @@ import PluginAPI
 
 /// Applies versioned migrations, recording each applied id per owner (`host` or a cog id) in
 /// `schema_migrations`, so each runs once.
-struct Migrator {
+package struct Migrator {
     let database: any PluginAPI.Database
+
+    package init(database: any PluginAPI.Database) { self.database = database }
 
     /// Applies the migrations of `owner` that have not run yet, each in its own transaction, in order;
     /// answers the ids it applied.
     @discardableResult
-    func apply(_ migrations: [Migration], owner: String) async throws -> [String] {
+    package func apply(_ migrations: [Migration], owner: String) async throws -> [String] {
         _ = try await database.write { connection in
             try connection.execute(
                 """

@@ -1,4 +1,5 @@
 import Foundation
+import GuildhallTesting
 import PluginAPI
 import XCTest
 

@@ -1,22 +1,35 @@
 import AsyncHTTPClient
 import Foundation
+import GuildhallServer
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-import NIOHTTP1
+@_exported import enum NIOHTTP1.HTTPMethod
 import PluginAPI
-import XCTest
 
-@testable import GuildhallServer
+/// A whole host for an end-to-end test: a temporary folder with a real SQLite file, the cogs you choose, serving on
+/// an ephemeral port of 127.0.0.1, with three users — `admin`, `moderator` and `user`, each with the password
+/// `password-<name>`.
+///
+/// ```swift
+/// let host = TestHost(enabled: ["greeter"])
+/// defer { host.removeFolder() }
+/// try await host.run(catalogue: [GreeterCog.self]) { server in
+///     let token = try await server.token("user")
+///     let reply = try await server.request(.POST, "/api/greetings", token: token, json: ["name": "Ann"])
+///     XCTAssertEqual(reply.status, 201)
+/// }
+/// ```
+public struct TestHost: Sendable {
+    /// The folder holding the database; remove it with ``removeFolder()``.
+    public let folder: URL
+    /// The configuration the host starts with (change it in `init`'s `configure`).
+    public var config: HostConfig
 
-/// A host on a temporary folder with a real SQLite file, serving on an ephemeral port, with three users:
-/// admin, moderator and user (password `password-<name>`).
-struct TestHost {
-    let folder: URL
-    var config: HostConfig
-
-    init(enabled: [String] = [], folder: URL? = nil, configure: (inout HostConfig) -> Void = { _ in }) {
+    /// A host that loads the cogs `enabled` at start (work in flight is drained for at most one second), with
+    /// `configure` applied last.
+    public init(enabled: [String] = [], folder: URL? = nil, configure: (inout HostConfig) -> Void = { _ in }) {
         self.folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("guildhall-test-\(UUID().uuidString)")
         var config = HostConfig()
         config.database.path = self.folder.appendingPathComponent("guildhall.sqlite").path
@@ -33,9 +46,9 @@ struct TestHost {
         self.config = config
     }
 
-    /// Opens the host, loads its cogs, serves it for `body` and shuts it down.
-    func run<T: Sendable>(
-        catalogue: [any Cog.Type] = TestCogs.all, _ body: @Sendable (LiveServer) async throws -> T
+    /// Opens the host with `catalogue` as its cogs, loads the enabled ones, serves it for `body` and shuts it down.
+    public func run<T: Sendable>(
+        catalogue: [any Cog.Type], _ body: @Sendable (LiveServer) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "guildhall-test")
         logger.logLevel = .critical
@@ -54,28 +67,39 @@ struct TestHost {
         }
     }
 
-    func removeFolder() {
+    /// Removes the folder and the database in it.
+    public func removeFolder() {
         try? FileManager.default.removeItem(at: folder)
     }
 }
 
 /// A running test server and a real HTTP client for it.
-struct LiveServer: Sendable {
-    let host: GuildhallHost
-    let port: Int
+public struct LiveServer: Sendable {
+    /// The host behind the server.
+    public let host: GuildhallHost
+    /// The port it serves on, at 127.0.0.1.
+    public let port: Int
 
-    struct Reply: Sendable {
-        let status: Int
-        let headers: [(String, String)]
-        let body: Data
+    /// An answer.
+    public struct Reply: Sendable {
+        /// The status code.
+        public let status: Int
+        /// The header fields, as sent.
+        public let headers: [(String, String)]
+        /// The body.
+        public let body: Data
 
-        var json: JSONValue { (try? JSONValue.parse(body)) ?? .null }
-        var error: String? { json["error"]?.stringValue }
-        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+        /// The body as JSON, `null` if it is not JSON.
+        public var json: JSONValue { (try? JSONValue(parsing: body)) ?? .null }
+        /// The `error` code of a JSON error answer.
+        public var error: String? { json["error"]?.stringValue }
+        /// The first header field named `name` (any case).
+        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
-    /// Sends a request; `json` is encoded as the body, `raw` is sent as it is.
-    func request(
+    /// Sends a request; `json` is encoded as the body, `raw` is sent as it is; `token` goes in
+    /// `Authorization: Bearer`.
+    public func request(
         _ method: HTTPMethod, _ path: String, token: String? = nil, json: JSONValue? = nil, raw: String? = nil,
         headers: [(String, String)] = []
     ) async throws -> Reply {
@@ -96,8 +120,8 @@ struct LiveServer: Sendable {
             body: Data(buffer: body))
     }
 
-    /// Signs in and answers the token.
-    func token(_ user: String) async throws -> String {
+    /// Signs in as `user` (password `password-<user>`) and answers the token.
+    public func token(_ user: String) async throws -> String {
         let reply = try await request(.POST, "/api/auth/login", json: ["username": .string(user), "password": .string("password-\(user)")])
         guard reply.status == 200, let token = reply.json["token"]?.stringValue else {
             throw TestFailure("login of \(user) failed: \(reply.status) \(String(decoding: reply.body, as: UTF8.self))")
@@ -106,13 +130,15 @@ struct LiveServer: Sendable {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+/// A test's own failure, with what went wrong.
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(5), _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
+/// Checks `condition` every 10 ms until it holds or `timeout` passes; answers whether it held. For what happens
+/// asynchronously (an event delivered, a frame sent), never for timing.
+public func eventually(timeout: Duration = .seconds(5), _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }

@@ -1,0 +1,251 @@
+import AsyncHTTPClient
+import Foundation
+import GuildhallServer
+import Logging
+import PluginAPI
+import Synchronization
+
+extension Identity {
+    /// A signed-in person with `role` (user id `id`, name `name`, or the role's name), to call a cog as.
+    public static func person(_ role: Role, id: Int64 = 1, name: String? = nil) -> Identity {
+        Identity(userID: id, username: name ?? role.rawValue, role: role)
+    }
+
+    /// A guild API key of guild `guild` holding `permissions`.
+    public static func guildKey(guild: Int64, permissions: Set<GuildPermission>, id: Int64 = 1) -> Identity {
+        Identity(userID: 0, username: "api-key:\(id)", role: .user, apiKey: APIKeyGrant(id: id, guildID: guild, permissions: permissions))
+    }
+}
+
+/// Everything a harness knows of its cog: what it registered, what it did, its settings and its clock.
+final class HarnessState: Sendable {
+    enum Record: Sendable {
+        case event(Event)
+        case liveLog(JSONValue)
+        case topic(String, JSONValue)
+        case broadcast(Int64, JSONValue)
+        case sentToCaller(connection: String, frame: JSONValue)
+    }
+
+    struct ScheduledTask: Sendable {
+        let interval: Duration
+        var due: Duration
+        let body: @Sendable () async throws -> Void
+    }
+
+    struct Registered: Sendable {
+        var routes: [RouteDeclaration] = []
+        var listeners: [(pattern: EventPattern, priority: Int, handler: @Sendable (Event) async throws -> Void)] = []
+        var tasks: [ScheduledTask] = []
+        var commands: [String: BotCommand] = [:]
+        var actions: [String: (access: Access, handler: @Sendable (GatewayCall) async throws -> JSONValue?)] = [:]
+        var topics: [String: TopicRule] = [:]
+        var validators: [@Sendable (Any) throws -> Void] = []
+        var appliers: [@Sendable (Any) async -> Void] = []
+        var sealed = false
+    }
+
+    let manifest: CogManifest
+    let guilds: [GuildScope]
+    private let registered = Mutex(Registered())
+    private let log = Mutex<[Record]>([])
+    private let settingsValue: Mutex<any CogConfiguration>
+    private let clock = Mutex(Duration.zero)
+    private let charges = Mutex<[Int64: Int]>([:])
+    private let spawned = Mutex<[Task<Void, Never>]>([])
+    private let subscriptions = Mutex<[String: Set<String>]>([:])
+
+    init(manifest: CogManifest, guilds: [GuildScope], settings: any CogConfiguration) {
+        self.manifest = manifest
+        self.guilds = guilds
+        self.settingsValue = Mutex(settings)
+    }
+
+    // MARK: Registration
+
+    func register(_ change: (inout Registered) -> Void) {
+        registered.withLock { state in
+            precondition(!state.sealed, "register in setup: the host refuses registrations made after setup returns")
+            change(&state)
+        }
+    }
+
+    func sealed() { registered.withLock { $0.sealed = true } }
+
+    func addRoute(_ route: RouteDeclaration) { register { $0.routes.append(route) } }
+    func addListener(_ pattern: EventPattern, _ priority: Int, _ handler: @escaping @Sendable (Event) async throws -> Void) {
+        register { $0.listeners.append((pattern, priority, handler)) }
+    }
+    func addTask(every interval: Duration, _ body: @escaping @Sendable () async throws -> Void) {
+        let now = clock.withLock { $0 }
+        register { $0.tasks.append(ScheduledTask(interval: interval, due: now + interval, body: body)) }
+    }
+    func addCommand(_ command: BotCommand) { register { $0.commands[command.name.lowercased()] = command } }
+    func addAction(_ name: String, _ access: Access, _ handler: @escaping @Sendable (GatewayCall) async throws -> JSONValue?) {
+        register { $0.actions[name] = (access, handler) }
+    }
+    func addTopic(_ prefix: String, _ rule: @escaping TopicRule) { register { $0.topics[prefix] = rule } }
+    func addValidator<C: CogConfiguration>(_ check: @escaping @Sendable (C) throws -> Void) {
+        register { $0.validators.append { value in try check(value as! C) } }
+    }
+    func addApplier<C: CogConfiguration>(_ handler: @escaping @Sendable (C) async -> Void) {
+        register { $0.appliers.append { value in await handler(value as! C) } }
+    }
+
+    // MARK: Lookup
+
+    /// The route matching `method` and `path`, with the path's parameters.
+    func route(_ method: HTTPRequest.Method, _ path: String) -> (RouteDeclaration, [String: String])? {
+        let segments = path.split(separator: "/")
+        for route in registered.withLock({ $0.routes }) where route.method == method {
+            let pattern = route.path.split(separator: "/")
+            guard pattern.count == segments.count else { continue }
+            var parameters: [String: String] = [:]
+            let matches = zip(pattern, segments).allSatisfy { part, segment in
+                if part.hasPrefix("{"), part.hasSuffix("}") {
+                    parameters[String(part.dropFirst().dropLast())] = String(segment).removingPercentEncoding ?? String(segment)
+                    return true
+                }
+                return part == segment
+            }
+            if matches { return (route, parameters) }
+        }
+        return nil
+    }
+
+    func action(_ name: String) -> (access: Access, handler: @Sendable (GatewayCall) async throws -> JSONValue?)? {
+        registered.withLock { $0.actions[name] }
+    }
+    func command(_ name: String) -> BotCommand? { registered.withLock { $0.commands[name] } }
+    func listeners(for name: String) -> [@Sendable (Event) async throws -> Void] {
+        registered.withLock { $0.listeners }.filter { $0.pattern.matches(name) }.sorted { $0.priority > $1.priority }.map(\.handler)
+    }
+    func validators<C: CogConfiguration>(_ type: C.Type) -> [@Sendable (C) throws -> Void] {
+        registered.withLock { $0.validators }.map { check in { try check($0) } }
+    }
+    func appliers<C: CogConfiguration>(_ type: C.Type) -> [@Sendable (C) async -> Void] {
+        registered.withLock { $0.appliers }.map { handler in { await handler($0) } }
+    }
+
+    /// Moves the clock on and answers the task runs that fell due, in time order.
+    func advance(by duration: Duration) -> [@Sendable () async throws -> Void] {
+        let end = clock.withLock { now in
+            now += duration
+            return now
+        }
+        return registered.withLock { state in
+            var runs: [(Duration, Int, @Sendable () async throws -> Void)] = []
+            for index in state.tasks.indices {
+                while state.tasks[index].due <= end {
+                    runs.append((state.tasks[index].due, index, state.tasks[index].body))
+                    state.tasks[index].due += state.tasks[index].interval
+                }
+            }
+            return runs.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
+        }
+    }
+
+    // MARK: Settings and records
+
+    func settings<C: CogConfiguration>(_ type: C.Type) -> C { settingsValue.withLock { $0 as! C } }
+    func setSettings(_ value: any CogConfiguration) { settingsValue.withLock { $0 = value } }
+
+    func record(_ entry: Record) { log.withLock { $0.append(entry) } }
+    var recorded: [Record] { log.withLock { $0 } }
+
+    func charge(_ count: Int, guild: Int64) { charges.withLock { $0[guild, default: 0] += count } }
+    var charged: [Int64: Int] { charges.withLock { $0 } }
+
+    func spawn(_ task: Task<Void, Never>) { spawned.withLock { $0.append(task) } }
+    func takeSpawned() -> [Task<Void, Never>] { spawned.withLock { tasks in defer { tasks = [] }; return tasks } }
+
+    func join(_ topic: String, caller: Identity, connection: String) async throws {
+        let prefix = String(topic.prefix { $0 != ":" })
+        guard let rule = registered.withLock({ $0.topics[prefix] }) else {
+            throw APIError.notFound("unknown_topic", "No topic \(topic).")
+        }
+        guard try await rule(caller, topic) else { throw APIError(.forbidden, "forbidden", "You may not join \(topic).") }
+        _ = subscriptions.withLock { $0[topic, default: []].insert(connection) }
+    }
+
+    func leave(_ topic: String, connection: String) { _ = subscriptions.withLock { $0[topic]?.remove(connection) } }
+    func subscribers(of topic: String) -> Int { subscriptions.withLock { $0[topic]?.count ?? 0 } }
+}
+
+/// The context a harnessed cog is set up with.
+struct HarnessContext<Configuration: CogConfiguration>: CogContext {
+    let state: HarnessState
+    let database: any Database
+    let folder: URL
+    let cache: any Cache = LRUCache(capacity: 10_000)
+
+    var cogID: String { state.manifest.id }
+    var logger: Logger {
+        var logger = Logger(label: "cog.\(state.manifest.id)")
+        logger.logLevel = .warning
+        return logger
+    }
+    var httpClient: HTTPClient { .shared }
+    var events: any EventPublisher { HarnessPublisher(state: state) }
+    var liveLog: any LiveLogPublisher { HarnessLiveLog(state: state) }
+    var dataDirectory: URL {
+        let directory = folder.appendingPathComponent("cogs").appendingPathComponent(state.manifest.id)
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    func add(_ route: RouteDeclaration) { state.addRoute(route) }
+    func listen(_ pattern: EventPattern, priority: Int, handler: @escaping @Sendable (Event) async throws -> Void) {
+        state.addListener(pattern, priority, handler)
+    }
+    func schedule(_ name: String, every interval: Duration, body: @escaping @Sendable () async throws -> Void) {
+        state.addTask(every: interval, body)
+    }
+    func schedule(_ name: String, every interval: Duration, forEachGuild body: @escaping @Sendable (GuildScope) async throws -> Void) {
+        let guilds = state.guilds
+        state.addTask(every: interval) { for guild in guilds { try await body(guild) } }
+    }
+    func spawn(_ name: String, _ work: @escaping @Sendable () async throws -> Void) -> Bool {
+        state.spawn(Task { try? await work() })
+        return true
+    }
+    func command(_ command: BotCommand) { state.addCommand(command) }
+    func action(_ name: String, access: Access, handler: @escaping @Sendable (GatewayCall) async throws -> JSONValue?) {
+        state.addAction(name, access, handler)
+    }
+    func topic(_ prefix: String, rule: @escaping TopicRule) { state.addTopic(prefix, rule) }
+    func publish(topic: String, _ frame: JSONValue) -> Int {
+        state.record(.topic(topic, frame))
+        return state.subscribers(of: topic)
+    }
+    func broadcast(toGuild guild: Int64, _ frame: JSONValue) -> Int {
+        state.record(.broadcast(guild, frame))
+        return 0
+    }
+    func config() throws -> Configuration { state.settings(Configuration.self) }
+    func config(for guild: GuildScope) throws -> Configuration { state.settings(Configuration.self) }
+    func validateConfig(_ check: @escaping @Sendable (Configuration) throws -> Void) { state.addValidator(check) }
+    func onConfigApplied(_ handler: @escaping @Sendable (Configuration) async -> Void) { state.addApplier(handler) }
+    func chargeEvents(_ count: Int, in guild: GuildScope, by caller: Identity?) async throws { state.charge(count, guild: guild.id) }
+}
+
+/// Records what the cog publishes.
+struct HarnessPublisher: EventPublisher {
+    let state: HarnessState
+    func publish(_ name: String, payload: some Encodable & Sendable, guild: Int64?, correlationID: String?) {
+        let json = (try? JSONValue(encoding: payload)) ?? .null
+        state.record(.event(Event(name: name, payload: json, source: state.manifest.id, correlationID: correlationID ?? "", guildID: guild)))
+    }
+}
+
+/// Records what the cog posts, answering it with an id and a timestamp as the live log does.
+struct HarnessLiveLog: LiveLogPublisher {
+    let state: HarnessState
+    func post(_ message: JSONValue) async throws -> JSONValue {
+        state.record(.liveLog(message))
+        guard case .object(var members) = message else { throw APIError.badRequest("invalid_message", "A message is an object.") }
+        members["id"] = .int(Int64(state.recorded.count))
+        members["timestamp"] = .string(Timestamp.string(from: Date()))
+        return .object(members)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import GuildhallTesting
+import PluginAPI
+import TicketsCog
+import XCTest
+
+/// The Tickets cog on the test harness: no server, a real SQLite file, a clock the test moves.
+final class TicketsCogTests: XCTestCase {
+    let ann = Identity.person(.user, id: 10, name: "ann")
+    let staff = Identity.person(.moderator, id: 20, name: "mod")
+
+    func testOpenWriteAndReadThroughTheRoutes() async throws {
+        let harness = try await CogHarness(TicketsCog.self)
+        let opened = await harness.request(.post, "/api/tickets", as: ann, body: ["subject": "Printer", "message": "On fire"])
+        XCTAssertEqual(opened.status, .created)
+        let id = try XCTUnwrap(opened.json["ticket"]?["ticket_id"]?.stringValue)
+
+        let sent = await harness.request(.post, "/api/tickets/\(id)/send", as: staff, body: ["message": "Water?"])
+        XCTAssertEqual(sent.status, .ok)
+        let detail = await harness.request(.get, "/api/tickets/\(id)", as: ann)
+        guard case .array(let messages)? = detail.json["messages"] else { return XCTFail("no messages: \(detail.text)") }
+        XCTAssertEqual(messages.compactMap { $0["content"]?.stringValue }, ["On fire", "Water?"])
+        XCTAssertEqual(harness.topicFrames.last?.topic, "ticket:\(id)")
+        XCTAssertEqual(harness.publishedEvents.map(\.name), ["ticket.opened", "ticket.message"])
+
+        let anonymous = await harness.request(.get, "/api/tickets/\(id)")
+        XCTAssertEqual(anonymous.status, .unauthorized)
+        let closedByOwner = await harness.request(.post, "/api/tickets/\(id)/close", as: ann)
+        XCTAssertEqual(closedByOwner.status, .forbidden)
+        let badID = await harness.request(.get, "/api/tickets/abc", as: ann)
+        XCTAssertEqual(badID.error, "invalid_id")
+        let badStatus = await harness.request(.get, "/api/tickets?status=pending", as: ann)
+        XCTAssertEqual(badStatus.error, "invalid_field")
+        let other = Identity.person(.user, id: 11, name: "bob")
+        let othersTicket = await harness.request(.get, "/api/tickets/\(id)", as: other)
+        XCTAssertEqual(othersTicket.error, "ticket_not_found")
+        await harness.tearDown()
+    }
+
+    func testTheCommandAndTheAutoCloseTask() async throws {
+        let harness = try await CogHarness(TicketsCog.self, config: ["auto_close_hours": 1, "auto_close_check_seconds": 60])
+        let reply = try await harness.command("!ticket new Lost my sword", as: ann)
+        XCTAssertTrue(reply.hasPrefix("Opened ticket #1"), reply)
+        let listed = try await harness.command("!ticket list", as: ann)
+        XCTAssertEqual(listed, "#1 Lost my sword — ann")
+        let refusedClose = try await harness.command("!ticket close 1", as: ann)
+        XCTAssertEqual(refusedClose, "Only moderators and admins close tickets.")
+
+        // An hour and a half without a word: the next check closes it.
+        let stale = Timestamp.string(from: Date().addingTimeInterval(-5400))
+        try await harness.database.execute("UPDATE tickets SET last_activity_at = ?", [stale])
+        await harness.advance(by: .seconds(59))
+        let beforeCheck = try await harness.command("!ticket list", as: ann)
+        XCTAssertEqual(beforeCheck, "#1 Lost my sword — ann", "not checked yet")
+        let failures = await harness.advance(by: .seconds(1))
+        XCTAssertTrue(failures.isEmpty)
+        let afterCheck = try await harness.command("!ticket list", as: ann)
+        XCTAssertEqual(afterCheck, "No open tickets.")
+        await harness.tearDown()
+    }
+
+    func testSettingsAreValidatedAndAppliedLive() async throws {
+        let harness = try await CogHarness(TicketsCog.self)
+        try await harness.updateConfig(["max_open_per_user": 1])
+        let answer11 = await harness.request(.post, "/api/tickets", as: ann, body: ["subject": "a", "message": "b"])
+        XCTAssertEqual(answer11.status, .created)
+        let second = await harness.request(.post, "/api/tickets", as: ann, body: ["subject": "c", "message": "d"])
+        XCTAssertEqual(second.error, "too_many_open_tickets")
+        do {
+            try await harness.updateConfig(["max_open_per_user": "many"])
+            XCTFail("a string is not a count")
+        } catch let error as ConfigValidationError {
+            XCTAssertEqual(error.path, "max_open_per_user")
+        }
+        await harness.tearDown()
+    }
+}
