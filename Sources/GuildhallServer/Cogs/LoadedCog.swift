@@ -13,6 +13,8 @@ final class LoadedCog: Sendable {
     let gate: CogGate
     let responder: RouterResponder<GuildhallRequestContext>
     let routes: RouteTable
+    /// The routes as the cog declared them, for the API description.
+    let declarations: [RouteDeclaration]
     let listeners: [EventBus.Listener]
     let commands: [BotCommand]
     let tasks: [CogRegistrations.ScheduledTask]
@@ -32,6 +34,7 @@ final class LoadedCog: Sendable {
         var table = RouteTable()
         for route in contents.routes { table.add(route.info) }
         self.routes = table
+        self.declarations = contents.routes.map(\.declaration)
         let router = Router(context: GuildhallRequestContext.self)
         router.add(middleware: JSONErrorMiddleware(errors: ErrorTranslator(routes: { [table] in table })))
         for route in contents.routes {

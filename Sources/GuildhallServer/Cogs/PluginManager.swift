@@ -129,6 +129,14 @@ public final class PluginManager: Sendable {
     /// How many cogs are loaded.
     public var loadedCount: Int { mounts.all.count }
 
+    /// An OpenAPI 3.1 description of every loaded cog's routes, from their declarations.
+    public func apiDescription() -> JSONValue {
+        let entries = mounts.all.flatMap { instance in
+            instance.declarations.map { APIDescription.Entry(cog: instance.manifest.id, declaration: $0) }
+        }
+        return APIDescription.document(of: entries, title: "Guildhall cogs", version: GuildhallHost.version)
+    }
+
     // MARK: - Operations
 
     /// Loads `id` if its dependencies are loaded.

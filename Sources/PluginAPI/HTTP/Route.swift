@@ -122,7 +122,7 @@ extension RouteDeclaration {
         self.init(
             method: method, path: path, access: access, summary: summary,
             parametersSchema: SchemaProbe.schema(of: Parameters.self), querySchema: SchemaProbe.schema(of: Query.self),
-            bodySchema: Body.self == None.self ? nil : SchemaProbe.schema(of: Body.self), streamedBodyTypes: [],
+            bodySchema: Body.self == None.self ? Optional<JSONValue>.none : SchemaProbe.schema(of: Body.self), streamedBodyTypes: [],
             responses: responses
         ) { request in
             let parameters = try RequestDecoding.fields(Parameters.self, from: request.parameters, part: .path)
