@@ -112,7 +112,8 @@ let package = Package(
         .testTarget(
             name: "HostTests",
             dependencies: [
-                "GuildhallServer", "GuildhallTesting", "PluginAPI", "TicketsCog", "MemesCog", "RocketLeagueCog", "CombatLogCog",
+                "GuildhallServer", "GuildhallTesting", "PluginAPI",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), "TicketsCog", "MemesCog", "RocketLeagueCog", "CombatLogCog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

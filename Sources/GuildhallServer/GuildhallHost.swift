@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// One Guildhall deployment: storage, auth, config, the event bus and the plugin manager, and the HTTP
 /// application that serves them. The executable builds one from config.yaml and the built-in cogs; tests build
 /// one from a temporary folder and test cogs.
-public final class GuildhallHost: Sendable {
+public final class GuildhallHost: Service, Sendable {
     /// The version reported by the health check and `guildhall --version`.
     public static let version = "1.0.0"
 
@@ -171,15 +171,42 @@ public final class GuildhallHost: Sendable {
             logger: logger)
     }
 
-    /// Serves until SIGTERM or SIGINT, then drains requests, stops the cogs in reverse dependency order and closes
-    /// the database.
-    public func run() async throws {
-        try await start()
-        let application = makeApplication()
+    /// Serves until SIGTERM or SIGINT: the host and its HTTP server run as two services of one `ServiceGroup`.
+    /// On a signal the server stops accepting and drains its requests first, then the host stops its cogs; if
+    /// either service fails, the other is cancelled and the host still shuts down.
+    public func serve() async throws {
         let group = ServiceGroup(
-            configuration: .init(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: [.init(service: self), .init(service: makeApplication())],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        try await shutDown()
+    }
+
+    /// The host as a swift-service-lifecycle `Service`: loads the cogs and starts its background work, runs until
+    /// the group shuts down gracefully or is cancelled, then — on every path, a failure of another service
+    /// included — stops the cogs in reverse dependency order and closes the database. Put it before the HTTP
+    /// server in the group, so the server drains first.
+    public func run() async throws {
+        do {
+            try await start()
+            try? await gracefulShutdown()
+        } catch {
+            await shutDownIgnoringCancellation()
+            throw error
+        }
+        await shutDownIgnoringCancellation()
+    }
+
+    /// Shuts down in a task of its own: a cancelled service still drains its cogs for their full bound.
+    private func shutDownIgnoringCancellation() async {
+        let logger = self.logger
+        await Task {
+            do {
+                try await self.shutDown()
+            } catch {
+                logger.error("shutdown failed", metadata: ["error": "\(error)"])
+            }
+        }.value
     }
 
     /// Stops the cogs in reverse dependency order, finishes event deliveries and closes the database.

@@ -101,6 +101,6 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(2)
         }
         logger.info("Guildhall \(GuildhallHost.version) starting", metadata: ["address": "\(config.server.host):\(config.server.port)"])
-        try await host.run()
+        try await host.serve()
     }
 }
