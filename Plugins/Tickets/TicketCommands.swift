@@ -7,19 +7,20 @@ enum TicketCommands {
         BotCommand(
             name: "ticket", usage: "!ticket new <subject> | list | close <id>", summary: "Open, list and close support tickets"
         ) { call in
+            guard let guild = call.guild else { throw CommandError("You belong to several guilds: chat in one to use tickets.") }
             switch call.arguments.first?.lowercased() {
             case "new":
                 let subject = call.rawArguments.dropFirst(3).trimmingCharacters(in: .whitespaces)
                 guard !subject.isEmpty else { throw CommandError("Usage: !ticket new <subject>") }
                 do {
                     let (ticket, _) = try await service.open(
-                        by: call.caller, subject: subject, category: nil, message: subject, correlationID: call.correlationID)
+                        by: call.caller, in: guild, subject: subject, category: nil, message: subject, correlationID: call.correlationID)
                     return "Opened ticket #\(ticket.id): \(ticket.subject)"
                 } catch let error as APIError {
                     throw CommandError(error.message)
                 }
             case "list":
-                let tickets = try await service.store.list(for: call.caller, status: "open")
+                let tickets = try await service.store.list(for: call.caller, in: guild, status: "open")
                 guard !tickets.isEmpty else { return "No open tickets." }
                 return tickets.prefix(20).map { ticket in
                     let unread = ticket["unread_count"].flatMap { if case .int(let count) = $0, count > 0 { " (\(count) unread)" } else { nil } }
@@ -31,7 +32,7 @@ enum TicketCommands {
                     throw CommandError("Usage: !ticket close <id>")
                 }
                 guard call.caller.role >= .moderator else { throw CommandError("Only moderators and admins close tickets.") }
-                guard try await service.store.ticket(id, for: call.caller) != nil else { throw CommandError("There is no ticket #\(id).") }
+                guard try await service.store.ticket(id, for: call.caller, in: guild) != nil else { throw CommandError("There is no ticket #\(id).") }
                 let closed = try await service.setStatus(id, open: false, by: call.caller, correlationID: call.correlationID)
                 return closed ? "Closed ticket #\(id)." : "Ticket #\(id) is closed already."
             default:

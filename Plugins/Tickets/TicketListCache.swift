@@ -15,9 +15,11 @@ final class TicketListCache: Sendable {
         self.cache = cache
     }
 
-    /// The cached answer for `reader`'s listing, else `compute`'s (stored unless a change happened meanwhile).
-    func listing(for reader: Identity, status: String, compute: () async throws -> CogResponse) async rethrows -> CogResponse {
-        let key = "list:\(reader.userID):\(reader.role.rawValue):\(status)"
+    /// The cached answer for `reader`'s listing in `guild`, else `compute`'s (stored unless a change happened meanwhile).
+    func listing(
+        for reader: Identity, in guild: GuildScope, status: String, compute: () async throws -> CogResponse
+    ) async rethrows -> CogResponse {
+        let key = "list:\(guild.id):\(reader.userID):\(reader.role.rawValue):\(status)"
         if let cached = cache.value(forKey: key, as: CogResponse.self) { return cached }
         let before = generation.load(ordering: .acquiring)
         let body = try await compute()

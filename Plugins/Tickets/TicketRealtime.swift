@@ -6,13 +6,13 @@ import PluginAPI
 enum TicketRealtime {
     static func register(_ service: TicketService, on context: any CogContext) {
         let store = service.store
-        context.topic("ticket") { identity, topic in
-            guard let id = Int64(topic.dropFirst("ticket:".count)) else { return false }
-            return try await store.ticket(id, for: identity) != nil
+        context.topic("ticket") { identity, guild, topic in
+            guard let guild, let id = Int64(topic.dropFirst("ticket:".count)) else { return false }
+            return try await store.ticket(id, for: identity, in: guild) != nil
         }
         context.action("join_ticket", access: .user) { call in
             let id = try ticketID(call)
-            guard try await store.ticket(id, for: call.caller) != nil else { throw TicketRoutes.notFound }
+            guard let guild = call.guild, try await store.ticket(id, for: call.caller, in: guild) != nil else { throw TicketRoutes.notFound }
             try await call.join(TicketService.topic(id))
             return [
                 "action": "message_history", "ticket_id": .string(String(id)),

@@ -52,7 +52,7 @@ struct TicketRoutes {
             responses: [.json(.created, JSONValue.self, "The ticket and its first message"), .error(.conflict, "too_many_open_tickets")]
         ) { call in
             let (ticket, first) = try await service.open(
-                by: try call.requireIdentity(), subject: call.body.subject, category: call.body.category, message: call.body.message,
+                by: try call.requireIdentity(), in: try call.requireGuild(), subject: call.body.subject, category: call.body.category, message: call.body.message,
                 correlationID: call.requestID)
             return JSONResponse(.created, [
                 "success": true, "ticket": Self.summary(ticket, lastMessage: first.content, unread: 0), "message": first.json,
@@ -63,9 +63,10 @@ struct TicketRoutes {
             responses: [.json(.ok, JSONValue.self, "`{tickets: [...]}` with the caller's unread counts")]
         ) { call in
             let status = call.query.status ?? .all
-            let reader = try call.requireIdentity()
-            let body = try await service.lists.listing(for: reader, status: status.rawValue) {
-                try (["tickets": .array(try await store.list(for: reader, status: status == .all ? nil : status.rawValue))] as JSONValue).response()
+            let reader = try call.requireIdentity(), guild = try call.requireGuild()
+            let body = try await service.lists.listing(for: reader, in: guild, status: status.rawValue) {
+                let tickets = try await store.list(for: reader, in: guild, status: status == .all ? nil : status.rawValue)
+                return try (["tickets": .array(tickets)] as JSONValue).response()
             }
             return body
         }
@@ -108,7 +109,9 @@ struct TicketRoutes {
         ) { call in
             let ticket = try await visible(call)
             let caller = try call.requireIdentity()
-            if caller.userID == ticket.userID, try await store.openCount(of: caller.userID) >= service.config.maxOpenPerUser {
+            if caller.userID == ticket.userID,
+                try await store.openCount(of: caller.userID, in: call.requireGuild()) >= service.config.maxOpenPerUser
+            {
                 throw APIError.conflict("too_many_open_tickets", "You have as many open tickets as allowed; close one first.")
             }
             guard try await service.setStatus(ticket.id, open: true, by: caller, correlationID: call.requestID) else {
@@ -159,7 +162,8 @@ struct TicketRoutes {
 
     /// The path's ticket if the caller may see it; 404 otherwise.
     private func visible<Query, Body>(_ call: RouteCall<TicketPath, Query, Body>) async throws -> TicketStore.Ticket {
-        guard let ticket = try await store.ticket(call.parameters.id, for: try call.requireIdentity()) else { throw Self.notFound }
+        let ticket = try await store.ticket(call.parameters.id, for: try call.requireIdentity(), in: try call.requireGuild())
+        guard let ticket else { throw Self.notFound }
         return ticket
     }
 

@@ -28,7 +28,9 @@ struct TicketService: Sendable {
         return trimmed
     }
 
-    func open(by caller: Identity, subject: String, category: String?, message: String, correlationID: String?) async throws
+    func open(
+        by caller: Identity, in guild: GuildScope, subject: String, category: String?, message: String, correlationID: String?
+    ) async throws
         -> (TicketStore.Ticket, TicketStore.Message)
     {
         let config = self.config
@@ -37,9 +39,11 @@ struct TicketService: Sendable {
         let category = try category.map { try validated($0, field: "category", limit: Self.categoryLimit) }
         let message = try validated(message, field: "message")
         let (ticket, first) = try await store.open(
-            by: caller, subject: subject, category: category, message: message, maxOpen: config.maxOpenPerUser)
+            by: caller, in: guild, subject: subject, category: category, message: message, maxOpen: config.maxOpenPerUser)
         lists.changed()
-        await announce("ticket.opened", ticket: ticket.id, by: caller, extra: ["subject": .string(ticket.subject)], correlationID: correlationID)
+        await announce(
+            "ticket.opened", ticket: ticket.id, by: caller, extra: ["subject": .string(ticket.subject)], guild: guild.id,
+            correlationID: correlationID)
         return (ticket, first)
     }
 
@@ -95,12 +99,14 @@ struct TicketService: Sendable {
     }
 
     /// A `ticket.*` event on the bus and a system message in the live log that staff see.
-    private func announce(_ event: String, ticket: Int64, by caller: Identity, extra: [String: JSONValue], correlationID: String?) async {
+    private func announce(
+        _ event: String, ticket: Int64, by caller: Identity, extra: [String: JSONValue], guild: Int64? = nil, correlationID: String?
+    ) async {
         var data = extra
         data["ticket_id"] = .string(String(ticket))
         data["user_id"] = .string(String(caller.userID))
         data["username"] = .string(caller.username)
-        context.events.publish(event, payload: JSONValue.object(data), correlationID: correlationID)
+        context.events.publish(event, payload: JSONValue.object(data), guild: guild, correlationID: correlationID)
         do {
             try await context.liveLog.post([
                 "type": "system", "event": .string(event), "data": .object(data), "severity": "info", "audience": "staff",

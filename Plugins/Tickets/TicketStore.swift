@@ -47,11 +47,19 @@ struct TicketStore: Sendable {
                 created_at TEXT NOT NULL,
                 text TEXT NOT NULL
             )
-            """)
+            """),
+        Migration(
+            "002_ticket_guilds",
+            """
+            ALTER TABLE tickets ADD COLUMN guild_id INTEGER NOT NULL DEFAULT 1;
+            CREATE INDEX tickets_by_guild ON tickets (guild_id, last_activity_at DESC, id DESC)
+            """),
     ]
 
     struct Ticket: Codable, Sendable {
         var id: Int64
+        /// The guild the ticket was opened in.
+        var guildID: Int64
         var userID: Int64
         var userName: String
         var subject: String
@@ -64,7 +72,7 @@ struct TicketStore: Sendable {
 
         enum CodingKeys: String, CodingKey {
             case id, subject, category, status
-            case userID = "user_id", userName = "user_name", createdAt = "created_at", lastActivityAt = "last_activity_at"
+            case guildID = "guild_id", userID = "user_id", userName = "user_name", createdAt = "created_at", lastActivityAt = "last_activity_at"
             case closedAt = "closed_at", closedBy = "closed_by"
         }
     }
@@ -94,16 +102,22 @@ struct TicketStore: Sendable {
         }
     }
 
-    func openCount(of user: Int64) async throws -> Int {
-        Int(try await database.read { try $0.scalar("SELECT COUNT(*) FROM tickets WHERE user_id = ? AND status = 'open'", [user]) } ?? 0)
+    func openCount(of user: Int64, in guild: GuildScope) async throws -> Int {
+        Int(
+            try await database.read {
+                try $0.scalar("SELECT COUNT(*) FROM tickets WHERE guild_id = ? AND user_id = ? AND status = 'open'", [guild.id, user])
+            } ?? 0)
     }
 
-    /// Opens a ticket with its first message, refusing it past `maxOpen` open tickets of the user (checked in the
-    /// same transaction, so two requests at once cannot both slip through).
-    func open(by caller: Identity, subject: String, category: String?, message: String, maxOpen: Int) async throws -> (Ticket, Message) {
+    /// Opens a ticket in `guild` with its first message, refusing it past `maxOpen` open tickets of the user there
+    /// (checked in the same transaction, so two requests at once cannot both slip through).
+    func open(
+        by caller: Identity, in guild: GuildScope, subject: String, category: String?, message: String, maxOpen: Int
+    ) async throws -> (Ticket, Message) {
         let now = Date()
         return try await database.write { connection in
-            let open = try connection.scalar("SELECT COUNT(*) FROM tickets WHERE user_id = ? AND status = 'open'", [caller.userID]) ?? 0
+            let open = try connection.scalar(
+                "SELECT COUNT(*) FROM tickets WHERE guild_id = ? AND user_id = ? AND status = 'open'", [guild.id, caller.userID]) ?? 0
             guard open < maxOpen else {
                 throw APIError(
                     .conflict, "too_many_open_tickets", "You have \(open) open tickets; close one before opening another.",
@@ -113,22 +127,22 @@ struct TicketStore: Sendable {
                 let ticket = try connection.queryOne(
                     Ticket.self,
                     """
-                    INSERT INTO tickets (user_id, user_name, subject, category, status, created_at, last_activity_at, last_message)
-                    VALUES (?, ?, ?, ?, 'open', ?, ?, ?) RETURNING *
-                    """, [caller.userID, caller.username, subject, category, now, now, message])
+                    INSERT INTO tickets (guild_id, user_id, user_name, subject, category, status, created_at, last_activity_at, last_message)
+                    VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING *
+                    """, [guild.id, caller.userID, caller.username, subject, category, now, now, message])
             else { throw APIError(.internalServerError, "internal_error", "The ticket was not stored.") }
             let first = try Self.insertMessage(connection, ticket: ticket.id, author: caller, content: message, system: false, at: now)
             return (ticket, first)
         }
     }
 
-    /// The tickets `reader` may see (all for staff), newest activity first, with the reader's unread counts, as the
-    /// API lists them: `{ticket_id, user_id, user_name, subject, category, status, created_at, last_message,
-    /// unread_count}`, built straight from the rows.
-    func list(for reader: Identity, status: String?) async throws -> [JSONValue] {
+    /// The tickets of `guild` that `reader` may see (all of them for staff), newest activity first, with the
+    /// reader's unread counts, as the API lists them: `{ticket_id, user_id, user_name, subject, category, status,
+    /// created_at, last_message, unread_count}`, built straight from the rows.
+    func list(for reader: Identity, in guild: GuildScope, status: String?) async throws -> [JSONValue] {
         let staff = reader.role >= .moderator
-        var conditions: [String] = []
-        var arguments: [any SQLBindable] = [reader.userID, reader.userID]
+        var conditions = ["t.guild_id = ?"]
+        var arguments: [any SQLBindable] = [reader.userID, reader.userID, guild.id]
         if !staff {
             conditions.append("t.user_id = ?")
             arguments.append(reader.userID)
@@ -137,7 +151,7 @@ struct TicketStore: Sendable {
             conditions.append("t.status = ?")
             arguments.append(status)
         }
-        let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let clause = "WHERE " + conditions.joined(separator: " AND ")
         let bound = arguments
         let rows = try await database.read { connection in
             try connection.rows(
@@ -153,12 +167,14 @@ struct TicketStore: Sendable {
         return rows.map { JSONValue.object($0.mapValues(\.json)) }
     }
 
-    /// Ticket `id` if `reader` may see it (its owner, or staff); nil otherwise, so that another user's ticket
-    /// looks exactly like a missing one.
-    func ticket(_ id: Int64, for reader: Identity) async throws -> Ticket? {
-        guard let ticket = try await database.read({ try $0.queryOne(Ticket.self, "SELECT * FROM tickets WHERE id = ?", [id]) }) else {
-            return nil
-        }
+    /// Ticket `id` of `guild` if `reader` may see it (its owner, or staff); nil otherwise, so that another user's
+    /// ticket, or another guild's, looks exactly like a missing one.
+    func ticket(_ id: Int64, for reader: Identity, in guild: GuildScope) async throws -> Ticket? {
+        guard
+            let ticket = try await database.read({
+                try $0.queryOne(Ticket.self, "SELECT * FROM tickets WHERE id = ? AND guild_id = ?", [id, guild.id])
+            })
+        else { return nil }
         return ticket.userID == reader.userID || reader.role >= .moderator ? ticket : nil
     }
 

@@ -92,10 +92,10 @@ public final class CogHarness<C: Cog>: Sendable {
         var members: [String: JSONValue] = [:]
         if case .object(let given) = frame { members = given }
         members["action"] = .string(name)
-        let state = self.state
+        let state = self.state, guild = guild ?? state.guilds.first
         let call = GatewayCall(
-            caller: caller, body: .object(members), connectionID: connectionID, guild: guild ?? state.guilds.first,
-            join: { topic in try await state.join(topic, caller: caller, connection: connectionID) },
+            caller: caller, body: .object(members), connectionID: connectionID, guild: guild,
+            join: { topic in try await state.join(topic, caller: caller, guild: guild, connection: connectionID) },
             leave: { topic in state.leave(topic, connection: connectionID) },
             send: { frame in state.record(.sentToCaller(connection: connectionID, frame: frame)) })
         return try await action.handler(call)

@@ -159,12 +159,12 @@ final class HarnessState: Sendable {
     func spawn(_ task: Task<Void, Never>) { spawned.withLock { $0.append(task) } }
     func takeSpawned() -> [Task<Void, Never>] { spawned.withLock { tasks in defer { tasks = [] }; return tasks } }
 
-    func join(_ topic: String, caller: Identity, connection: String) async throws {
+    func join(_ topic: String, caller: Identity, guild: GuildScope?, connection: String) async throws {
         let prefix = String(topic.prefix { $0 != ":" })
         guard let rule = registered.withLock({ $0.topics[prefix] }) else {
             throw APIError.notFound("unknown_topic", "No topic \(topic).")
         }
-        guard try await rule(caller, topic) else { throw APIError(.forbidden, "forbidden", "You may not join \(topic).") }
+        guard try await rule(caller, guild, topic) else { throw APIError(.forbidden, "forbidden", "You may not join \(topic).") }
         _ = subscriptions.withLock { $0[topic, default: []].insert(connection) }
     }
 

@@ -57,8 +57,9 @@ public struct GatewayCall: Sendable {
     }
 }
 
-/// Decides whether `identity` may subscribe to a topic (the full topic name is passed, `ticket:12`).
-public typealias TopicRule = @Sendable (_ identity: Identity, _ topic: String) async throws -> Bool
+/// Decides whether `identity`, connected for `guild`, may subscribe to a topic (the full topic name is passed,
+/// `ticket:12`). Check the topic's data against the guild as a route checks its rows.
+public typealias TopicRule = @Sendable (_ identity: Identity, _ guild: GuildScope?, _ topic: String) async throws -> Bool
 
 /// The six message types of the live log.
 public enum LiveLogType: String, Codable, Sendable, CaseIterable {

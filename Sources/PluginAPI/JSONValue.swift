@@ -63,6 +63,30 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return nil
     }
 
+    /// The items, if the value is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
+    /// The value as an integer, if it is a number without fraction.
+    public var intValue: Int64? {
+        switch self {
+        case .int(let value): return value
+        case .double(let value): return Int64(exactly: value)
+        default: return nil
+        }
+    }
+
+    /// The value as a double, if it is a number.
+    public var doubleValue: Double? {
+        switch self {
+        case .double(let value): return value
+        case .int(let value): return Double(value)
+        default: return nil
+        }
+    }
+
     /// A short name for the kind of value, for error messages ("a string", "an array", ...).
     public var kindDescription: String {
         switch self {

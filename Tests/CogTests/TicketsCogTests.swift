@@ -37,6 +37,29 @@ final class TicketsCogTests: XCTestCase {
         await harness.tearDown()
     }
 
+    func testATicketBelongsToTheGuildItWasOpenedIn() async throws {
+        let alpha = GuildScope(id: 2, name: "Alpha"), beta = GuildScope(id: 3, name: "Beta")
+        let harness = try await CogHarness(TicketsCog.self, guilds: [alpha, beta])
+        let opened = await harness.request(.post, "/api/tickets", as: ann, guild: alpha, body: ["subject": "Raid", "message": "Help"])
+        let id = try XCTUnwrap(opened.json["ticket"]?["ticket_id"]?.stringValue)
+        let fromBeta = await harness.request(.get, "/api/tickets/\(id)", as: staff, guild: beta)
+        XCTAssertEqual(fromBeta.error, "ticket_not_found", "staff of another guild do not see it")
+        let betaList = await harness.request(.get, "/api/tickets", as: staff, guild: beta)
+        XCTAssertEqual(betaList.json["tickets"], [])
+        let alphaList = await harness.request(.get, "/api/tickets", as: staff, guild: alpha)
+        XCTAssertEqual(alphaList.json["tickets"]?.arrayValue?.count, 1)
+        XCTAssertEqual(harness.publishedEvents.first?.guildID, alpha.id)
+        let joined = try await harness.action("join_ticket", ["ticket_id": .string(id)], as: staff, guild: alpha)
+        XCTAssertEqual(joined?["action"], "message_history")
+        do {
+            _ = try await harness.action("join_ticket", ["ticket_id": .string(id)], as: staff, guild: beta)
+            XCTFail("another guild's ticket room stays closed")
+        } catch let error as APIError {
+            XCTAssertEqual(error.code, "ticket_not_found")
+        }
+        await harness.tearDown()
+    }
+
     func testTheCommandAndTheAutoCloseTask() async throws {
         let harness = try await CogHarness(TicketsCog.self, config: ["auto_close_hours": 1, "auto_close_check_seconds": 60])
         let reply = try await harness.command("!ticket new Lost my sword", as: ann)

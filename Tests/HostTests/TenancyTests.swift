@@ -7,7 +7,9 @@ import XCTest
 @testable import GuildhallServer
 
 final class TenancyTests: XCTestCase {
-    static let catalogue: [any Cog.Type] = TestCogs.all + [NotesCog.self, CombatLogCog.self]
+    static let catalogue: [any Cog.Type] = TestCogs.all + [NotesCog.self] + BuiltInCogsTests.catalogue
+    /// Every shipped cog, and the test's own guild-scoped cog.
+    static let walked = ["notes", "tickets", "memes", "rocket_league", "combatlog"]
 
     func testAPIKeysAreShownOnceStoredHashedListedAndRevoked() async throws {
         let host = TestHost(enabled: ["notes"])
@@ -128,7 +130,7 @@ final class TenancyTests: XCTestCase {
     }
 
     func testNothingOfOneGuildIsVisibleToAnother() async throws {
-        let host = TestHost(enabled: ["notes", "combatlog"])
+        let host = TestHost(enabled: Self.walked)
         defer { host.removeFolder() }
         let result = try await host.run(catalogue: Self.catalogue) { server in
             try await Self.plantAndWalk(server)
@@ -136,14 +138,17 @@ final class TenancyTests: XCTestCase {
         XCTAssertTrue(result.seenByA.contains("/api/notes"), "the walk reached A's data: \(result.seenByA)")
         XCTAssertTrue(result.seenByA.contains("/api/notes/:id"))
         XCTAssertTrue(result.seenByA.contains("/api/notes/settings"))
-        for path in ["/api/v1/encounters", "/api/v1/encounters/:id", "/api/v1/encounters/export", "/api/v1/logs/:upload_id"] {
+        for path in [
+            "/api/v1/encounters", "/api/v1/encounters/:id", "/api/v1/encounters/export", "/api/v1/logs/:upload_id", "/api/tickets",
+            "/api/tickets/:id", "/api/tickets/:id/transcript",
+        ] {
             XCTAssertTrue(result.seenByA.contains(path), path)
         }
         XCTAssertEqual(result.violations, [])
     }
 
     func testTheIsolationWalkCatchesACogThatForgetsTheFilter() async throws {
-        let host = TestHost(enabled: ["notes", "leaky", "combatlog"])
+        let host = TestHost(enabled: Self.walked + ["leaky"])
         defer { host.removeFolder() }
         let result = try await host.run(catalogue: Self.catalogue + [LeakyNotesCog.self]) { server in
             try await Self.plantAndWalk(server)
@@ -165,6 +170,9 @@ final class TenancyTests: XCTestCase {
             .POST, "/api/live-log/messages", token: admin,
             json: ["type": "guild", "guild_id": .string(String(tenants.a)), "guild_name": "Alpha", "event": .string(marker)])
         XCTAssertEqual(posted.status, 201)
+        let ticket = try await server.request(.POST, "/api/tickets", token: tenants.alice, json: ["subject": .string(marker), "message": .string(marker)])
+        XCTAssertEqual(ticket.status, 201)
+        _ = try await server.request(.POST, "/api/tickets", token: tenants.bob, json: ["subject": "beta's own", "message": "help"])
         let log = try await CombatLogTests.upload(CombatLogFixtures.tww(bossName: marker), key: tenants.keyA, on: server, name: marker + ".txt")
         XCTAssertEqual(log.status, 202)
         _ = try await CombatLogTests.finished(log.json["upload_id"]?.stringValue ?? "", key: tenants.keyA, on: server)

@@ -171,7 +171,7 @@ final class GatewayHub: Sendable {
             throw APIError.notFound("unknown_topic", "There is no topic '\(topic)'.")
         }
         try refuseIfOff(entry.owner, for: client)
-        guard try await entry.rule(client.identity, topic) else {
+        guard try await entry.rule(client.identity, client.guild, topic) else {
             throw APIError.forbidden("You may not join '\(topic)'.")
         }
         client.state.withLock { _ = $0.topics.insert(topic) }

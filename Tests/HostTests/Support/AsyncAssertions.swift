@@ -39,16 +39,3 @@ func assertNil<T>(
     let actual = try await value()
     XCTAssertNil(actual, message, file: file, line: line)
 }
-
-extension JSONValue {
-    /// The items of an array, else nil.
-    var arrayValue: [JSONValue]? { if case .array(let items) = self { items } else { nil } }
-    /// A number as a double, else nil.
-    var doubleValue: Double? {
-        switch self {
-        case .double(let value): value
-        case .int(let value): Double(value)
-        default: nil
-        }
-    }
-}

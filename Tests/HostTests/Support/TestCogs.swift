@@ -138,7 +138,7 @@ struct RoomsCog: Cog {
         routePrefixes: ["/api/rooms"])
 
     func setup(_ context: any CogContext<NoConfiguration>) async throws {
-        context.topic("room") { identity, topic in topic != "room:secret" || identity.role == .admin }
+        context.topic("room") { identity, _, topic in topic != "room:secret" || identity.role == .admin }
         context.action("join_room", access: .user) { call in
             let room = "room:" + (try call.string("room"))
             try await call.join(room)
