@@ -107,7 +107,7 @@ let package = Package(
         // The built-in cogs on the test harness, without a server.
         .testTarget(
             name: "CogTests",
-            dependencies: ["GuildhallTesting", "PluginAPI", "TicketsCog", "MemesCog"]
+            dependencies: ["GuildhallTesting", "PluginAPI", "TicketsCog", "MemesCog", "RocketLeagueCog", "CombatLogCog"]
         ),
         .testTarget(
             name: "HostTests",

@@ -7,11 +7,10 @@ struct TicketStore: Sendable {
     let database: any Database
 
     static let migrations = [
-        Migration(
-            "001_tickets",
+        Migration("001_tickets") { sql in
             """
             CREATE TABLE tickets (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                id \(sql.autoIncrementingKey),
                 user_id INTEGER NOT NULL,
                 user_name TEXT NOT NULL,
                 subject TEXT NOT NULL,
@@ -26,7 +25,7 @@ struct TicketStore: Sendable {
             CREATE INDEX tickets_by_user ON tickets (user_id, status);
             CREATE INDEX tickets_by_activity ON tickets (last_activity_at DESC, id DESC);
             CREATE TABLE ticket_messages (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                id \(sql.autoIncrementingKey),
                 ticket_id INTEGER NOT NULL REFERENCES tickets (id),
                 author_id INTEGER NOT NULL,
                 author_name TEXT NOT NULL,
@@ -47,7 +46,8 @@ struct TicketStore: Sendable {
                 created_at TEXT NOT NULL,
                 text TEXT NOT NULL
             )
-            """),
+            """
+        },
         Migration(
             "002_ticket_guilds",
             """

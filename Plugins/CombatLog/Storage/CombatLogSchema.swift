@@ -4,8 +4,7 @@ import PluginAPI
 /// prescribes: each query is one guild's.
 enum CombatLogSchema {
     static let migrations = [
-        Migration(
-            "001_combatlog",
+        Migration("001_combatlog") { sql in
             """
             CREATE TABLE combatlog_uploads (
                 id TEXT PRIMARY KEY,
@@ -27,7 +26,7 @@ enum CombatLogSchema {
             );
             CREATE INDEX combatlog_uploads_by_guild ON combatlog_uploads (guild_id, created_at);
             CREATE TABLE combatlog_encounters (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                id \(sql.autoIncrementingKey),
                 guild_id INTEGER NOT NULL,
                 upload_id TEXT NOT NULL,
                 encounter_id INTEGER NOT NULL,
@@ -49,7 +48,7 @@ enum CombatLogSchema {
             CREATE INDEX combatlog_encounters_by_guild_start ON combatlog_encounters (guild_id, start_time DESC);
             CREATE INDEX combatlog_encounters_by_guild_boss ON combatlog_encounters (guild_id, boss_name);
             CREATE TABLE combatlog_characters (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                id \(sql.autoIncrementingKey),
                 guild_id INTEGER NOT NULL,
                 guid TEXT NOT NULL,
                 name TEXT NOT NULL,
@@ -76,6 +75,7 @@ enum CombatLogSchema {
                 PRIMARY KEY (guild_id, encounter_id, character_id)
             );
             CREATE INDEX combatlog_metrics_by_character ON combatlog_metrics (guild_id, character_id)
-            """)
+            """
+        }
     ]
 }

@@ -69,6 +69,7 @@ struct CombatLogStore: Sendable {
     /// answers the encounter's id.
     func store(_ encounter: ParsedEncounter, characters: [String: ParsedCharacter], guild: Int64, upload: String) async throws -> Int64 {
         let start = Date(timeIntervalSince1970: Double(encounter.startTime) / 1000)
+        let dialect = database.dialect
         return try await database.write { connection in
             let totalDamage = encounter.characters.reduce(0) { $0 + $1.damageDone }
             let totalHealing = encounter.characters.reduce(0) { $0 + $1.healingDone + $1.absorbsDone }
@@ -94,7 +95,8 @@ struct CombatLogStore: Sendable {
                         ON CONFLICT (guild_id, guid) DO UPDATE SET
                             name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE name END,
                             class = COALESCE(excluded.class, class), spec = COALESCE(excluded.spec, spec),
-                            last_seen = MAX(last_seen, excluded.last_seen), first_seen = MIN(first_seen, excluded.first_seen)
+                            last_seen = \(dialect.greatest("last_seen", "excluded.last_seen")),
+                            first_seen = \(dialect.least("first_seen", "excluded.first_seen"))
                         RETURNING id
                         """,
                         [guild, metrics.guid, character?.name ?? "", character?.className, character?.spec, start, start])

@@ -26,7 +26,7 @@ package struct Migrator {
         var ran: [String] = []
         for migration in migrations where !applied.contains(.text(migration.id)) {
             try await database.write { connection in
-                try connection.execute(migration.sql, [])
+                try connection.execute(migration.sql(for: database.dialect), [])
                 try connection.execute(
                     "INSERT INTO schema_migrations (owner, id, applied_at) VALUES (?, ?, ?)", [owner, migration.id, Date()])
             }

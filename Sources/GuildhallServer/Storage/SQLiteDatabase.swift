@@ -7,6 +7,8 @@ public final class SQLiteDatabase: PluginAPI.Database {
     let pool: DatabasePool
     /// The file the database lives in.
     public let path: String
+    /// SQLite.
+    public var dialect: SQLDialect { .sqlite }
 
     /// Opens (creating if needed) the database at `path`, creating its folder too.
     public init(path: String) throws {

@@ -11,14 +11,15 @@ public struct QuotesCog: Cog {
         summary: "A guild's memorable lines.", routePrefixes: ["/api/quotes"], configSection: "quotes")
 
     public static let migrations = [
-        Migration(
-            "001_quotes",
+        // The engines number rows differently; the rest of the statement is the same on both.
+        Migration("001_quotes") { sql in
             """
             CREATE TABLE quotes (
-                id INTEGER PRIMARY KEY AUTOINCREMENT, guild_id INTEGER NOT NULL, text TEXT NOT NULL,
+                id \(sql.autoIncrementingKey), guild_id INTEGER NOT NULL, text TEXT NOT NULL,
                 author TEXT NOT NULL, added_by TEXT NOT NULL, added_at TEXT NOT NULL);
             CREATE INDEX quotes_by_guild ON quotes (guild_id, id)
-            """)
+            """
+        }
     ]
 
     public init() {}
