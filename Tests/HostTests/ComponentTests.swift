@@ -238,6 +238,26 @@ final class CatalogueTests: XCTestCase {
         XCTAssertTrue(PathPrefix.path("/api/v1/admin/guilds/:id/report", isUnder: "/api/v1/admin/guilds/*/report"))
         XCTAssertFalse(PathPrefix.path("/api/v1/admin/guilds/7", isUnder: "/api/v1/admin/guilds/*/report"))
         XCTAssertFalse(PathPrefix.path("/api/v1/admin/guilds/7/members", isUnder: "/api/v1/admin/guilds/*/report"))
+        XCTAssertTrue(PathPrefix.path("/api/v1/admin/guilds/7/report/2026", isUnder: "/api/v1/admin/guilds/*/report"))
+        XCTAssertFalse(PathPrefix.path("/api/v1/admin/guilds//report", isUnder: "/api/v1/admin/guilds/*/report"), "a segment is not empty")
+    }
+
+    func testPathsLieUnderAPrefixSegmentWise() {
+        XCTAssertTrue(PathPrefix.path("/api/tickets", isUnder: "/api/tickets"))
+        XCTAssertTrue(PathPrefix.path("/api/tickets/12/send", isUnder: "/api/tickets"))
+        XCTAssertFalse(PathPrefix.path("/api/ticketsx", isUnder: "/api/tickets"))
+        XCTAssertFalse(PathPrefix.path("/api/tick", isUnder: "/api/tickets"))
+        XCTAssertFalse(PathPrefix.path("/api/health", isUnder: "/api/tickets"))
+        XCTAssertTrue(PathPrefix.path("/api/x/y", isUnder: "/api/x/"))
+        XCTAssertTrue(PathPrefix.path("/api/héllo/1", isUnder: "/api/héllo"))
+    }
+
+    func testSnakeCaseKeys() {
+        XCTAssertEqual(SnakeCase.key("guildID"), "guild_id")
+        XCTAssertEqual(SnakeCase.key("HTTPStatusCode"), "http_status_code")
+        XCTAssertEqual(SnakeCase.key("rank2v2Tier"), "rank2v2_tier")
+        XCTAssertEqual(SnakeCase.key("already_snake"), "already_snake")
+        XCTAssertEqual(SnakeCase.key("max_open_perUser"), "max_open_per_user")
     }
 }
 
