@@ -36,7 +36,7 @@ public enum Access: Sendable, Hashable {
     case role(Role)
     /// A caller acting in a guild: a guild API key holding the permission, or a signed-in person of at least
     /// `minimumRole` who belongs to the guild (see ``GuildScope``). The host resolves the guild before the handler
-    /// runs and puts it in ``GuildhallRequestContext/guild``; a cog filters its data by that guild, never by a
+    /// runs and puts it in ``CogRequest/guild`` (and ``GatewayCall/guild``); a cog filters its data by that guild, never by a
     /// parameter. (An admin in several guilds who names none passes with no guild; `requireGuild()` answers 400.)
     case guild(GuildPermission, minimumRole: Role = .user)
 
