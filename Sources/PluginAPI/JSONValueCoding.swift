@@ -341,7 +341,7 @@ private struct ValueDecoder: Decoder {
             guard case .string(let text) = value, let url = URL(string: text) else { throw mismatch(T.self) }
             return url as! T
         }
-        return try T(from: self)
+        return try EnumChoices.decoding(T.self, codingPath: codingPath) { try T(from: self) }
     }
 
     private func decodeDate() throws -> Date {

@@ -78,6 +78,9 @@ final class CodingTests: XCTestCase {
         XCTAssertEqual(query.from, Date(timeIntervalSince1970: 1_771_200_000))
         XCTAssertEqual(query.onlyMine, true)
         XCTAssertNil(try RequestDecoding.query(Query.self, from: QueryItems([("limit", "")])).limit, "empty counts as absent")
+        XCTAssertThrowsError(try RequestDecoding.query(Query.self, from: QueryItems([("kind", "pending")]))) {
+            XCTAssertEqual(($0 as? APIError)?.message, "Query parameter 'kind': expected one of: open, closed.")
+        }
         for (name, value) in [("limit", "five"), ("kind", "pending"), ("only_mine", "1"), ("from", "yesterday")] {
             XCTAssertThrowsError(try RequestDecoding.query(Query.self, from: QueryItems([(name, value)])), name) { error in
                 XCTAssertEqual((error as? APIError)?.code, "invalid_field")

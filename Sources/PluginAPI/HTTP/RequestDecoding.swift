@@ -19,9 +19,11 @@ package enum RequestDecoding {
             return try JSONValueDecoder(strict: true).decode(T.self, from: value)
         } catch let error as DecodingError {
             let problem = ConfigValidationError(error)
+            var expected = problem.expected
+            if case .typeMismatch(_, let context) = error, context.debugDescription.hasPrefix("one of: ") { expected = context.debugDescription }
             throw APIError(
                 .badRequest, "invalid_field",
-                problem.path.isEmpty ? "The body must be \(problem.expected)." : "Field '\(problem.path)': expected \(problem.expected).",
+                problem.path.isEmpty ? "The body must be \(expected)." : "Field '\(problem.path)': expected \(expected).",
                 details: ["field": .string(problem.path)])
         }
     }
@@ -108,7 +110,9 @@ private struct FieldsDecoder: Decoder {
             }
             let path = codingPath + [key]
             if let value = try Single(text: texts[0], codingPath: path).primitive(T.self) { return value }
-            return try T(from: FieldsDecoder(values: [:], codingPath: path, single: texts))
+            return try EnumChoices.decoding(T.self, codingPath: path) {
+                try T(from: FieldsDecoder(values: [:], codingPath: path, single: texts))
+            }
         }
 
         func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
@@ -184,7 +188,25 @@ private struct FieldsDecoder: Decoder {
         func decodeNil() -> Bool { false }
         func decode<T: Decodable>(_ type: T.Type) throws -> T {
             if let value = try primitive(T.self) { return value }
-            return try T(from: FieldsDecoder(values: [:], codingPath: codingPath, single: [text]))
+            return try EnumChoices.decoding(T.self, codingPath: codingPath) {
+                try T(from: FieldsDecoder(values: [:], codingPath: codingPath, single: [text]))
+            }
         }
+    }
+}
+
+/// A value of an enumeration that is not one of its cases is reported with the cases a caller may send.
+package enum EnumChoices {
+    package static func decoding<T>(_ type: T.Type, codingPath: [any CodingKey], _ decode: () throws -> T) throws -> T {
+        do {
+            return try decode()
+        } catch let error as DecodingError {
+            guard case .dataCorrupted = error, let cases = T.self as? any (CaseIterable & RawRepresentable).Type else { throw error }
+            throw DecodingError.typeMismatch(T.self, .init(codingPath: codingPath, debugDescription: "one of: " + choices(cases)))
+        }
+    }
+
+    private static func choices<E: CaseIterable & RawRepresentable>(_ type: E.Type) -> String {
+        E.allCases.map { "\($0.rawValue)" }.joined(separator: ", ")
     }
 }
