@@ -10,7 +10,7 @@ import XCTest
 final class ContractTests: XCTestCase {
     override func setUp() { Probe.reset() }
 
-    static let catalogue: [any Cog.Type] = TestCogs.all + [DrainCog.self, FutureCog.self, DemandingCog.self]
+    static let catalogue: [any Cog.Type] = TestCogs.all + [DrainCog.self, FutureCog.self, DemandingCog.self, GenerationsCog.self]
 
     func testUnloadWaitsForWorkInFlightOnEverySurface() async throws {
         let host = TestHost(enabled: ["drain"]) { $0.plugins.drainTimeoutSeconds = 5 }
@@ -109,6 +109,29 @@ final class ContractTests: XCTestCase {
             _ = try await server.request(.POST, "/api/cogs/reload", token: admin, json: ["cog_name": "drain"])
             let replies = await client.drain(for: .milliseconds(500))
             XCTAssertEqual(replies.filter { $0["action"] == "slow_done" }.count, 20, "\(replies.filter { $0["action"] == "error" })")
+        }
+    }
+
+    func testAReloadMovesRoutesAndListenersInOneSwap() async throws {
+        let host = TestHost(enabled: ["generations"])
+        defer { host.removeFolder() }
+        try await host.run(catalogue: Self.catalogue) { server in
+            let admin = try await server.token("admin")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        for _ in 0..<100 { _ = try await server.request(.POST, "/api/generations/ping") }
+                    }
+                }
+                group.addTask {
+                    for _ in 0..<20 {
+                        _ = try await server.request(.POST, "/api/cogs/reload", token: admin, json: ["cog_name": "generations"])
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await assertTrue(await eventually { Probe.count("generations.heard") > 0 })
+            XCTAssertEqual(Probe.count("generations.newer_reached_older"), 0, "a new instance's route never reached an old listener")
         }
     }
 

@@ -102,7 +102,9 @@ public final class PluginManager: Sendable {
         self.drainTimeout = drainTimeout
         self.services = services
         self.commands = commands
-        self.mounts = CogMounts(prefixes: catalogue.cogs.mapValues { $0.manifest.routePrefixes })
+        let mounts = CogMounts(prefixes: catalogue.cogs.mapValues { $0.manifest.routePrefixes })
+        self.mounts = mounts
+        services.bus.readCogListeners { mounts.all.flatMap(\.listeners) }
         self.stats = catalogue.cogs.mapValues { _ in CogStats() }
         self.statuses = Mutex(catalogue.cogs.mapValues { _ in Status() })
     }
@@ -211,7 +213,7 @@ public final class PluginManager: Sendable {
         setStatus(id, .loading)
         do {
             let instance = try await prepare(type)
-            activate([id: instance], replacing: [:])
+            activate([id: instance])
             setStatus(id, .loaded)
             if persist { try await persistChoice(id, enabled: true, actor: actor) }
             return await finish(.loaded, "load", [id], actor)
@@ -262,7 +264,7 @@ public final class PluginManager: Sendable {
             }
         }
         let old = Dictionary(uniqueKeysWithValues: unit.compactMap { cog in mounts.instance(of: cog).map { (cog, $0) } })
-        activate(prepared, replacing: old)
+        activate(prepared)
         for cog in unit { setStatus(cog, .loaded) }
         for instance in old.values { await instance.stop(drainTimeout: drainTimeout, logger: services.logger) }
         return await finish(.reloaded, "reload", unit, actor)
@@ -306,11 +308,11 @@ public final class PluginManager: Sendable {
             stats: stats[manifest.id]!)
     }
 
-    /// Makes new instances live in one step per registry, then starts their tasks.
-    private func activate(_ new: [String: LoadedCog], replacing old: [String: LoadedCog]) {
+    /// Makes new instances live: one swap of the mounts moves their routes and their listeners together (the bus
+    /// reads listeners from the mounts); commands, actions and topics follow in their registries. Then starts their
+    /// tasks.
+    private func activate(_ new: [String: LoadedCog]) {
         mounts.apply(new.mapValues { $0 })
-        let oldListenerIDs = Set(old.values.flatMap { $0.listeners.map(\.id) })
-        services.bus.replace(ids: oldListenerIDs, with: new.values.flatMap(\.listeners))
         for (cog, instance) in new {
             commands.replace(owner: cog, with: instance.commands)
             services.hub.setActions(instance.actions, owner: cog)
@@ -322,10 +324,9 @@ public final class PluginManager: Sendable {
         }
     }
 
-    /// Takes instances out of service: routes, listeners, commands and config handlers.
+    /// Takes instances out of service: routes and listeners (one swap), commands, actions, topics and config handlers.
     private func deactivate(_ instances: [String: LoadedCog]) {
         mounts.apply(instances.mapValues { _ in nil })
-        services.bus.remove(ids: Set(instances.values.flatMap { $0.listeners.map(\.id) }))
         for (cog, instance) in instances {
             commands.replace(owner: cog, with: [])
             services.hub.removeAll(of: cog)

@@ -19,7 +19,11 @@ public final class EventBus: EventPublisher, Sendable {
         let onFailure: @Sendable (any Error) -> Void
     }
 
+    /// The host's own listeners (and tests'), sorted by priority.
     private let listeners = Mutex<[Listener]>([])
+    /// The listeners of the cog instances mounted now, read at each publish from the same table that routes are
+    /// dispatched from: a reload's one swap moves routes and listeners together.
+    private let cogListeners = Mutex<@Sendable () -> [Listener]>({ [] })
     private let nextID = Atomic<UInt64>(1)
     private let deliveries = TaskScope()
     private let logger: Logger
@@ -42,15 +46,9 @@ public final class EventBus: EventPublisher, Sendable {
         }
     }
 
-    /// Removes the listeners with the given ids.
-    func remove(ids: Set<UInt64>) {
-        listeners.withLock { $0.removeAll { ids.contains($0.id) } }
-    }
-
-    /// Atomically replaces one set of listeners with another (a cog's reload).
-    func replace(ids: Set<UInt64>, with new: [Listener]) {
-        listeners.withLock { $0.removeAll { ids.contains($0.id) } }
-        add(new)
+    /// Where the mounted cog instances' listeners come from (the plugin manager's mounts).
+    func readCogListeners(from source: @escaping @Sendable () -> [Listener]) {
+        cogListeners.withLock { $0 = source }
     }
 
     func makeListenerID() -> UInt64 { nextID.add(1, ordering: .relaxed).oldValue }
@@ -72,11 +70,16 @@ public final class EventBus: EventPublisher, Sendable {
             name: name, payload: json, source: source, correlationID: correlationID ?? UUID().uuidString, guildID: guild)
         Counter(label: "guildhall_events_published_total", dimensions: [("event", name)]).increment()
         let isOff = self.isOff
-        let matching = listeners.withLock { $0.filter { $0.pattern.matches(name) } }
-            .filter { listener in guild.map { !isOff(listener.owner, $0) } ?? true }
-        guard !matching.isEmpty else { return }
+        let fromCogs = cogListeners.withLock { $0 }().filter { $0.pattern.matches(name) }
+        var matching = listeners.withLock { $0.filter { $0.pattern.matches(name) } }
+        if !fromCogs.isEmpty {
+            // Highest priority first; among equals, in registration order (ids grow with registration).
+            matching = (matching + fromCogs).sorted { ($0.priority, $1.id) > ($1.priority, $0.id) }
+        }
+        let receivers = matching.filter { listener in guild.map { !isOff(listener.owner, $0) } ?? true }
+        guard !receivers.isEmpty else { return }
         deliveries.launch { [logger] in
-            for listener in matching {
+            for listener in receivers {
                 await Self.deliver(event, to: listener, logger: logger)
             }
         }

@@ -61,3 +61,32 @@ struct DemandingCog: Cog {
         minimumHostVersion: "9.0.0", routePrefixes: ["/api/demanding"])
     func setup(_ context: any CogContext<NoConfiguration>) async throws {}
 }
+
+/// Each instance numbers itself; its route publishes an event carrying the number and its listener records which
+/// instance published what it hears.
+struct GenerationsCog: Cog {
+    static let manifest = CogManifest(
+        id: "generations", displayName: "Generations", version: "1.0.0", contract: "1.0", summary: "Numbers its instances.",
+        routePrefixes: ["/api/generations"])
+
+    struct Ping: Codable, Sendable { var generation: Int }
+
+    let generation: Int
+
+    init() {
+        Probe.bump("generations.instances")
+        generation = Probe.count("generations.instances")
+    }
+
+    func setup(_ context: any CogContext<NoConfiguration>) async throws {
+        let generation = self.generation
+        context.route(.post, "/api/generations/ping", access: .public, summary: "Publishes this instance's number") { _ in
+            context.events.publish("generations.ping", payload: Ping(generation: generation))
+            return ["generation": .int(Int64(generation))] as JSONValue
+        }
+        context.listen("generations.ping") { event in
+            let publisher = try event.decode(Ping.self).generation
+            Probe.bump(publisher > generation ? "generations.newer_reached_older" : "generations.heard")
+        }
+    }
+}
