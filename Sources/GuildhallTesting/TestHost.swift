@@ -132,7 +132,9 @@ public struct LiveServer: Sendable {
 
 /// A test's own failure, with what went wrong.
 public struct TestFailure: Error, CustomStringConvertible {
+    /// What went wrong.
     public let description: String
+    /// A failure saying `description`.
     public init(_ description: String) { self.description = description }
 }
 

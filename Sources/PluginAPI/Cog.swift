@@ -129,5 +129,6 @@ public struct ContractVersion: Sendable, Hashable, Comparable, CustomStringConve
     /// Whether a cog built for this version runs on a host implementing `host`: same major, and no newer minor.
     public func runs(on host: ContractVersion) -> Bool { major == host.major && minor <= host.minor }
 
+    /// Orders by major, then minor version.
     public static func < (lhs: Self, rhs: Self) -> Bool { (lhs.major, lhs.minor) < (rhs.major, rhs.minor) }
 }

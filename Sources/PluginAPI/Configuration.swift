@@ -19,6 +19,7 @@ extension CogConfiguration {
 
 /// The configuration of a cog that has no settings.
 public struct NoConfiguration: CogConfiguration {
+    /// No settings.
     public init() {}
 }
 

@@ -107,9 +107,13 @@ public struct Identity: Sendable, Hashable, Codable {
 
 /// What a guild API key may do, named by the admin who created it: `stream`, `query`, `upload`, or a cog's own.
 public struct GuildPermission: RawRepresentable, Sendable, Hashable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
+    /// The permission's name.
     public var rawValue: String
+    /// The permission called `rawValue`.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// A permission written as a literal: `"upload"`.
     public init(stringLiteral value: String) { self.rawValue = value }
+    /// The permission's name.
     public var description: String { rawValue }
 
     /// Open the gateway and receive the guild's live events.
@@ -119,7 +123,9 @@ public struct GuildPermission: RawRepresentable, Sendable, Hashable, Codable, Ex
     /// Send data in (combat logs, messages).
     public static let upload: GuildPermission = "upload"
 
+    /// Reads the permission's name.
     public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    /// Writes the permission's name.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)

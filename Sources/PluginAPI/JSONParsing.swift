@@ -2,8 +2,11 @@ import Foundation
 
 /// A JSON text that could not be parsed: what was wrong and at which byte.
 public struct JSONParseError: Error, Sendable, CustomStringConvertible {
+    /// The byte where parsing stopped.
     public var offset: Int
+    /// What was wrong there.
     public var reason: String
+    /// `invalid JSON at byte N: reason`.
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 

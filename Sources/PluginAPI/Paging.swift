@@ -34,6 +34,8 @@ public protocol PagedQuery: Decodable, Sendable {
 
 /// The query of a route that only pages.
 public struct PageQuery: PagedQuery {
+    /// `?limit=`: how many items to answer.
     public var limit: Int?
+    /// `?offset=`: how many matching items to skip.
     public var offset: Int?
 }
