@@ -10,6 +10,7 @@ public struct CombatLogCog: Cog {
     public static let manifest = CogManifest(
         id: "combatlog", displayName: "Combat Log", version: "1.1.0", contract: "1.0",
         summary: "Parses World of Warcraft combat logs into encounters and per-character metrics, per guild.",
+        category: "games", features: ["Combat log uploads", "Encounters and character figures", "Live parse progress", "Per-guild data"],
         routePrefixes: [
             "/api/v1/logs", "/api/v1/encounters", "/api/v1/characters", "/api/v1/admin/guilds/*/activity",
             "/api/v1/admin/guilds/*/overview", "/api/v1/admin/combatlog",

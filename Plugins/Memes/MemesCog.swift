@@ -7,7 +7,8 @@ public struct MemesCog: Cog {
 
     public static let manifest = CogManifest(
         id: "memes", displayName: "Memes", version: "0.2.0", contract: "1.0",
-        summary: "Random memes from configured Reddit and Lemmy communities.",
+        summary: "Random memes from configured Reddit and Lemmy communities.", category: "fun",
+        features: ["Reddit and Lemmy sources"],
         routePrefixes: ["/api/memes"], configSection: "meme")
 
     public init() {}

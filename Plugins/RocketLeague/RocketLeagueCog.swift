@@ -7,7 +7,7 @@ public struct RocketLeagueCog: Cog {
 
     public static let manifest = CogManifest(
         id: "rocket_league", displayName: "Rocket League", version: "0.2.0", contract: "1.0",
-        summary: "Rocket League player ranks, tracked and cached.",
+        summary: "Rocket League player ranks, tracked and cached.", category: "games", features: ["Player ranks"],
         routePrefixes: ["/api/rocket-league"], configSection: "rocket_league")
 
     public init() {}

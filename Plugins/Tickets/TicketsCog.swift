@@ -9,7 +9,8 @@ public struct TicketsCog: Cog {
 
     public static let manifest = CogManifest(
         id: "tickets", displayName: "Tickets", version: "1.1.0", contract: "1.0",
-        summary: "Support tickets with real-time chat between users and staff.",
+        summary: "Support tickets with real-time chat between users and staff.", category: "community",
+        features: ["Support tickets", "Live chat in ticket rooms", "Transcripts", "!ticket command", "Auto-close"],
         routePrefixes: ["/api/tickets"], configSection: "tickets")
 
     public static let migrations = TicketStore.migrations

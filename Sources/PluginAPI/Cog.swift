@@ -73,6 +73,10 @@ public struct CogManifest: Sendable {
     public var minimumHostVersion: String?
     /// One sentence on what the cog does.
     public var summary: String
+    /// A group the admin screens sort cogs into (`"community"`, `"games"`, `"tools"`), if any.
+    public var category: String?
+    /// What the cog offers, a few words each, for the admin screens (`["Support tickets", "Live chat"]`).
+    public var features: [String]
     /// Ids of cogs that must be loaded before this one; they are loaded first at startup and cannot be
     /// unloaded while this cog is loaded.
     public var dependsOn: [String]
@@ -86,8 +90,11 @@ public struct CogManifest: Sendable {
     /// Describes a cog; see each property.
     public init(
         id: String, displayName: String, version: String, contract: ContractVersion, summary: String,
-        minimumHostVersion: String? = nil, dependsOn: [String] = [], routePrefixes: [String] = [], configSection: String? = nil
+        minimumHostVersion: String? = nil, category: String? = nil, features: [String] = [], dependsOn: [String] = [],
+        routePrefixes: [String] = [], configSection: String? = nil
     ) {
+        self.category = category
+        self.features = features
         self.id = id
         self.displayName = displayName
         self.version = version

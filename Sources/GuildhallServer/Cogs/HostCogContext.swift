@@ -15,6 +15,8 @@ struct CogServices: Sendable {
     let hub: GatewayHub
     let liveLog: LiveLogService
     let overlays: GuildConfigOverlays
+    /// Each cog's recent log records.
+    let logs: CogLogs
     /// The folder beside the database; each cog gets `cogs/<id>/` in it.
     let dataDirectory: URL
     let logger: Logger
@@ -32,11 +34,7 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     let stats: CogStats
 
     var cogID: String { manifest.id }
-    var logger: Logger {
-        var logger = services.logger
-        logger[metadataKey: "cog"] = .string(manifest.id)
-        return logger
-    }
+    var logger: Logger { services.logs.logger(for: manifest.id, base: services.logger) }
     var database: any PluginAPI.Database { services.database }
     var cache: any Cache { NamespacedCache(base: services.cache, namespace: "cog:\(manifest.id):") }
     var httpClient: HTTPClient { services.httpClient }

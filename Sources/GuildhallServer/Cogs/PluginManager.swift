@@ -14,48 +14,6 @@ public final class PluginManager: Sendable {
         case available, loading, loaded, failed, unloading
     }
 
-    /// A cog as `GET /api/cogs` reports it.
-    public struct Entry: Encodable, Sendable {
-        public var name: String
-        public var displayName: String
-        public var loaded: Bool
-        public var state: State
-        public var version: String
-        /// The plugin contract version the cog was built for.
-        public var contractVersion: String
-        public var summary: String
-        public var dependsOn: [String]
-        public var routePrefixes: [String]
-        public var loadedAt: Date?
-        public var error: String?
-        public var stats: CogStats.Snapshot
-
-        enum CodingKeys: String, CodingKey {
-            case name, loaded, state, version, summary, error, stats
-            case displayName = "display_name"
-            case contractVersion = "contract_version"
-            case dependsOn = "depends_on"
-            case routePrefixes = "route_prefixes"
-            case loadedAt = "loaded_at"
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(name, forKey: .name)
-            try container.encode(displayName, forKey: .displayName)
-            try container.encode(loaded, forKey: .loaded)
-            try container.encode(state, forKey: .state)
-            try container.encode(version, forKey: .version)
-            try container.encode(contractVersion, forKey: .contractVersion)
-            try container.encode(summary, forKey: .summary)
-            try container.encode(dependsOn, forKey: .dependsOn)
-            try container.encode(routePrefixes, forKey: .routePrefixes)
-            try container.encode(loadedAt.map(Timestamp.string(from:)), forKey: .loadedAt)  // null while unloaded
-            try container.encode(error, forKey: .error)
-            try container.encode(stats, forKey: .stats)
-        }
-    }
-
     /// What an operation did to one cog.
     public enum Outcome: Sendable, Equatable {
         case loaded, unloaded, reloaded
@@ -121,11 +79,23 @@ public final class PluginManager: Sendable {
         guard let manifest = catalogue.manifest(id) else { return nil }
         let status = statuses.withLock { $0[id] ?? Status() }
         let instance = mounts.instance(of: id)
+        let compatible = (try? Compatibility.check(manifest)) != nil
+        let dependenciesLoaded = manifest.dependsOn.allSatisfy { mounts.instance(of: $0) != nil }
+        let dependantsLoaded = catalogue.dependants(of: id).contains { mounts.instance(of: $0) != nil }
         return Entry(
             name: id, displayName: manifest.displayName, loaded: instance != nil, state: status.state,
-            version: manifest.version, contractVersion: manifest.contract.description, summary: manifest.summary, dependsOn: manifest.dependsOn,
+            version: manifest.version, contractVersion: manifest.contract.description, summary: manifest.summary,
+            category: manifest.category, features: manifest.features, dependsOn: manifest.dependsOn,
             routePrefixes: manifest.routePrefixes, loadedAt: instance?.loadedAt, error: status.error,
-            stats: stats[id]?.snapshot ?? CogStats().snapshot)
+            stats: stats[id]?.snapshot ?? CogStats().snapshot,
+            status: !compatible ? .disabled : instance != nil ? .loaded : status.state == .failed ? .error : .unloaded,
+            canLoad: compatible && instance == nil && dependenciesLoaded, canUnload: instance != nil && !dependantsLoaded,
+            canReload: instance != nil)
+    }
+
+    /// The recent log records of cog `id`: what it logged and what was done to it.
+    func logs(of id: String, limit: Int) -> [CogLogs.Record] {
+        services.logs.recent(id, limit: limit)
     }
 
     /// How many cogs are loaded.
@@ -357,6 +327,11 @@ public final class PluginManager: Sendable {
             default: nil
             }
         let result = outcome.name
+        for cog in cogs {
+            services.logs.append(
+                cog, level: outcome.succeeded ? .info : .warning,
+                "\(action) by \(actor): \(result)" + (detail.map { " — \($0)" } ?? ""))
+        }
         do {
             _ = try await services.database.write { connection in
                 try connection.execute(

@@ -20,6 +20,11 @@ struct CogRoutes {
         }
     }
 
+    struct CogLogPage: Encodable, Sendable {
+        var cog: String
+        var logs: [CogLogs.Record]
+    }
+
     struct CogList: ResponseEncodable {
         var cogs: [PluginManager.Entry]
     }
@@ -76,6 +81,22 @@ struct CogRoutes {
                 try await perform(operation, request, context)
             }
         }
+        // The HazeBot admin app's form: the cog in the path, no body.
+        for operation in [Operation.load, .unload, .reload] {
+            routes.add(.post, "/api/cogs/:name/\(operation.rawValue)", access: .admin, summary: "\(operation.rawValue.capitalized) a cog (no body)") {
+                _, context in
+                let name = context.parameters.get("name") ?? ""
+                let outcome = await run(operation, name, cascade: false, actor: try context.requireIdentity().username)
+                guard outcome.succeeded, let entry = plugins.entry(name) else { throw Self.error(for: outcome, cog: name) }
+                return JSONResponse(.ok, entry)
+            }
+        }
+        routes.add(.get, "/api/cogs/:name/logs", access: .admin, summary: "A cog's recent log records (?limit=100)") { request, context in
+            let name = context.parameters.get("name") ?? ""
+            guard plugins.entry(name) != nil else { throw Self.error(for: .notFound, cog: name) }
+            let limit = try Paging(request, defaultLimit: 100, max: 500).limit
+            return JSONResponse(.ok, CogLogPage(cog: name, logs: plugins.logs(of: name, limit: limit)))
+        }
         routes.add(.get, "/api/cogs/audit", access: .admin, summary: "Who loaded, unloaded and reloaded what, newest first") {
             request, _ in
             let paging = try Paging(request)
@@ -89,16 +110,20 @@ struct CogRoutes {
         }
     }
 
+    private func run(_ operation: Operation, _ name: String, cascade: Bool, actor: String) async -> PluginManager.Outcome {
+        switch operation {
+        case .load: await plugins.load(name, by: actor)
+        case .unload: await plugins.unload(name, cascade: cascade, by: actor)
+        case .reload: await plugins.reload(name, cascade: cascade, by: actor)
+        }
+    }
+
     private func perform(_ operation: Operation, _ request: Request, _ context: GuildhallRequestContext) async throws -> Response {
         let command = try await request.decodeJSON(Command.self, context: context)
         let actor = try context.requireIdentity().username
         let cascade = command.cascade ?? false
         func run(_ name: String) async -> PluginManager.Outcome {
-            switch operation {
-            case .load: await plugins.load(name, by: actor)
-            case .unload: await plugins.unload(name, cascade: cascade, by: actor)
-            case .reload: await plugins.reload(name, cascade: cascade, by: actor)
-            }
+            await self.run(operation, name, cascade: cascade, actor: actor)
         }
         if let names = command.cogNames {
             guard command.cogName == nil else {

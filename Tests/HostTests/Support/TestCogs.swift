@@ -78,7 +78,10 @@ struct EchoCog: Cog {
         context.schedule("tick", every: .milliseconds(20)) { Probe.bump("echo.task") }
         context.command(BotCommand(name: "echo", usage: "!echo <text>", summary: "Says it back") { $0.rawArguments })
         context.validateConfig { config in
-            if config.greeting == "refuse" { throw CommandError("greeting 'refuse' is refused") }
+            if config.greeting == "refuse" {
+                context.logger.warning("echo is refusing a greeting", metadata: ["greeting": "\(config.greeting)"])
+                throw CommandError("greeting 'refuse' is refused")
+            }
         }
         context.onConfigApplied { config in Probe.bump("echo.config:\(config.greeting)") }
     }
