@@ -43,6 +43,30 @@ final class ConfigAPITests: XCTestCase {
         }
     }
 
+    func testAResetPutsASectionBackToTheFilesValueAndKeepsTheHistory() async throws {
+        let host = TestHost(enabled: ["echo"]) { $0.runtimeSections["echo"] = ["greeting": "hi", "token": "s3cret"] }
+        defer { host.removeFolder() }
+        try await host.run { server in
+            let admin = try await server.token("admin")
+            _ = try await server.request(.PUT, "/api/config/echo", token: admin, json: ["greeting": "changed", "limit": 3])
+            // As the admin app sends it: JSON content type, no body.
+            let reset = try await server.request(
+                .POST, "/api/config/echo/reset", headers: AdminAppCogsTests.appHeaders(admin))
+            XCTAssertEqual(reset.status, 200)
+            XCTAssertEqual(reset.json["version"], 2)
+            XCTAssertEqual(reset.json["value"], ["greeting": "hi", "limit": 10, "token": "********"])
+            let now = try await server.request(.GET, "/api/config/echo", token: admin).json
+            XCTAssertEqual(now["greeting"], "hi", "config.yaml's value")
+            XCTAssertEqual(now["limit"], 10, "the type's default where the file is silent")
+            try await assertEqual(await server.request(.GET, "/api/echo/config").json["token"], "s3cret", "the secret is kept")
+            let history = try await server.request(.GET, "/api/config/echo/history", token: admin).json
+            XCTAssertEqual(history["total_count"], 2)
+            XCTAssertTrue(Probe.count("echo.config:hi") >= 1, "the cog was told")
+            try await assertEqual(await server.request(.POST, "/api/config/nope/reset", token: admin).error, "unknown_section")
+            try await assertEqual(await server.request(.POST, "/api/config/echo/reset", token: try await server.token("user")).status, 403)
+        }
+    }
+
     func testBadValuesAreRefusedNamingTheField() async throws {
         let host = TestHost(enabled: ["echo"])
         defer { host.removeFolder() }

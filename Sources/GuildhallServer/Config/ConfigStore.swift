@@ -28,6 +28,9 @@ public final class ConfigStore: Sendable {
     }
 
     let sections: [String: ConfigSection]
+    /// Each section as config.yaml and the environment give it (the type's defaults where the file says nothing):
+    /// what a reset restores.
+    private let fileValues: [String: JSONValue]
     private let current: Mutex<[String: JSONValue]>
     private let handlers = Mutex<[String: Handlers]>([:])
     private let database: any PluginAPI.Database
@@ -39,6 +42,7 @@ public final class ConfigStore: Sendable {
         self.sections = Dictionary(uniqueKeysWithValues: sections.map { ($0.name, $0) })
         self.database = database
         let values = try Self.validateFile(file, sections: self.sections)
+        fileValues = values
         var effective = values
         let stored = try await database.read { connection in
             try connection.rows(
@@ -150,6 +154,13 @@ public final class ConfigStore: Sendable {
             for applied in hooks.appliers { await applied(complete) }
             return Version(version: version, changedBy: actor, changedAt: now, value: complete)
         }
+    }
+
+    /// Puts section `name` back to what config.yaml and the environment give it, as a new version (offered to the
+    /// owning cog's checks like any change).
+    public func reset(_ name: String, by actor: String) async throws -> Version {
+        guard let baseline = fileValues[name] else { throw Self.unknown(name) }
+        return try await update(name, value: baseline, by: actor)
     }
 
     /// The stored versions of `name`, newest first, secrets masked.

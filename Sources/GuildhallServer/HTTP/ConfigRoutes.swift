@@ -59,13 +59,14 @@ struct ConfigRoutes {
             let name = try section(context)
             let value = try await request.decodeJSON(JSONValue.self, context: context)
             let actor = try context.requireIdentity().username
-            let version = try await store.update(name, value: value, by: actor)
-            bus.publish(
-                "config.changed", payload: ChangedEvent(section: name, version: version.version, changedBy: actor),
-                source: "host", correlationID: context.requestID)
-            return Change(
-                section: name, version: version.version, changedBy: actor, changedAt: version.changedAt,
-                value: store.maskedValue(of: name)!)
+            return announce(try await store.update(name, value: value, by: actor), of: name, context: context)
+        }
+        routes.add(
+            .post, "/api/config/:section/reset", access: .admin,
+            summary: "Put a section back to config.yaml's value (the type's defaults where the file is silent); no body"
+        ) { _, context in
+            let name = try section(context)
+            return announce(try await store.reset(name, by: try context.requireIdentity().username), of: name, context: context)
         }
         routes.add(.post, "/api/config/:section/validate", access: .admin, summary: "Check a value without applying it") {
             request, context in
@@ -81,6 +82,16 @@ struct ConfigRoutes {
             let (versions, total) = try await store.history(of: name, limit: paging.limit, offset: paging.offset)
             return History(section: name, versions: versions, totalCount: total, limit: paging.limit, offset: paging.offset)
         }
+    }
+
+    /// Publishes `config.changed` for a stored change and answers it.
+    private func announce(_ version: ConfigStore.Version, of name: String, context: GuildhallRequestContext) -> Change {
+        bus.publish(
+            "config.changed", payload: ChangedEvent(section: name, version: version.version, changedBy: version.changedBy),
+            source: "host", correlationID: context.requestID)
+        return Change(
+            section: name, version: version.version, changedBy: version.changedBy, changedAt: version.changedAt,
+            value: store.maskedValue(of: name)!)
     }
 
     private func section(_ context: GuildhallRequestContext) throws -> String {
