@@ -1,6 +1,6 @@
 import PluginAPI
 
-/// `general`: the bot's name and how it reads commands.
+/// `general`: the bot's name, how it reads commands, and how its messages look (the admin app's general screen).
 public struct GeneralConfig: CogConfiguration {
     public var botName = "Guildhall"
     /// The text that marks a chat message as a command (`!help`).
@@ -11,27 +11,47 @@ public struct GeneralConfig: CogConfiguration {
     public var messageCooldown = 5
     /// 0...1: how close an unknown command must be to a known one to be suggested.
     public var fuzzyMatchingThreshold = 0.6
+    /// The accent colour of the bot's embeds, as an RGB integer.
+    public var pinkColor = 0xAD1457
+    /// The footer line under the bot's embeds.
+    public var embedFooterText = ""
+    /// Display names of roles, by role key (`"admin": "Staff"`).
+    public var roleNames: [String: String] = [:]
+    /// The status dashboard's refresh and contents.
+    public var statusDashboard = StatusDashboard()
+
+    /// `status_dashboard`.
+    public struct StatusDashboard: Codable, Sendable, Equatable {
+        public var updateIntervalMinutes = 5
+        public var showMonitoring = true
+        public init() {}
+    }
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case botName = "bot_name", commandPrefix = "command_prefix", presenceUpdateInterval = "presence_update_interval"
         case messageCooldown = "message_cooldown", fuzzyMatchingThreshold = "fuzzy_matching_threshold"
+        case pinkColor = "pink_color", embedFooterText = "embed_footer_text", roleNames = "role_names"
+        case statusDashboard = "status_dashboard"
     }
 }
 
-/// `channels`: ids of the community's channels that features post into.
+/// `channels`: ids of the community's channels that features post into. Each takes a string of digits, an integer
+/// or null, and reads back as a string.
 public struct ChannelsConfig: CogConfiguration {
-    public var logChannelID = ""
-    public var changelogChannelID = ""
-    public var todoChannelID = ""
-    public var rlChannelID = ""
-    public var memeChannelID = ""
-    public var serverGuideChannelID = ""
-    public var welcomeRulesChannelID = ""
-    public var welcomePublicChannelID = ""
-    public var transcriptChannelID = ""
-    public var ticketsCategoryID = ""
+    public var logChannelID: SnowflakeID = ""
+    public var changelogChannelID: SnowflakeID = ""
+    public var todoChannelID: SnowflakeID = ""
+    public var rlChannelID: SnowflakeID = ""
+    public var memeChannelID: SnowflakeID = ""
+    public var serverGuideChannelID: SnowflakeID = ""
+    public var welcomeRulesChannelID: SnowflakeID = ""
+    public var welcomePublicChannelID: SnowflakeID = ""
+    public var transcriptChannelID: SnowflakeID = ""
+    public var ticketsCategoryID: SnowflakeID = ""
+    public var gamingChannelID: SnowflakeID = ""
+    public var statusChannelID: SnowflakeID = ""
 
     public init() {}
 
@@ -40,21 +60,22 @@ public struct ChannelsConfig: CogConfiguration {
         case todoChannelID = "todo_channel_id", rlChannelID = "rl_channel_id", memeChannelID = "meme_channel_id"
         case serverGuideChannelID = "server_guide_channel_id", welcomeRulesChannelID = "welcome_rules_channel_id"
         case welcomePublicChannelID = "welcome_public_channel_id", transcriptChannelID = "transcript_channel_id"
-        case ticketsCategoryID = "tickets_category_id"
+        case ticketsCategoryID = "tickets_category_id", gamingChannelID = "gaming_channel_id"
+        case statusChannelID = "status_channel_id"
     }
 }
 
-/// `roles`: ids of the community's roles.
+/// `roles`: ids of the community's roles (strings of digits, integers or null; read back as strings).
 public struct RolesConfig: CogConfiguration {
-    public var adminRoleID = ""
-    public var moderatorRoleID = ""
-    public var normalRoleID = ""
-    public var memberRoleID = ""
-    public var changelogRoleID = ""
-    public var memeRoleID = ""
-    public var interestRoleIDs: [String] = []
+    public var adminRoleID: SnowflakeID = ""
+    public var moderatorRoleID: SnowflakeID = ""
+    public var normalRoleID: SnowflakeID = ""
+    public var memberRoleID: SnowflakeID = ""
+    public var changelogRoleID: SnowflakeID = ""
+    public var memeRoleID: SnowflakeID = ""
+    public var interestRoleIDs: [SnowflakeID] = []
     /// Interest name → role id.
-    public var interestRoles: [String: String] = [:]
+    public var interestRoles: [String: SnowflakeID] = [:]
 
     public init() {}
 
