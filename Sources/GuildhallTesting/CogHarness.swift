@@ -27,7 +27,7 @@ public final class CogHarness<C: Cog>: Sendable {
     public let database: any Database
     /// The temporary folder (database and the cog's data directory); removed by ``tearDown()``.
     public let folder: URL
-    let state: HarnessState
+    let state: HarnessState<C.Configuration>
 
     /// Creates the folder and database, applies `type`'s migrations, lays `config` over the cog's defaults (as
     /// config.yaml would), and runs the cog's setup. `guilds` are the active guilds per-guild tasks run for.
@@ -146,14 +146,14 @@ public final class CogHarness<C: Cog>: Sendable {
     /// value, validated by the type, offered to the cog's checks (a refusal is thrown), then put in force and told to
     /// the cog.
     public func updateConfig(_ changes: JSONValue) async throws {
-        guard case .object(let current) = try JSONValue(encoding: state.settings(C.Configuration.self)),
+        guard case .object(let current) = try JSONValue(encoding: state.settings),
             case .object(let given) = changes
         else { throw APIError.badRequest("invalid_config", "Send an object of settings.") }
         let merged = current.merging(given) { $1 }
         let proposed = try ConfigSection.decode(C.Configuration.self, from: .object(merged))
-        for check in state.validators(C.Configuration.self) { try check(proposed) }
+        for check in state.validators { try check(proposed) }
         state.setSettings(proposed)
-        for applied in state.appliers(C.Configuration.self) { await applied(proposed) }
+        for applied in state.appliers { await applied(proposed) }
     }
 
     /// Waits until the work the cog spawned has finished.

@@ -18,7 +18,7 @@ extension Identity {
 }
 
 /// Everything a harness knows of its cog: what it registered, what it did, its settings and its clock.
-final class HarnessState: Sendable {
+final class HarnessState<Configuration: CogConfiguration>: Sendable {
     enum Record: Sendable {
         case event(Event)
         case liveLog(JSONValue)
@@ -40,8 +40,8 @@ final class HarnessState: Sendable {
         var commands: [String: BotCommand] = [:]
         var actions: [String: (access: Access, handler: @Sendable (GatewayCall) async throws -> JSONValue?)] = [:]
         var topics: [String: TopicRule] = [:]
-        var validators: [@Sendable (Any) throws -> Void] = []
-        var appliers: [@Sendable (Any) async -> Void] = []
+        var validators: [@Sendable (Configuration) throws -> Void] = []
+        var appliers: [@Sendable (Configuration) async -> Void] = []
         var sealed = false
     }
 
@@ -49,13 +49,13 @@ final class HarnessState: Sendable {
     let guilds: [GuildScope]
     private let registered = Mutex(Registered())
     private let log = Mutex<[Record]>([])
-    private let settingsValue: Mutex<any CogConfiguration>
+    private let settingsValue: Mutex<Configuration>
     private let clock = Mutex(Duration.zero)
     private let charges = Mutex<[Int64: Int]>([:])
     private let spawned = Mutex<[Task<Void, Never>]>([])
     private let subscriptions = Mutex<[String: Set<String>]>([:])
 
-    init(manifest: CogManifest, guilds: [GuildScope], settings: any CogConfiguration) {
+    init(manifest: CogManifest, guilds: [GuildScope], settings: Configuration) {
         self.manifest = manifest
         self.guilds = guilds
         self.settingsValue = Mutex(settings)
@@ -85,12 +85,8 @@ final class HarnessState: Sendable {
         register { $0.actions[name] = (access, handler) }
     }
     func addTopic(_ prefix: String, _ rule: @escaping TopicRule) { register { $0.topics[prefix] = rule } }
-    func addValidator<C: CogConfiguration>(_ check: @escaping @Sendable (C) throws -> Void) {
-        register { $0.validators.append { value in try check(value as! C) } }
-    }
-    func addApplier<C: CogConfiguration>(_ handler: @escaping @Sendable (C) async -> Void) {
-        register { $0.appliers.append { value in await handler(value as! C) } }
-    }
+    func addValidator(_ check: @escaping @Sendable (Configuration) throws -> Void) { register { $0.validators.append(check) } }
+    func addApplier(_ handler: @escaping @Sendable (Configuration) async -> Void) { register { $0.appliers.append(handler) } }
 
     // MARK: Lookup
 
@@ -120,12 +116,8 @@ final class HarnessState: Sendable {
     func listeners(for name: String) -> [@Sendable (Event) async throws -> Void] {
         registered.withLock { $0.listeners }.filter { $0.pattern.matches(name) }.sorted { $0.priority > $1.priority }.map(\.handler)
     }
-    func validators<C: CogConfiguration>(_ type: C.Type) -> [@Sendable (C) throws -> Void] {
-        registered.withLock { $0.validators }.map { check in { try check($0) } }
-    }
-    func appliers<C: CogConfiguration>(_ type: C.Type) -> [@Sendable (C) async -> Void] {
-        registered.withLock { $0.appliers }.map { handler in { await handler($0) } }
-    }
+    var validators: [@Sendable (Configuration) throws -> Void] { registered.withLock { $0.validators } }
+    var appliers: [@Sendable (Configuration) async -> Void] { registered.withLock { $0.appliers } }
 
     /// Moves the clock on and answers the task runs that fell due, in time order.
     func advance(by duration: Duration) -> [@Sendable () async throws -> Void] {
@@ -147,8 +139,8 @@ final class HarnessState: Sendable {
 
     // MARK: Settings and records
 
-    func settings<C: CogConfiguration>(_ type: C.Type) -> C { settingsValue.withLock { $0 as! C } }
-    func setSettings(_ value: any CogConfiguration) { settingsValue.withLock { $0 = value } }
+    var settings: Configuration { settingsValue.withLock { $0 } }
+    func setSettings(_ value: Configuration) { settingsValue.withLock { $0 = value } }
 
     func record(_ entry: Record) { log.withLock { $0.append(entry) } }
     var recorded: [Record] { log.withLock { $0 } }
@@ -174,7 +166,7 @@ final class HarnessState: Sendable {
 
 /// The context a harnessed cog is set up with.
 struct HarnessContext<Configuration: CogConfiguration>: CogContext {
-    let state: HarnessState
+    let state: HarnessState<Configuration>
     let database: any Database
     let folder: URL
     let cache: any Cache = LRUCache(capacity: 10_000)
@@ -222,16 +214,16 @@ struct HarnessContext<Configuration: CogConfiguration>: CogContext {
         state.record(.broadcast(guild, frame))
         return 0
     }
-    func config() throws -> Configuration { state.settings(Configuration.self) }
-    func config(for guild: GuildScope) throws -> Configuration { state.settings(Configuration.self) }
+    func config() throws -> Configuration { state.settings }
+    func config(for guild: GuildScope) throws -> Configuration { state.settings }
     func validateConfig(_ check: @escaping @Sendable (Configuration) throws -> Void) { state.addValidator(check) }
     func onConfigApplied(_ handler: @escaping @Sendable (Configuration) async -> Void) { state.addApplier(handler) }
     func chargeEvents(_ count: Int, in guild: GuildScope, by caller: Identity?) async throws { state.charge(count, guild: guild.id) }
 }
 
 /// Records what the cog publishes.
-struct HarnessPublisher: EventPublisher {
-    let state: HarnessState
+struct HarnessPublisher<Configuration: CogConfiguration>: EventPublisher {
+    let state: HarnessState<Configuration>
     func publish(_ name: String, payload: some Encodable & Sendable, guild: Int64?, correlationID: String?) {
         let json = (try? JSONValue(encoding: payload)) ?? .null
         state.record(.event(Event(name: name, payload: json, source: state.manifest.id, correlationID: correlationID ?? "", guildID: guild)))
@@ -239,8 +231,8 @@ struct HarnessPublisher: EventPublisher {
 }
 
 /// Records what the cog posts, answering it with an id and a timestamp as the live log does.
-struct HarnessLiveLog: LiveLogPublisher {
-    let state: HarnessState
+struct HarnessLiveLog<Configuration: CogConfiguration>: LiveLogPublisher {
+    let state: HarnessState<Configuration>
     func post(_ message: JSONValue) async throws -> JSONValue {
         state.record(.liveLog(message))
         guard case .object(var members) = message else { throw APIError.badRequest("invalid_message", "A message is an object.") }

@@ -48,6 +48,13 @@ public struct APIError: Error, Sendable {
         APIError(.unauthorized, code, message, headers: [.wwwAuthenticate: "Bearer"])
     }
 
+    /// 401 `missing_token`: the call needs credentials and came without.
+    package static let signInFirst = APIError.unauthorized(
+        "missing_token", "Sign in first: send Authorization: Bearer <token or API key>.")
+    /// 400 `guild_required`: the caller's guild is not known and the call needs one.
+    package static let guildRequired = APIError.badRequest(
+        "guild_required", "Name the guild you act in with the X-Guild-Id header.")
+
     /// The JSON body.
     public var body: JSONValue {
         var members = details

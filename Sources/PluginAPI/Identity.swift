@@ -52,9 +52,7 @@ public enum Access: Sendable, Hashable {
     /// too low — or nil when it may. The host applies this one rule on every surface.
     package func refusal(for identity: Identity?) -> APIError? {
         guard !admits(identity) else { return nil }
-        guard let identity else {
-            return APIError.unauthorized("missing_token", "Sign in first: send Authorization: Bearer <token or API key>.")
-        }
+        guard let identity else { return APIError.signInFirst }
         switch self {
         case .guild(let permission, _) where identity.apiKey != nil:
             return APIError(

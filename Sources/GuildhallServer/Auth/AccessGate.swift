@@ -56,7 +56,7 @@ public struct AccessGate: Sendable {
         let isPublic = access == .public
         guard let credential = Self.credential(request) else {
             if isPublic { return Admission() }
-            throw APIError.unauthorized("missing_token", "Sign in first: send Authorization: Bearer <token or API key>.")
+            throw APIError.signInFirst
         }
         let caller: Caller
         do {

@@ -32,9 +32,10 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     /// The instance's door: every handler registered here runs through it.
     let gate: CogGate
     let stats: CogStats
+    /// The cog's logger, which also feeds its log ring; built once per instance.
+    let logger: Logger
 
     var cogID: String { manifest.id }
-    var logger: Logger { services.logs.logger(for: manifest.id, base: services.logger) }
     var database: any PluginAPI.Database { services.database }
     var cache: any Cache { NamespacedCache(base: services.cache, namespace: "cog:\(manifest.id):") }
     var httpClient: HTTPClient { services.httpClient }

@@ -252,7 +252,7 @@ public final class PluginManager: Sendable {
         let gate = CogGate(cog: manifest.id)
         let context = HostCogContext<C.Configuration>(
             manifest: manifest, services: services, registrations: registrations, scope: scope, gate: gate,
-            stats: stats[manifest.id]!)
+            stats: stats[manifest.id]!, logger: services.logs.logger(for: manifest.id, base: services.logger))
         do {
             try await instance.setup(context)
         } catch {

@@ -38,15 +38,13 @@ struct GuildhallRequestContext: RequestContext {
 
     /// The caller, or a 401 if there is none (for handlers on routes that also admit anonymous callers).
     func requireIdentity() throws -> Identity {
-        guard let identity else { throw APIError.unauthorized("missing_token", "Sign in first: send Authorization: Bearer <token>.") }
+        guard let identity else { throw APIError.signInFirst }
         return identity
     }
 
     /// The caller's guild, or a 400 `guild_required` (on ``Access/guild(_:)`` routes the host has resolved it already).
     func requireGuild() throws -> GuildScope {
-        guard let guild else {
-            throw APIError.badRequest("guild_required", "Name the guild you act in with the X-Guild-Id header.")
-        }
+        guard let guild else { throw APIError.guildRequired }
         return guild
     }
 }

@@ -1,5 +1,6 @@
 import HTTPTypes
 import NIOCore
+import Synchronization
 
 /// One HTTP request to a cog's route, as the host hands it over: already authenticated, its guild resolved.
 ///
@@ -52,16 +53,14 @@ public struct CogRequest: Sendable {
 
     /// The caller, or a 401 (for handlers on routes that also admit anonymous callers).
     public func requireIdentity() throws -> Identity {
-        guard let identity else { throw APIError.unauthorized("missing_token", "Sign in first: send Authorization: Bearer <token>.") }
+        guard let identity else { throw APIError.signInFirst }
         return identity
     }
 
     /// The caller's guild, or a 400 `guild_required` (on ``Access/guild(_:minimumRole:)`` routes the host has
     /// resolved it already).
     public func requireGuild() throws -> GuildScope {
-        guard let guild else {
-            throw APIError.badRequest("guild_required", "Name the guild you act in with the X-Guild-Id header.")
-        }
+        guard let guild else { throw APIError.guildRequired }
         return guild
     }
 
@@ -126,9 +125,17 @@ public struct RequestBody: AsyncSequence, Sendable {
         }
     }
 
-    /// A body read from `sequence` (the host passes the server's stream).
+    /// A body read from `sequence` (the host passes the server's stream), which can be read once: a second
+    /// reader (a handler iterating a body its route already decoded) gets 500 `body_already_read`, never the
+    /// server's stream twice.
     public init<Buffers: AsyncSequence & Sendable>(_ sequence: Buffers) where Buffers.Element == ByteBuffer {
+        let started = Flag()
         source = {
+            guard !started.raise() else {
+                return AsyncIterator {
+                    throw APIError(.internalServerError, "body_already_read", "The request body was read already.")
+                }
+            }
             let iterator = IteratorBox(sequence.makeAsyncIterator())
             return AsyncIterator { try await iterator.next() }
         }
@@ -148,6 +155,12 @@ public struct RequestBody: AsyncSequence, Sendable {
         }
         return collected
     }
+}
+
+/// Raised once; answers whether it was raised before.
+private final class Flag: Sendable {
+    private let raised = Atomic<Bool>(false)
+    func raise() -> Bool { raised.exchange(true, ordering: .acquiringAndReleasing) }
 }
 
 /// Hands out its value once.
