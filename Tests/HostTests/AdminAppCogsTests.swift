@@ -17,7 +17,8 @@ final class AdminAppCogsTests: XCTestCase {
         let host = TestHost(enabled: ["echo", "dependent"])
         defer { host.removeFolder() }
         try await host.run(catalogue: ContractTests.catalogue) { server in
-            let headers = Self.appHeaders(try await server.token("admin"))
+            let admin = try await server.token("admin")
+            let headers = Self.appHeaders(admin)
             let list = try await server.request(.GET, "/api/cogs", headers: headers)
             XCTAssertEqual(list.status, 200)
             guard let cogs = list.json["cogs"]?.arrayValue else { return XCTFail("no cogs") }
@@ -56,7 +57,7 @@ final class AdminAppCogsTests: XCTestCase {
             try await assertEqual(try await server.request(.POST, "/api/cogs/nope/load", headers: headers).error, "cog_not_found")
 
             // What the cog logged, and what was done to it.
-            _ = try await server.request(.PUT, "/api/config/echo", token: headers.last!.1.replacingOccurrences(of: "Bearer ", with: ""), json: ["greeting": "refuse"])
+            _ = try await server.request(.PUT, "/api/config/echo", token: admin, json: ["greeting": "refuse"])
             let logs = try await server.request(.GET, "/api/cogs/echo/logs?limit=100", headers: headers)
             XCTAssertEqual(logs.status, 200)
             guard let records = logs.json["logs"]?.arrayValue else { return XCTFail("no logs") }

@@ -327,7 +327,7 @@ public final class PluginManager: Sendable {
             default: nil
             }
         let result = outcome.name
-        for cog in cogs {
+        for cog in cogs where catalogue.cogs[cog] != nil {  // a ring per cog of the catalogue, never per name asked for
             services.logs.append(
                 cog, level: outcome.succeeded ? .info : .warning,
                 "\(action) by \(actor): \(result)" + (detail.map { " — \($0)" } ?? ""))

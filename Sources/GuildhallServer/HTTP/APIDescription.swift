@@ -70,10 +70,7 @@ enum APIDescription {
         var required: Set<String> = []
         if case .array(let names)? = route.querySchema["required"] { required = Set(names.compactMap(\.stringValue)) }
         return properties.keys.sorted().map { name in
-            var schema = properties[name]!
-            // A repeated query parameter is an array of its values.
-            if schema["type"] == "array" { schema = ["type": "array", "items": schema["items"] ?? ["type": "string"]] }
-            return ["name": .string(name), "in": "query", "required": .bool(required.contains(name)), "schema": schema]
+            ["name": .string(name), "in": "query", "required": .bool(required.contains(name)), "schema": properties[name]!]
         }
     }
 
