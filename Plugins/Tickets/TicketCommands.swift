@@ -20,7 +20,8 @@ enum TicketCommands {
                     throw CommandError(error.message)
                 }
             case "list":
-                let tickets = try await service.store.list(for: call.caller, in: guild, status: "open")
+                let tickets = try await service.store.views(for: call.caller, in: guild)
+                    .filter { $0["status"] != .string(TicketStore.Status.closed.rawValue) }
                 guard !tickets.isEmpty else { return "No open tickets." }
                 return tickets.prefix(20).map { ticket in
                     let unread = ticket["unread_count"].flatMap { if case .int(let count) = $0, count > 0 { " (\(count) unread)" } else { nil } }

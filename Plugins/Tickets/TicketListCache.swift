@@ -15,11 +15,12 @@ final class TicketListCache: Sendable {
         self.cache = cache
     }
 
-    /// The cached answer for `reader`'s listing in `guild`, else `compute`'s (stored unless a change happened meanwhile).
+    /// The cached answer for `reader`'s listing `list` (which list, which status) in `guild`, else `compute`'s
+    /// (stored unless a change happened meanwhile).
     func listing(
-        for reader: Identity, in guild: GuildScope, status: String, compute: () async throws -> CogResponse
+        for reader: Identity, in guild: GuildScope, list: String, compute: () async throws -> CogResponse
     ) async rethrows -> CogResponse {
-        let key = "list:\(guild.id):\(reader.userID):\(reader.role.rawValue):\(status)"
+        let key = "list:\(guild.id):\(reader.userID):\(reader.role.rawValue):\(list)"
         if let cached = cache.value(forKey: key, as: CogResponse.self) { return cached }
         let before = generation.load(ordering: .acquiring)
         let body = try await compute()

@@ -54,7 +54,45 @@ struct TicketStore: Sendable {
             ALTER TABLE tickets ADD COLUMN guild_id INTEGER NOT NULL DEFAULT 1;
             CREATE INDEX tickets_by_guild ON tickets (guild_id, last_activity_at DESC, id DESC)
             """),
+        // The admin app's fields: the opening text, claim and assignment, reopens, each message's author role.
+        Migration(
+            "003_ticket_handling",
+            """
+            ALTER TABLE tickets ADD COLUMN initial_message TEXT;
+            ALTER TABLE tickets ADD COLUMN claimed_by INTEGER;
+            ALTER TABLE tickets ADD COLUMN claimed_by_name TEXT;
+            ALTER TABLE tickets ADD COLUMN assigned_to INTEGER;
+            ALTER TABLE tickets ADD COLUMN assigned_to_name TEXT;
+            ALTER TABLE tickets ADD COLUMN reopen_count INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE ticket_messages ADD COLUMN author_role TEXT;
+            UPDATE ticket_messages SET author_role = 'moderator' WHERE is_admin = 1 AND is_system = 0;
+            UPDATE tickets SET initial_message = '**Subject:** ' || subject || '\n\n**Description:**\n'
+                || COALESCE((SELECT m.content FROM ticket_messages m WHERE m.ticket_id = tickets.id ORDER BY m.id LIMIT 1), '');
+            CREATE INDEX tickets_closed ON tickets (status, closed_at)
+            """),
     ]
+
+    /// A ticket's status as the API shows it: `Open`, `Claimed` (open, and a staff member took it) or `Closed`.
+    enum Status: String, Sendable, CaseIterable {
+        case open = "Open", claimed = "Claimed", closed = "Closed"
+
+        /// The stored lifecycle (`open`/`closed`) and claim, as SQL over the row `t`.
+        static let sql = "CASE WHEN t.status = 'closed' THEN 'Closed' WHEN t.claimed_by IS NOT NULL THEN 'Claimed' ELSE 'Open' END"
+
+        /// The condition selecting tickets with this status.
+        var condition: String {
+            switch self {
+            case .open: "t.status = 'open' AND t.claimed_by IS NULL"
+            case .claimed: "t.status = 'open' AND t.claimed_by IS NOT NULL"
+            case .closed: "t.status = 'closed'"
+            }
+        }
+    }
+
+    /// The text the admin app reads a ticket's subject and description from.
+    static func initialMessage(subject: String, description: String) -> String {
+        "**Subject:** \(subject)\n\n**Description:**\n\(description)"
+    }
 
     struct Ticket: Codable, Sendable {
         var id: Int64
@@ -69,12 +107,16 @@ struct TicketStore: Sendable {
         var lastActivityAt: Date
         var closedAt: Date?
         var closedBy: String?
+        var claimedBy: Int64?
+        var assignedTo: Int64?
 
         enum CodingKeys: String, CodingKey {
             case id, subject, category, status
             case guildID = "guild_id", userID = "user_id", userName = "user_name", createdAt = "created_at", lastActivityAt = "last_activity_at"
-            case closedAt = "closed_at", closedBy = "closed_by"
+            case closedAt = "closed_at", closedBy = "closed_by", claimedBy = "claimed_by", assignedTo = "assigned_to"
         }
+
+        var isOpen: Bool { status == "open" }
     }
 
     struct Message: Codable, Sendable {
@@ -86,18 +128,23 @@ struct TicketStore: Sendable {
         var timestamp: Date
         var isAdmin: Bool
         var isSystem: Bool
+        /// `admin` or `moderator` when staff wrote it.
+        var authorRole: String?
 
         enum CodingKeys: String, CodingKey {
             case id, content, timestamp
             case ticketID = "ticket_id", authorID = "author_id", authorName = "author_name", isAdmin = "is_admin", isSystem = "is_system"
+            case authorRole = "author_role"
         }
 
-        /// The document's message shape.
+        /// The message as both clients read it: the document's fields, and the app's `role`, `is_bot` (the host's
+        /// own notes) and `display_content`.
         var json: JSONValue {
             [
                 "id": .string("msg_\(id)"), "ticket_id": .string(String(ticketID)), "author_id": .string(String(authorID)),
-                "author_name": .string(authorName), "author_avatar": .null, "content": .string(content),
+                "author_name": .string(authorName), "author_avatar": .null, "content": .string(content), "display_content": .string(content),
                 "timestamp": .string(Timestamp.string(from: timestamp)), "is_admin": .bool(isAdmin), "is_system": .bool(isSystem),
+                "is_bot": .bool(isSystem), "role": authorRole.map(JSONValue.string) ?? .null,
             ]
         }
     }
@@ -127,37 +174,47 @@ struct TicketStore: Sendable {
                 let ticket = try connection.queryOne(
                     Ticket.self,
                     """
-                    INSERT INTO tickets (guild_id, user_id, user_name, subject, category, status, created_at, last_activity_at, last_message)
-                    VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING *
-                    """, [guild.id, caller.userID, caller.username, subject, category, now, now, message])
+                    INSERT INTO tickets (guild_id, user_id, user_name, subject, category, status, created_at, last_activity_at, last_message,
+                        initial_message)
+                    VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING *
+                    """, [guild.id, caller.userID, caller.username, subject, category, now, now, message,
+                          Self.initialMessage(subject: subject, description: message)])
             else { throw APIError(.internalServerError, "internal_error", "The ticket was not stored.") }
             let first = try Self.insertMessage(connection, ticket: ticket.id, author: caller, content: message, system: false, at: now)
             return (ticket, first)
         }
     }
 
-    /// The tickets of `guild` that `reader` may see (all of them for staff), newest activity first, with the
-    /// reader's unread counts, as the API lists them: `{ticket_id, user_id, user_name, subject, category, status,
-    /// created_at, last_message, unread_count}`, built straight from the rows.
-    func list(for reader: Identity, in guild: GuildScope, status: String?) async throws -> [JSONValue] {
-        let staff = reader.role >= .moderator
+    /// The tickets of `guild` that `reader` may see (all of them for staff; with `mine`, only the reader's own),
+    /// newest activity first, with the reader's unread counts, built straight from the rows in the shape both
+    /// clients read: the document's `{ticket_id, user_id, user_name, subject, category, status, created_at,
+    /// last_message, unread_count}` and the app's `ticket_num`, `username`, `display_name`, `type`, `closed_at`,
+    /// claim and assignment fields, `initial_message`, `reopen_count`. `id` picks one ticket.
+    func views(for reader: Identity, in guild: GuildScope, status: Status? = nil, mine: Bool = false, id: Int64? = nil) async throws
+        -> [JSONValue]
+    {
         var conditions = ["t.guild_id = ?"]
         var arguments: [any SQLBindable] = [reader.userID, reader.userID, guild.id]
-        if !staff {
+        if mine || reader.role < .moderator {
             conditions.append("t.user_id = ?")
             arguments.append(reader.userID)
         }
-        if let status {
-            conditions.append("t.status = ?")
-            arguments.append(status)
+        if let status { conditions.append(status.condition) }
+        if let id {
+            conditions.append("t.id = ?")
+            arguments.append(id)
         }
         let clause = "WHERE " + conditions.joined(separator: " AND ")
         let bound = arguments
         let rows = try await database.read { connection in
             try connection.rows(
             """
-            SELECT CAST(t.id AS TEXT) AS ticket_id, CAST(t.user_id AS TEXT) AS user_id, t.user_name, t.subject, t.category, t.status,
-                t.created_at, t.last_message,
+            SELECT CAST(t.id AS TEXT) AS ticket_id, t.id AS ticket_num, NULL AS channel_id, CAST(t.user_id AS TEXT) AS user_id,
+                t.user_name, t.user_name AS username, t.user_name AS display_name, NULL AS avatar_url,
+                t.subject, t.category, t.category AS type, \(Status.sql) AS status, t.created_at, t.closed_at, t.last_message,
+                CAST(t.claimed_by AS TEXT) AS claimed_by, t.claimed_by_name, NULL AS claimed_by_avatar,
+                CAST(t.assigned_to AS TEXT) AS assigned_to, t.assigned_to_name, NULL AS assigned_to_avatar,
+                t.initial_message, t.reopen_count,
                 (SELECT COUNT(*) FROM ticket_messages m WHERE m.ticket_id = t.id AND m.author_id <> ?
                     AND m.id > COALESCE((SELECT r.last_read_id FROM ticket_reads r WHERE r.ticket_id = t.id AND r.user_id = ?), 0))
                     AS unread_count
@@ -204,14 +261,25 @@ struct TicketStore: Sendable {
 
     /// Closes or reopens a ticket with a system message saying so (and, closing with `keepTranscript`, stores the
     /// conversation's transcript), in one transaction; answers the message, or nil if it already was.
-    func setStatus(_ ticket: Int64, open: Bool, by actor: Identity, note: String, keepTranscript: Bool) async throws -> Message? {
+    /// `closing` is what the closer wrote to go with it (`close_message`), stored as their message before the note.
+    func setStatus(
+        _ ticket: Int64, open: Bool, by actor: Identity, note: String, closing: String? = nil, keepTranscript: Bool
+    ) async throws -> [Message]? {
         let now = Date()
         return try await database.write { connection in
             let changed = try connection.execute(
-                "UPDATE tickets SET status = ?, closed_at = ?, closed_by = ?, last_activity_at = ? WHERE id = ? AND status = ?",
-                [open ? "open" : "closed", open ? nil : now, open ? nil : actor.username, now, ticket, open ? "closed" : "open"])
+                """
+                UPDATE tickets SET status = ?, closed_at = ?, closed_by = ?, last_activity_at = ?, reopen_count = reopen_count + ?
+                WHERE id = ? AND status = ?
+                """,
+                [open ? "open" : "closed", open ? nil : now, open ? nil : actor.username, now, open ? 1 : 0, ticket, open ? "closed" : "open"])
             guard changed > 0 else { return nil }
+            var messages: [Message] = []
+            if let closing {
+                messages.append(try Self.insertMessage(connection, ticket: ticket, author: actor, content: closing, system: false, at: now))
+            }
             let message = try Self.insertMessage(connection, ticket: ticket, author: actor, content: note, system: true, at: now)
+            messages.append(message)
             if !open && keepTranscript {
                 let text = Self.transcript(try connection.query(Message.self, Self.messagesSQL, [ticket]))
                 try connection.execute(
@@ -220,7 +288,27 @@ struct TicketStore: Sendable {
                     ON CONFLICT (ticket_id) DO UPDATE SET created_at = excluded.created_at, text = excluded.text
                     """, [ticket, now, text])
             }
-            return message
+            return messages
+        }
+    }
+
+    /// Who handles an open ticket: `claim` sets the claimer (answers false if the ticket is closed or gone);
+    /// with `assign`, the assignee.
+    enum Handler: Sendable {
+        case claim, assign
+    }
+
+    /// Sets the claimer or assignee of open ticket `ticket` to `person` with a system note; answers the note, or nil
+    /// if the ticket is not open.
+    func setHandler(_ handler: Handler, of ticket: Int64, to person: Identity, by actor: Identity, note: String) async throws -> Message? {
+        let now = Date()
+        let columns = handler == .claim ? "claimed_by = ?, claimed_by_name = ?" : "assigned_to = ?, assigned_to_name = ?"
+        return try await database.write { connection in
+            let changed = try connection.execute(
+                "UPDATE tickets SET \(columns), last_activity_at = ? WHERE id = ? AND status = 'open'",
+                [person.userID, person.username, now, ticket])
+            guard changed > 0 else { return nil }
+            return try Self.insertMessage(connection, ticket: ticket, author: actor, content: note, system: true, at: now)
         }
     }
 
@@ -256,6 +344,13 @@ struct TicketStore: Sendable {
         }.joined(separator: "\n") + "\n"
     }
 
+    func subject(of ticket: Int64) async throws -> String? {
+        try await database.read { connection in
+            if case .text(let text)? = try connection.rows("SELECT subject FROM tickets WHERE id = ?", [ticket]).first?["subject"] { return text }
+            return nil
+        }
+    }
+
     func storedTranscript(_ ticket: Int64) async throws -> String? {
         try await database.read { connection in
             if case .text(let text)? = try connection.rows("SELECT text FROM ticket_transcripts WHERE ticket_id = ?", [ticket]).first?["text"] {
@@ -270,6 +365,11 @@ struct TicketStore: Sendable {
         try await database.query(Ticket.self, "SELECT * FROM tickets WHERE status = 'open' AND last_activity_at < ?", [cutoff])
     }
 
+    /// Tickets closed before `cutoff`.
+    func closed(before cutoff: Date) async throws -> [Ticket] {
+        try await database.query(Ticket.self, "SELECT * FROM tickets WHERE status = 'closed' AND closed_at < ?", [cutoff])
+    }
+
     private static func insertMessage(
         _ connection: any SQLConnection, ticket: Int64, author: Identity, content: String, system: Bool, at time: Date
     ) throws -> Message {
@@ -277,9 +377,11 @@ struct TicketStore: Sendable {
             let message = try connection.queryOne(
                 Message.self,
                 """
-                INSERT INTO ticket_messages (ticket_id, author_id, author_name, content, timestamp, is_admin, is_system)
-                VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *
-                """, [ticket, author.userID, system ? "System" : author.username, content, time, author.role >= .moderator, system])
+                INSERT INTO ticket_messages (ticket_id, author_id, author_name, content, timestamp, is_admin, is_system, author_role)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
+                """,
+                [ticket, author.userID, system ? "System" : author.username, content, time, author.role >= .moderator, system,
+                 system || author.role < .moderator ? nil : author.role.rawValue])
         else { throw APIError(.internalServerError, "internal_error", "The message was not stored.") }
         return message
     }

@@ -8,9 +8,12 @@ public struct TicketsCog: Cog {
     public typealias Configuration = TicketsConfig
 
     public static let manifest = CogManifest(
-        id: "tickets", displayName: "Tickets", version: "1.1.0", contract: "1.0",
+        id: "tickets", displayName: "Tickets", version: "1.2.0", contract: "1.1",
         summary: "Support tickets with real-time chat between users and staff.", category: "community",
-        features: ["Support tickets", "Live chat in ticket rooms", "Transcripts", "!ticket command", "Auto-close"],
+        features: [
+            "Support tickets", "Live chat in ticket rooms", "Claim and assign", "Transcripts by e-mail", "!ticket command", "Auto-close",
+            "Auto-delete",
+        ],
         routePrefixes: ["/api/tickets"], configSection: "tickets")
 
     public static let migrations = TicketStore.migrations
@@ -24,13 +27,13 @@ public struct TicketsCog: Cog {
         TicketRoutes(service: service, context: context).register()
         TicketRealtime.register(service, on: context)
         context.command(TicketCommands.command(service))
-        context.schedule("auto-close", every: .seconds(max(1, settings.autoCloseCheckSeconds))) {
-            let hours = service.config.autoCloseHours
-            guard hours > 0 else { return }
-            let bot = Identity(userID: 0, username: "system", role: .admin)
-            for ticket in try await service.store.idle(since: Date().addingTimeInterval(-Double(hours) * 3600)) {
-                try await service.setStatus(
-                    ticket.id, open: false, by: bot, note: "Closed automatically after \(hours) hours without activity.", correlationID: nil)
+        context.schedule("housekeeping", every: .seconds(max(1, settings.autoCloseCheckSeconds))) {
+            try await service.closeIdleTickets()
+            try await service.deleteLongClosedTickets()
+        }
+        context.validateConfig { config in
+            if config.sendTranscriptEmail && !config.transcriptEmailAddress.contains("@") {
+                throw APIError(.badRequest, "invalid_config", "send_transcript_email needs a transcript_email_address.")
             }
         }
     }
@@ -48,8 +51,23 @@ public struct TicketsConfig: CogConfiguration {
     public var transcriptEnabled = true
     /// The longest message (and subject) accepted, in characters.
     public var maxMessageLength = 2000
-    /// How often idle tickets are looked for (read when the cog loads).
+    /// How often idle and long-closed tickets are looked for (read when the cog loads).
     public var autoCloseCheckSeconds = 300
+    /// The kinds of ticket a user picks from when opening one; a ticket's `type` (or `category`) must be one of
+    /// them (any letter case). Empty accepts any.
+    public var categories = ["Application", "Bug", "Support"]
+    /// Closed tickets are deleted, with their messages and transcript, this many days after closing; 0 keeps them.
+    public var autoDeleteAfterCloseDays = 0
+    /// Staff must claim a ticket (or be assigned to it) before writing in it.
+    public var requireClaim = false
+    /// Whether a ticket's creator may close it (the document says staff only).
+    public var ownerCanClose = false
+    /// E-mail each closed ticket's transcript to `transcript_email_address` (through the host's `smtp` relay).
+    public var sendTranscriptEmail = false
+    public var transcriptEmailAddress = ""
+
+    /// What the app's create form reads as a plain user.
+    public static var publicKeys: Set<String> { ["categories", "enabled", "max_message_length"] }
 
     public init() {}
 }

@@ -76,7 +76,8 @@ public final class GuildhallHost: Service, Sendable {
         dispatcher = CommandDispatcher(registry: commands, config: configStore, liveLog: liveLog, logger: logger, cogIsOff: cogIsOff)
         let services = CogServices(
             database: database, cache: cache, httpClient: httpClient, bus: bus, config: configStore, gate: gate, hub: hub,
-            liveLog: liveLog, overlays: overlays, logs: CogLogs(),
+            liveLog: liveLog, overlays: overlays, logs: CogLogs(), people: HostPeopleDirectory(users: users, guilds: guilds),
+            mail: SMTPMailer(settings: config.smtp),
             dataDirectory: URL(fileURLWithPath: config.database.path).deletingLastPathComponent(), logger: logger)
         plugins = PluginManager(
             catalogue: catalogue, services: services, commands: commands,

@@ -30,10 +30,11 @@ public final class CogHarness<C: Cog>: Sendable {
     let state: HarnessState<C.Configuration>
 
     /// Creates the folder and database, applies `type`'s migrations, lays `config` over the cog's defaults (as
-    /// config.yaml would), and runs the cog's setup. `guilds` are the active guilds per-guild tasks run for.
+    /// config.yaml would), and runs the cog's setup. `guilds` are the active guilds per-guild tasks run for;
+    /// `people` the users `context.people` knows (each acting in every one of `guilds`).
     public init(
         _ type: C.Type = C.self, config: JSONValue = [:],
-        guilds: [GuildScope] = [GuildScope(id: GuildScope.defaultGuildID, name: "Default")]
+        guilds: [GuildScope] = [GuildScope(id: GuildScope.defaultGuildID, name: "Default")], people: [Identity] = []
     ) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("cog-harness-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -41,7 +42,7 @@ public final class CogHarness<C: Cog>: Sendable {
         self.database = database
         try await Migrator(database: database).apply(type.migrations, owner: type.manifest.id)
         state = HarnessState(
-            manifest: type.manifest, guilds: guilds,
+            manifest: type.manifest, guilds: guilds, people: people,
             settings: try ConfigSection.decode(C.Configuration.self, from: config))
         cog = type.init()
         try await cog.setup(HarnessContext<C.Configuration>(state: state, database: database, folder: folder))
@@ -176,6 +177,8 @@ public final class CogHarness<C: Cog>: Sendable {
     /// Events the cog published, in order.
     public var publishedEvents: [Event] { state.recorded.compactMap { if case .event(let event) = $0 { event } else { nil } } }
     /// Messages the cog posted to the live log, as it posted them.
+    /// The mail the cog sent through `context.mail`, in order (the harness's mail server accepts everything).
+    public var sentMail: [Mail] { state.recorded.compactMap { if case .mail(let mail) = $0 { mail } else { nil } } }
     public var liveLogPosts: [JSONValue] { state.recorded.compactMap { if case .liveLog(let message) = $0 { message } else { nil } } }
     /// Frames the cog sent to its gateway topics.
     public var topicFrames: [(topic: String, frame: JSONValue)] {

@@ -22,6 +22,7 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
     enum Record: Sendable {
         case event(Event)
         case liveLog(JSONValue)
+        case mail(Mail)
         case topic(String, JSONValue)
         case broadcast(Int64, JSONValue)
         case sentToCaller(connection: String, frame: JSONValue)
@@ -47,6 +48,7 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
 
     let manifest: CogManifest
     let guilds: [GuildScope]
+    let people: [Identity]
     private let registered = Mutex(Registered())
     private let log = Mutex<[Record]>([])
     private let settingsValue: Mutex<Configuration>
@@ -55,9 +57,10 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
     private let spawned = Mutex<[Task<Void, Never>]>([])
     private let subscriptions = Mutex<[String: Set<String>]>([:])
 
-    init(manifest: CogManifest, guilds: [GuildScope], settings: Configuration) {
+    init(manifest: CogManifest, guilds: [GuildScope], people: [Identity], settings: Configuration) {
         self.manifest = manifest
         self.guilds = guilds
+        self.people = people
         self.settingsValue = Mutex(settings)
     }
 
@@ -180,6 +183,8 @@ struct HarnessContext<Configuration: CogConfiguration>: CogContext {
     var httpClient: HTTPClient { .shared }
     var events: any EventPublisher { HarnessPublisher(state: state) }
     var liveLog: any LiveLogPublisher { HarnessLiveLog(state: state) }
+    var people: any PeopleDirectory { HarnessPeople(people: state.people, guilds: state.guilds) }
+    var mail: any MailSender { HarnessMail(state: state) }
     var dataDirectory: URL {
         let directory = folder.appendingPathComponent("cogs").appendingPathComponent(state.manifest.id)
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -239,5 +244,26 @@ struct HarnessLiveLog<Configuration: CogConfiguration>: LiveLogPublisher {
         members["id"] = .int(Int64(state.recorded.count))
         members["timestamp"] = .string(Timestamp.string(from: Date()))
         return .object(members)
+    }
+}
+
+/// The harness's people: those it was given, each acting in every harness guild.
+struct HarnessPeople: PeopleDirectory {
+    let people: [Identity]
+    let guilds: [GuildScope]
+    func person(_ userID: Int64, in guild: GuildScope) async throws -> Identity? {
+        guilds.contains { $0.id == guild.id } ? people.first { $0.userID == userID } : nil
+    }
+}
+
+/// Records the mail the cog sends; checks addresses as the host's mailer does.
+struct HarnessMail<Configuration: CogConfiguration>: MailSender {
+    let state: HarnessState<Configuration>
+    var isConfigured: Bool { true }
+    func send(_ mail: Mail) async throws {
+        for address in mail.to where address.filter({ $0 == "@" }).count != 1 || address.contains(where: \.isWhitespace) {
+            throw MailError.invalidAddress(address)
+        }
+        state.record(.mail(mail))
     }
 }

@@ -31,6 +31,10 @@ public protocol CogContext<Configuration>: Sendable {
     var dataDirectory: URL { get }
     /// The live log: messages posted here are stored, searchable and delivered over the gateway.
     var liveLog: any LiveLogPublisher { get }
+    /// Who a user id is, and whether they act in a guild (contract 1.1).
+    var people: any PeopleDirectory { get }
+    /// The deployment's mail server (contract 1.1).
+    var mail: any MailSender { get }
 
     /// Registers a route declaration (`route(...)` builds one from a method, path, access, summary, the types of
     /// its parts and a handler). Its path must lie under one of the manifest's `routePrefixes`.

@@ -10,11 +10,16 @@ public protocol CogConfiguration: Codable, Sendable, Equatable {
     init()
     /// Keys whose values are secrets (API keys, tokens). They are masked in every config read the API answers.
     static var secretKeys: Set<String> { get }
+    /// Keys every signed-in user may read with `GET /api/config/{section}` (what a form needs: the ticket
+    /// categories); everything else of the section is the admins' (contract 1.1).
+    static var publicKeys: Set<String> { get }
 }
 
 extension CogConfiguration {
     /// No secrets by default.
     public static var secretKeys: Set<String> { [] }
+    /// Nothing public by default.
+    public static var publicKeys: Set<String> { [] }
 }
 
 /// The configuration of a cog that has no settings.
@@ -35,6 +40,8 @@ package struct ConfigSection: Sendable {
     package let validate: @Sendable (JSONValue) throws -> JSONValue
     /// Keys masked in API output.
     package let secretKeys: Set<String>
+    /// Keys any signed-in user may read.
+    package let publicKeys: Set<String>
 
     /// Declares section `name`, validated and completed by `type`.
     package static func section<C: CogConfiguration>(_ name: String, _ type: C.Type) -> ConfigSection {
@@ -42,7 +49,7 @@ package struct ConfigSection: Sendable {
             name: name,
             defaults: { (try? JSONValueEncoder(keys: .snakeCase).encode(C())) ?? .object([:]) },
             validate: { value in try JSONValueEncoder(keys: .snakeCase).encode(ConfigSection.decode(C.self, from: value)) },
-            secretKeys: C.secretKeys)
+            secretKeys: C.secretKeys, publicKeys: C.publicKeys)
     }
 
     /// Decodes a section of type `C` from `value` laid over the defaults.
@@ -69,12 +76,13 @@ package struct ConfigSection: Sendable {
 
     private init(
         name: String, defaults: @escaping @Sendable () -> JSONValue,
-        validate: @escaping @Sendable (JSONValue) throws -> JSONValue, secretKeys: Set<String>
+        validate: @escaping @Sendable (JSONValue) throws -> JSONValue, secretKeys: Set<String>, publicKeys: Set<String>
     ) {
         self.name = name
         self.defaults = defaults
         self.validate = validate
         self.secretKeys = secretKeys
+        self.publicKeys = publicKeys
     }
 }
 

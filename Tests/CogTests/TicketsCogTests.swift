@@ -97,4 +97,29 @@ final class TicketsCogTests: XCTestCase {
         }
         await harness.tearDown()
     }
+
+    func testAssignmentChecksThePersonAndClosingMailsTheTranscript() async throws {
+        let admin = Identity.person(.admin, id: 30, name: "boss")
+        let harness = try await CogHarness(
+            TicketsCog.self, config: ["send_transcript_email": true, "transcript_email_address": "desk@example.org"],
+            people: [ann, staff, admin])
+        let opened = await harness.request(.post, "/api/tickets", as: ann, body: ["type": "support", "subject": "Lost", "description": "My key"])
+        let id = try XCTUnwrap(opened.json["ticket_id"]?.stringValue)
+        XCTAssertEqual(opened.json["ticket"]?["type"], "Support")
+        let toUser = await harness.request(.post, "/api/tickets/\(id)/assign", as: staff, body: ["assigned_to": 10])
+        XCTAssertEqual(toUser.error, "not_staff")
+        let toStranger = await harness.request(.post, "/api/tickets/\(id)/assign", as: staff, body: ["assigned_to": "77"])
+        XCTAssertEqual(toStranger.error, "invalid_field")
+        let assigned = await harness.request(.post, "/api/tickets/\(id)/assign", as: staff, body: ["assigned_to": "30"])
+        XCTAssertEqual(assigned.status, .ok)
+        XCTAssertEqual(harness.publishedEvents.last?.name, "ticket.assigned")
+
+        let closed = await harness.request(.post, "/api/tickets/\(id)/close", as: admin, body: ["close_message": "Found it"])
+        XCTAssertEqual(closed.status, .ok)
+        await harness.waitForSpawnedWork()
+        XCTAssertEqual(harness.sentMail.map(\.to), [["desk@example.org"]])
+        XCTAssertEqual(harness.sentMail.first?.subject, "Ticket #\(id) closed: Lost")
+        XCTAssertTrue(harness.sentMail.first?.text.contains("boss (staff): Found it") ?? false, harness.sentMail.first?.text ?? "")
+        await harness.tearDown()
+    }
 }

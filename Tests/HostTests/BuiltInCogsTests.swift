@@ -33,7 +33,8 @@ final class BuiltInCogsTests: XCTestCase {
             XCTAssertEqual(
                 config["tickets"],
                 ["enabled": true, "max_open_per_user": 3, "auto_close_hours": 72, "transcript_enabled": true, "max_message_length": 2000,
-                 "auto_close_check_seconds": 300])
+                 "auto_close_check_seconds": 300, "categories": ["Application", "Bug", "Support"], "require_claim": false,
+                 "owner_can_close": false, "auto_delete_after_close_days": 0, "send_transcript_email": false, "transcript_email_address": ""])
         }
     }
 }

@@ -144,7 +144,7 @@ final class ContractTests: XCTestCase {
             XCTAssertEqual(future.status, 409)
             XCTAssertEqual(future.error, "incompatible_cog")
             let reason = future.json["message"]?.stringValue ?? ""
-            XCTAssertTrue(reason.contains("contract 2.0") && reason.contains("contract 1.0"), reason)
+            XCTAssertTrue(reason.contains("contract 2.0") && reason.contains("contract \(ContractVersion.current)"), reason)
             let demanding = try await server.request(.POST, "/api/cogs/load", token: admin, json: ["cog_name": "demanding"])
             XCTAssertEqual(demanding.error, "incompatible_cog")
             let needs = demanding.json["message"]?.stringValue ?? ""

@@ -414,11 +414,6 @@ final class GatewayTests: XCTestCase {
     }
 
     func testAClientThatStopsReadingIsCutOffWhileOthersGetEverything() async throws {
-        let python = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.test-venv/bin/python").standardized
-        let peer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Peers/slow_reader.py").standardized
-        guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            return XCTFail("\(python.path) is missing: scripts/test.sh installs the test peers there")
-        }
         let host = TestHost { $0.gateway.outboundQueueLimit = 5 }
         defer { host.removeFolder() }
         try await host.run { server in
@@ -427,7 +422,7 @@ final class GatewayTests: XCTestCase {
             _ = await fast.next("connected")
             fast.send(["action": "subscribe", "message_types": ["user"]])
             _ = await fast.next("subscribed")
-            let slow = try PeerProcess(python: python, script: peer, arguments: ["ws://127.0.0.1:\(server.port)/ws/live-log?token=\(user)"])
+            let slow = try PeerProcess(peer: "slow_reader.py", arguments: ["ws://127.0.0.1:\(server.port)/ws/live-log?token=\(user)"])
             try await assertEqual(try await slow.nextEvent(), ["ready": true])
             // 18 MB to both connections of the default guild: far more than the kernel's socket buffers hold.
             let flood = 300

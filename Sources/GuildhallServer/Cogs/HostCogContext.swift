@@ -17,6 +17,8 @@ struct CogServices: Sendable {
     let overlays: GuildConfigOverlays
     /// Each cog's recent log records.
     let logs: CogLogs
+    let people: any PeopleDirectory
+    let mail: any MailSender
     /// The folder beside the database; each cog gets `cogs/<id>/` in it.
     let dataDirectory: URL
     let logger: Logger
@@ -41,6 +43,8 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     var httpClient: HTTPClient { services.httpClient }
     var events: any EventPublisher { CogEventPublisher(bus: services.bus, source: manifest.id, logger: logger) }
     var liveLog: any LiveLogPublisher { services.liveLog }
+    var people: any PeopleDirectory { services.people }
+    var mail: any MailSender { services.mail }
     var dataDirectory: URL {
         let folder = services.dataDirectory.appendingPathComponent("cogs").appendingPathComponent(manifest.id)
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -95,6 +95,12 @@ public final class ConfigStore: Sendable {
         value(of: name).map { masked($0, section: name) }
     }
 
+    /// The keys of section `name` any signed-in user may read, or nil if it has none.
+    func publicValue(of name: String) -> JSONValue? {
+        guard let keys = sections[name]?.publicKeys, !keys.isEmpty, case .object(let members)? = value(of: name) else { return nil }
+        return .object(members.filter { keys.contains($0.key) })
+    }
+
     /// What API output shows instead of a secret.
     static let mask = "********"
 

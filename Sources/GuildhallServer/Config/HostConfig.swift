@@ -116,6 +116,25 @@ public struct LoggingSettings: CogConfiguration {
     public init() {}
 }
 
+/// `smtp`: the mail server cogs send through (ticket transcripts). Plain SMTP with optional AUTH PLAIN, meant for a
+/// relay on the machine or its private network (Postfix, an SMTP sidecar) that carries mail onward over TLS.
+public struct SMTPSettings: CogConfiguration {
+    /// The relay's host name; empty means no mail is sent.
+    public var host = ""
+    public var port = 25
+    /// The sender address of every message.
+    public var from = ""
+    /// Credentials for AUTH PLAIN; empty sends none. Write the password as `${SMTP_PASSWORD}`.
+    public var username = ""
+    public var password = ""
+    /// How long one message may take, connection included.
+    public var timeoutSeconds = 30.0
+    /// The name this host gives in EHLO.
+    public var heloName = "guildhall.localhost"
+    public static var secretKeys: Set<String> { ["password"] }
+    public init() {}
+}
+
 /// The deployment's configuration: the infrastructure sections, needed before anything starts and changed only by
 /// a restart, and the raw runtime sections (`general`, a cog's section, ...) that the config API edits.
 public struct HostConfig: Sendable {
@@ -128,6 +147,7 @@ public struct HostConfig: Sendable {
     public var gateway = GatewaySettings()
     public var liveLog = LiveLogSettings()
     public var tenancy = TenancySettings()
+    public var smtp = SMTPSettings()
     /// Runtime sections as written in the file, validated when the host knows their types.
     public var runtimeSections: [String: JSONValue] = [:]
     /// The users created or updated at startup from API_ADMIN_USER/API_ADMIN_PASS and API_EXTRA_USERS.
@@ -151,7 +171,7 @@ public struct HostConfig: Sendable {
         }
     }
 
-    static let infrastructureKeys = ["server", "database", "auth", "plugins", "cache", "logging", "gateway", "live_log", "tenancy"]
+    static let infrastructureKeys = ["server", "database", "auth", "plugins", "cache", "logging", "gateway", "live_log", "tenancy", "smtp"]
 
     /// Reads `path` (or only defaults when `path` is nil), substitutes `${VAR}` and `${VAR:-default}`, applies the
     /// environment overrides (API_PORT, SECRET_KEY, CORS_ORIGINS, DB_PATH, API_ADMIN_USER, API_ADMIN_PASS,
@@ -200,6 +220,7 @@ public struct HostConfig: Sendable {
         config.gateway = section("gateway", GatewaySettings.self)
         config.liveLog = section("live_log", LiveLogSettings.self)
         config.tenancy = section("tenancy", TenancySettings.self)
+        config.smtp = section("smtp", SMTPSettings.self)
         config.runtimeSections = document.filter { !infrastructureKeys.contains($0.key) }
         config.bootstrapUsers = bootstrapUsers(environment, problems: &problems)
         if !(1...65535).contains(config.server.port) { problems.append("key 'server.port': expected a port from 1 to 65535") }
@@ -207,6 +228,7 @@ public struct HostConfig: Sendable {
         if config.auth.tokenTTLHours < 1 { problems.append("key 'auth.token_ttl_hours': expected at least 1") }
         if config.gateway.maxFrameBytes < 1024 { problems.append("key 'gateway.max_frame_bytes': expected at least 1024") }
         if config.gateway.heartbeatTimeoutSeconds < 5 { problems.append("key 'gateway.heartbeat_timeout_seconds': expected at least 5") }
+        if !config.smtp.host.isEmpty && !config.smtp.from.contains("@") { problems.append("key 'smtp.from': expected the sender's address") }
         if config.liveLog.retentionDays < 1 { problems.append("key 'live_log.retention_days': expected at least 1") }
         guard problems.isEmpty else { throw ConfigFileError(file: config.source, problems: problems) }
         return config

@@ -50,8 +50,15 @@ struct ConfigRoutes {
         routes.add(.get, "/api/config", access: .admin, summary: "Every runtime config section, secrets masked") { _, _ in
             JSONValue.object(Dictionary(uniqueKeysWithValues: store.sections.keys.map { ($0, store.maskedValue(of: $0) ?? .null) }))
         }
-        routes.add(.get, "/api/config/:section", access: .admin, summary: "One config section, secrets masked") { _, context in
+        routes.add(
+            .get, "/api/config/:section", access: .user,
+            summary: "One config section, secrets masked (admins); its public keys, such as ticket categories (everyone else)"
+        ) { _, context in
             let name = try section(context)
+            let caller = try context.requireIdentity()
+            if let refusal = Access.admin.refusal(for: caller) {
+                return try store.publicValue(of: name) ?? { throw refusal }()
+            }
             return store.maskedValue(of: name)!
         }
         routes.add(.put, "/api/config/:section", access: .admin, summary: "Change keys of a section; applied live") {

@@ -7,11 +7,13 @@ package enum RequestDecoding {
     /// Where a text field came from, for the error.
     package enum Part: String { case path, query }
 
-    /// The JSON body in `buffer` as `type`: 400 `invalid_json` or `invalid_field` naming the field.
+    /// The JSON body in `buffer` as `type`: 400 `invalid_json` or `invalid_field` naming the field. An empty body
+    /// is an empty object, so a body whose members are all optional may be left out.
     package static func body<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
         let value: JSONValue
         do {
-            value = try JSONValue.parse(Array(buffer.readableBytesView))
+            let bytes = Array(buffer.readableBytesView)
+            value = bytes.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 } ? .object([:]) : try JSONValue.parse(bytes)
         } catch {
             throw APIError.badRequest("invalid_json", "The body is not valid JSON.")
         }

@@ -1,0 +1,7 @@
+/// The deployment's people, as far as a cog may know them: who a user id is and whether they act in a guild.
+/// Use it to check an id a caller names (the staff member a ticket is assigned to) before storing it.
+public protocol PeopleDirectory: Sendable {
+    /// The active user `userID` if they act in `guild` — a member of it, an admin, or, for the default guild, someone
+    /// who belongs to no guild — else nil.
+    func person(_ userID: Int64, in guild: GuildScope) async throws -> Identity?
+}
