@@ -61,19 +61,18 @@ public final class GuildhallHost: Service, Sendable {
             limits: TenantLimits(defaults: config.tenancy))
         commands = CommandRegistry()
         httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
-        let store = configStore
+        let community = CommunitySettings(config: configStore, overlays: overlays)
         hub = GatewayHub(
             limits: .init(
                 messagesPerMinute: config.gateway.messagesPerMinute, commandsPerMinute: config.gateway.commandsPerMinute,
                 connectionsPerAddress: config.gateway.maxConnectionsPerIP),
             logger: logger,
-            isCommand: { frame in
+            isCommand: { frame, guild in
                 guard frame["action"] == "send", let content = frame["content"]?.stringValue else { return false }
-                let prefix = (try? store.decode("general", as: GeneralConfig.self).commandPrefix) ?? "!"
-                return !prefix.isEmpty && content.hasPrefix(prefix)
+                return community.isCommand(content, in: guild)
             }, cogIsOff: cogIsOff)
         liveLog = LiveLogService(store: LiveLogStore(database: database), hub: hub, historyLimit: config.liveLog.maxQueryLimit)
-        dispatcher = CommandDispatcher(registry: commands, config: configStore, liveLog: liveLog, logger: logger, cogIsOff: cogIsOff)
+        dispatcher = CommandDispatcher(registry: commands, settings: community, liveLog: liveLog, logger: logger, cogIsOff: cogIsOff)
         let services = CogServices(
             database: database, cache: cache, httpClient: httpClient, bus: bus, config: configStore, gate: gate, hub: hub,
             liveLog: liveLog, overlays: overlays, logs: CogLogs(), people: HostPeopleDirectory(users: users, guilds: guilds),

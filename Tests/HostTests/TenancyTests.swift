@@ -276,8 +276,8 @@ final class TenancyTests: XCTestCase {
                 await server.request(.PUT, "/api/v1/guilds/\(tenants.a)/config/notes", token: tenants.alice, json: [1, 2]).error,
                 "invalid_config")
             try await assertEqual(
-                await server.request(.GET, "/api/v1/guilds/\(tenants.a)/config/general", token: admin).error, "unknown_section",
-                "host sections are the deployment's alone")
+                await server.request(.GET, "/api/v1/guilds/\(tenants.a)/config/server_guide", token: admin).error, "unknown_section",
+                "the server guide is the deployment's alone")
             try await assertEqual(
                 await server.request(.PUT, "/api/v1/guilds/\(tenants.a)/config/notes", token: tenants.bob, json: ["max_length": 1]).status,
                 404)
@@ -404,6 +404,54 @@ final class TenancyTests: XCTestCase {
             XCTAssertEqual(seenByAlice.json["total_count"], 1)
             try await assertEqual(await server.request(.GET, "/api/live-log/messages?type=raid", token: tenants.bob).json["total_count"], 0)
             try await assertEqual(await server.request(.GET, "/api/live-log/messages?type=raid", token: admin).json["total_count"], 1)
+        }
+    }
+
+    func testAGuildsOwnGeneralSettingsRunItsBot() async throws {
+        let host = TestHost()
+        defer { host.removeFolder() }
+        try await host.run(catalogue: Self.catalogue) { server in
+            let tenants = try await Tenants.make(on: server)
+            let put = try await server.request(
+                .PUT, "/api/v1/guilds/\(tenants.a)/config/general", token: tenants.alice,
+                json: ["command_prefix": "?", "bot_name": "Alpha Bot", "message_cooldown": 0])
+            XCTAssertEqual(put.status, 200)
+            XCTAssertEqual(put.json["effective"]?["bot_name"], "Alpha Bot")
+            let channels = try await server.request(
+                .PUT, "/api/v1/guilds/\(tenants.a)/config/channels", token: tenants.alice, json: ["log_channel_id": 1234567890123456789])
+            XCTAssertEqual(channels.json["effective"]?["log_channel_id"], "1234567890123456789", "a snowflake, as a string")
+
+            let alice = WSTestClient(port: server.port, token: tenants.alice)
+            let bob = WSTestClient(port: server.port, token: tenants.bob)
+            for client in [alice, bob] {
+                _ = await client.next("connected")
+                client.send(["action": "subscribe", "message_types": ["dm"]])
+                _ = await client.next("subscribed")
+            }
+            // Guild A's prefix and bot name, and no cooldown: the same command twice in a row.
+            for _ in 0..<2 {
+                alice.send(["action": "send", "content": "?cogs"])
+                let frames = await alice.drain(for: .milliseconds(300))
+                XCTAssertEqual(frames.first { $0["action"] == "command_reply" }?["command"], "cogs")
+                XCTAssertEqual(frames.first { $0["type"] == "dm" }?["from_username"], "Alpha Bot")
+            }
+            alice.send(["action": "send", "content": "?help"])
+            await assertTrue(await alice.next("command_reply")?["reply"]?.stringValue?.contains("?cogs") == true, "help speaks the guild's prefix")
+            alice.send(["action": "send", "content": "!cogs"])
+            await assertFalse(await alice.drain(for: .milliseconds(300)).contains { $0["action"] == "command_reply" }, "just chat in A")
+
+            // Guild B keeps the deployment's: `!`, the default name, a 5 s cooldown.
+            bob.send(["action": "send", "content": "!cogs"])
+            let frames = await bob.drain(for: .milliseconds(300))
+            XCTAssertEqual(frames.first { $0["action"] == "command_reply" }?["command"], "cogs")
+            XCTAssertEqual(frames.first { $0["type"] == "dm" }?["from_username"], "Guildhall")
+            bob.send(["action": "send", "content": "!cogs"])
+            await assertTrue(await bob.next("command_reply")?["reply"]?.stringValue?.hasPrefix("Wait ") == true, "B's cooldown")
+            bob.send(["action": "send", "content": "?cogs"])
+            await assertFalse(await bob.drain(for: .milliseconds(300)).contains { $0["action"] == "command_reply" }, "A's prefix means nothing in B")
+
+            let bogus = try await server.request(.PUT, "/api/v1/guilds/\(tenants.a)/config/general", token: tenants.alice, json: ["prefix": "?"])
+            XCTAssertEqual(bogus.error, "invalid_config", "unknown keys stay refused")
         }
     }
 }

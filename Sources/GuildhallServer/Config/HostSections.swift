@@ -121,4 +121,29 @@ enum HostSections {
         .section("welcome", WelcomeConfig.self),
         .section("server_guide", ServerGuideConfig.self),
     ]
+
+    /// The community's own sections, which a guild may overlay like a cog's.
+    static let community: Set<String> = ["general", "channels", "roles", "welcome"]
+}
+
+/// The `general` section as it applies to a guild's chat: the deployment's value with the guild's overlay.
+struct CommunitySettings: Sendable {
+    let config: ConfigStore
+    let overlays: GuildConfigOverlays
+
+    /// `general` for `guild` (the deployment's alone without one).
+    func general(for guild: GuildScope?) -> GeneralConfig {
+        if let guild, let value = try? overlays.effective("general", for: guild.id),
+            let general = try? ConfigSection.decode(GeneralConfig.self, from: value)
+        {
+            return general
+        }
+        return (try? config.decode("general", as: GeneralConfig.self)) ?? GeneralConfig()
+    }
+
+    /// Whether `content`, chatted in `guild`, is a command: it starts with the guild's prefix and names something.
+    func isCommand(_ content: String, in guild: GuildScope?) -> Bool {
+        let prefix = general(for: guild).commandPrefix
+        return !prefix.isEmpty && content.hasPrefix(prefix) && content.count > prefix.count
+    }
 }

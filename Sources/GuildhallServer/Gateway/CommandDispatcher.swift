@@ -5,10 +5,11 @@ import Synchronization
 
 /// Runs bot commands: a chat message starting with `general.command_prefix` names a command of the registry. The
 /// dispatcher parses the arguments, checks the caller's role and cooldown, runs the command and posts the reply
-/// into the live log as a direct message from the bot to the caller.
+/// into the live log as a direct message from the bot to the caller. Prefix, bot name, cooldown and suggestion
+/// threshold are those of the guild the message is chatted in (its overlay of `general`).
 final class CommandDispatcher: Sendable {
     let registry: CommandRegistry
-    let config: ConfigStore
+    let settings: CommunitySettings
     let liveLog: LiveLogService
     let logger: Logger
     /// Whether a cog is switched off for a guild: its commands are then hidden from that guild's members.
@@ -26,23 +27,16 @@ final class CommandDispatcher: Sendable {
     }
 
     init(
-        registry: CommandRegistry, config: ConfigStore, liveLog: LiveLogService, logger: Logger,
+        registry: CommandRegistry, settings: CommunitySettings, liveLog: LiveLogService, logger: Logger,
         cogIsOff: @escaping @Sendable (_ cog: String, _ guild: Int64) -> Bool
     ) {
         self.cogIsOff = cogIsOff
         self.registry = registry
-        self.config = config
+        self.settings = settings
         self.liveLog = liveLog
         self.logger = logger
     }
 
-    var general: GeneralConfig { (try? config.decode("general", as: GeneralConfig.self)) ?? GeneralConfig() }
-
-    /// Whether `content` is a command (starts with the prefix).
-    func isCommand(_ content: String) -> Bool {
-        let prefix = general.commandPrefix
-        return !prefix.isEmpty && content.hasPrefix(prefix) && content.count > prefix.count
-    }
 
     /// The commands `guild`'s members can see: every command but those of cogs the guild switched off.
     func visibleCommands(in guild: GuildScope?) -> [CommandRegistry.Entry] {
@@ -51,8 +45,8 @@ final class CommandDispatcher: Sendable {
 
     /// Runs `content` for `caller` (chatting in `guild`) if it is a command; nil if it is not.
     func run(_ content: String, caller: Identity, guild: GuildScope?, correlationID: String) async -> Outcome? {
-        let general = self.general
-        guard isCommand(content) else { return nil }
+        let general = settings.general(for: guild)
+        guard settings.isCommand(content, in: guild) else { return nil }
         let text = content.dropFirst(general.commandPrefix.count)
         let name = String(text.prefix { !$0.isWhitespace }).lowercased()
         let rest = text.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
@@ -81,7 +75,7 @@ final class CommandDispatcher: Sendable {
             return (command.name, "You need the \(command.access.label) role for \(prefix)\(command.name).")
         }
         let cooldown = command.cooldown > .zero ? command.cooldown : .seconds(general.messageCooldown)
-        let key = "\(caller.userID):\(command.name)"
+        let key = "\(guild?.id ?? 0):\(caller.userID):\(command.name)"
         let now = ContinuousClock.now
         let wait: Duration? = lastUse.withLock { table in
             if let last = table[key], now - last < cooldown { return cooldown - (now - last) }
@@ -202,7 +196,7 @@ final class CommandDispatcher: Sendable {
     func hostCommands(plugins: @escaping @Sendable () -> [PluginManager.Entry]) -> [BotCommand] {
         [
             BotCommand(name: "help", usage: "!help", summary: "Lists the commands you can use") { [self] call in
-                let prefix = general.commandPrefix
+                let prefix = settings.general(for: call.guild).commandPrefix
                 let mine = visibleCommands(in: call.guild).filter { $0.command.access.admits(call.caller) }
                 return "Commands:\n" + mine.map { "\(prefix)\($0.command.name) — \($0.command.summary) (\($0.command.usage))" }
                     .joined(separator: "\n")

@@ -49,13 +49,13 @@ final class GatewayHub: Sendable {
     private let perAddress = Mutex<[String: Int]>([:])
     private let actions = Mutex<[String: Action]>([:])
     private let topics = Mutex<[String: Topic]>([:])
-    /// Decides whether a frame is a bot command (counted against the command limit).
-    let isCommand: @Sendable (JSONValue) -> Bool
+    /// Decides whether a frame from a client acting in a guild is a bot command (counted against the command limit).
+    let isCommand: @Sendable (JSONValue, GuildScope?) -> Bool
     /// Whether a cog is switched off for a guild: its actions and topics are then refused to that guild's clients.
     let cogIsOff: @Sendable (_ cog: String, _ guild: Int64) -> Bool
 
     init(
-        limits: Limits, logger: Logger, isCommand: @escaping @Sendable (JSONValue) -> Bool,
+        limits: Limits, logger: Logger, isCommand: @escaping @Sendable (JSONValue, GuildScope?) -> Bool,
         cogIsOff: @escaping @Sendable (_ cog: String, _ guild: Int64) -> Bool
     ) {
         self.limits = limits
@@ -226,7 +226,7 @@ final class GatewayHub: Sendable {
     /// Handles one frame from `client`: rate limits, then the named action; answers go to the client's queue.
     func handle(_ frame: JSONValue, from client: GatewayClient) async {
         let now = ContinuousClock.now
-        let command = isCommand(frame)
+        let command = isCommand(frame, client.guild)
         let (messages, resetIn, commands) = client.state.withLock { state in
             state.lastSeen = now
             let counted = state.messages.count(at: now, window: limits.window)

@@ -58,16 +58,22 @@ struct TenancyRoutes {
                 return ["guild_id": .int(guild.id), "cog": .string(cog), "enabled": .bool(on)] as JSONValue
             }
         }
-        routes.add(.get, "/api/v1/guilds/:id/config/:section", access: .user, summary: "A guild's overlay of a cog's section") {
+        routes.add(
+            .get, "/api/v1/guilds/:id/config/:section", access: .user,
+            summary: "A guild's overlay of a section (a cog's, or general, channels, roles, welcome)"
+        ) {
             _, context in
             let guild = try await authorizedGuild(context, allowed: [.leader, .officer])
-            let section = try cogSection(context)
+            let section = try overlaidSection(context)
             return try view(section, guild: guild.id)
         }
-        routes.add(.put, "/api/v1/guilds/:id/config/:section", access: .user, summary: "Replace a guild's overlay of a cog's section") {
+        routes.add(
+            .put, "/api/v1/guilds/:id/config/:section", access: .user,
+            summary: "Replace a guild's overlay of a section (a cog's, or general, channels, roles, welcome)"
+        ) {
             request, context in
             let guild = try await authorizedGuild(context, allowed: [.leader])
-            let section = try cogSection(context)
+            let section = try overlaidSection(context)
             let overlay = try await request.decodeJSON(JSONValue.self, context: context)
             _ = try await overlays.set(section, overlay: overlay, for: guild.id, by: try context.requireIdentity().username)
             return try view(section, guild: guild.id)
@@ -110,10 +116,14 @@ struct TenancyRoutes {
     }
 
     /// The path's section, which must be a cog's (the host's own sections are the deployment's alone).
-    private func cogSection(_ context: GuildhallRequestContext) throws -> String {
+    /// The path's section if guilds may overlay it: a cog's, or one of the community's own (`general`,
+    /// `channels`, `roles`, `welcome`).
+    private func overlaidSection(_ context: GuildhallRequestContext) throws -> String {
         let name = context.parameters.get("section") ?? ""
-        guard plugins.catalogue.cogs.values.contains(where: { $0.manifest.configSection == name }) else {
-            throw APIError.notFound("unknown_section", "There is no cog config section '\(name)'; guilds overlay cogs' sections only.")
+        guard HostSections.community.contains(name) || plugins.catalogue.cogs.values.contains(where: { $0.manifest.configSection == name })
+        else {
+            throw APIError.notFound(
+                "unknown_section", "There is no section '\(name)' a guild may overlay: cogs' sections and general, channels, roles, welcome.")
         }
         return name
     }
