@@ -108,7 +108,7 @@ let package = Package(
         // The built-in cogs on the test harness, without a server.
         .testTarget(
             name: "CogTests",
-            dependencies: ["GuildhallTesting", "PluginAPI", "TicketsCog", "MemesCog", "RocketLeagueCog", "CombatLogCog"]
+            dependencies: ["GuildhallTesting", "GuildhallServer", "PluginAPI", "TicketsCog", "MemesCog", "RocketLeagueCog", "CombatLogCog"]
         ),
         .testTarget(
             name: "HostTests",

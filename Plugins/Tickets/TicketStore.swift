@@ -190,6 +190,11 @@ struct TicketStore: Sendable {
     /// clients read: the document's `{ticket_id, user_id, user_name, subject, category, status, created_at,
     /// last_message, unread_count}` and the app's `ticket_num`, `username`, `display_name`, `type`, `closed_at`,
     /// claim and assignment fields, `initial_message`, `reopen_count`. `id` picks one ticket.
+    ///
+    /// Fields the app may find absent (it reads them as null) are left out while empty, so a dashboard polling
+    /// the list does not carry a page of nulls: claim and assignment until there is one, `type` without a
+    /// category, `closed_at` while open. `initial_message` is in the owner's list (`mine`) and a single ticket,
+    /// where the app reads it, as HazeBot serves it.
     func views(for reader: Identity, in guild: GuildScope, status: Status? = nil, mine: Bool = false, id: Int64? = nil) async throws
         -> [JSONValue]
     {
@@ -209,20 +214,29 @@ struct TicketStore: Sendable {
         let rows = try await database.read { connection in
             try connection.rows(
             """
-            SELECT CAST(t.id AS TEXT) AS ticket_id, t.id AS ticket_num, NULL AS channel_id, CAST(t.user_id AS TEXT) AS user_id,
-                t.user_name, t.user_name AS username, t.user_name AS display_name, NULL AS avatar_url,
+            SELECT CAST(t.id AS TEXT) AS ticket_id, t.id AS ticket_num, CAST(t.user_id AS TEXT) AS user_id,
+                t.user_name, t.user_name AS username, t.user_name AS display_name,
                 t.subject, t.category, t.category AS type, \(Status.sql) AS status, t.created_at, t.closed_at, t.last_message,
-                CAST(t.claimed_by AS TEXT) AS claimed_by, t.claimed_by_name, NULL AS claimed_by_avatar,
-                CAST(t.assigned_to AS TEXT) AS assigned_to, t.assigned_to_name, NULL AS assigned_to_avatar,
-                t.initial_message, t.reopen_count,
+                CAST(t.claimed_by AS TEXT) AS claimed_by, t.claimed_by_name, CAST(t.assigned_to AS TEXT) AS assigned_to, t.assigned_to_name,
+                \(mine || id != nil ? "t.initial_message" : "NULL") AS initial_message, t.reopen_count,
                 (SELECT COUNT(*) FROM ticket_messages m WHERE m.ticket_id = t.id AND m.author_id <> ?
                     AND m.id > COALESCE((SELECT r.last_read_id FROM ticket_reads r WHERE r.ticket_id = t.id AND r.user_id = ?), 0))
                     AS unread_count
             FROM tickets t \(clause) ORDER BY t.last_activity_at DESC, t.id DESC
             """, bound)
         }
-        return rows.map { JSONValue.object($0.mapValues(\.json)) }
+        return rows.map { row in
+            var members: [String: JSONValue] = [:]
+            members.reserveCapacity(row.count)
+            for (key, value) in row where !(value == .null && Self.leftOutWhenNull.contains(key)) { members[key] = value.json }
+            return .object(members)
+        }
     }
+
+    /// The app's fields a ticket answer leaves out while they are null (the document's are always there).
+    private static let leftOutWhenNull: Set<String> = [
+        "type", "closed_at", "claimed_by", "claimed_by_name", "assigned_to", "assigned_to_name", "initial_message",
+    ]
 
     /// Ticket `id` of `guild` if `reader` may see it (its owner, or staff); nil otherwise, so that another user's
     /// ticket, or another guild's, looks exactly like a missing one.
