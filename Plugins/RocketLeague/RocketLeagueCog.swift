@@ -1,31 +1,68 @@
+import Foundation
 import PluginAPI
 
-/// Rocket League player ranks. This release ships the cog's manifest and configuration; rank lookups arrive with
-/// the RocketLeague issue.
+/// Rocket League player ranks from the Tracker Network: look a player up, link your own account, and a scheduled
+/// check that tells the community when a linked player reaches a new rank. Serves document 004's routes and the
+/// HazeBot admin app's (see docs/rocket-league.md) over one implementation.
 public struct RocketLeagueCog: Cog {
     public typealias Configuration = RocketLeagueConfig
 
     public static let manifest = CogManifest(
-        id: "rocket_league", displayName: "Rocket League", version: "0.2.0", contract: "1.0",
-        summary: "Rocket League player ranks, tracked and cached.", category: "games", features: ["Player ranks"],
-        routePrefixes: ["/api/rocket-league"], configSection: "rocket_league")
+        id: "rocket_league", displayName: "Rocket League", version: "1.0.0", contract: "1.1",
+        summary: "Rocket League player ranks, linked accounts and rank-up announcements.", category: "games",
+        features: ["Player ranks", "Linked accounts", "Rank-up announcements", "!rank command"],
+        routePrefixes: ["/api/rocket-league", "/api/user/rocket-league"], configSection: "rocket_league")
+
+    public static let migrations = RocketLeagueStore.migrations
 
     public init() {}
 
     public func setup(_ context: any CogContext<RocketLeagueConfig>) async throws {
-        _ = try context.config()
+        let settings = try context.config()
+        let ranks = RankService(context: context, store: RocketLeagueStore(database: context.database))
+        RocketLeagueRoutes(ranks: ranks, context: context).register()
+        context.command(
+            BotCommand(name: "rank", usage: "!rank <platform> <username>", summary: "A Rocket League player's ranks") { call in
+                guard call.arguments.count >= 2 else { throw CommandError("Usage: !rank <platform> <username>") }
+                do {
+                    let platform = try RankService.platform(call.arguments[0])
+                    let (player, _) = try await ranks.lookUp(platform: platform, username: call.arguments.dropFirst().joined(separator: " "))
+                    let lines = PlayerRanks.keys.compactMap { key in player.playlists[key].map { "\(key): \($0.display)" } }
+                    return "\(player.handle) (\(platform)): " + (lines.isEmpty ? "no ranks yet" : lines.joined(separator: ", "))
+                } catch let error as APIError {
+                    throw CommandError(error.message)
+                } catch let error as OutboundError {
+                    throw CommandError(error.apiError.message)
+                }
+            })
+        context.schedule("rank-check", every: .seconds(max(60, settings.rankCheckIntervalHours * 3600))) {
+            _ = try await ranks.checkAll()
+        }
     }
 }
 
 /// The `rocket_league` config section.
 public struct RocketLeagueConfig: CogConfiguration {
+    /// Hours between checks of the linked accounts (read when the cog loads).
     public var rankCheckIntervalHours = 24
+    /// How long a looked-up profile is answered from the cache.
     public var rankCacheTTLSeconds = 3600
-    /// The stats service's base URL and key.
-    public var apiBaseURL = "https://api.tracker.gg"
+    /// The Tracker Network API: profiles at `{api_base_url}/standard/profile/{platform}/{username}`.
+    public var apiBaseURL = "https://api.tracker.gg/api/v2/rocket-league"
+    /// The Tracker Network key (`TRN-Api-Key`); empty reads `ROCKET_LEAGUE_API_KEY` from the environment.
     public var apiKey = ""
+    /// The longest one profile request may take.
+    public var requestTimeoutSeconds = 15
+    /// The pause between two accounts in a rank check, to stay under the service's rate limit.
+    public var checkSpacingMilliseconds = 2000
 
     public init() {}
 
     public static var secretKeys: Set<String> { ["api_key"] }
+
+    enum CodingKeys: String, CodingKey {
+        case rankCheckIntervalHours = "rank_check_interval_hours", rankCacheTTLSeconds = "rank_cache_ttl_seconds"
+        case apiBaseURL = "api_base_url", apiKey = "api_key", requestTimeoutSeconds = "request_timeout_seconds"
+        case checkSpacingMilliseconds = "check_spacing_milliseconds"
+    }
 }

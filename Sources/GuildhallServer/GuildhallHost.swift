@@ -77,6 +77,10 @@ public final class GuildhallHost: Service, Sendable {
             database: database, cache: cache, httpClient: httpClient, bus: bus, config: configStore, gate: gate, hub: hub,
             liveLog: liveLog, overlays: overlays, logs: CogLogs(), people: HostPeopleDirectory(users: users, guilds: guilds),
             mail: SMTPMailer(settings: config.smtp),
+            breakers: CircuitBreakers(
+                threshold: config.outbound.breakerFailures, cooldown: .seconds(config.outbound.breakerCooldownSeconds)),
+            outboundSettings: config.outbound,
+            userAgent: { "Guildhall/\(GuildhallHost.version) (\(community.general(for: nil).botName))" },
             dataDirectory: URL(fileURLWithPath: config.database.path).deletingLastPathComponent(), logger: logger)
         plugins = PluginManager(
             catalogue: catalogue, services: services, commands: commands,

@@ -78,6 +78,8 @@ public final class CogHarness<C: Cog>: Sendable {
             return await TestResponse(try await route.handle(request))
         } catch let error as APIError {
             return TestResponse(error)
+        } catch let error as OutboundError {
+            return TestResponse(error.apiError)
         } catch {
             return TestResponse(APIError(.internalServerError, "internal_error", "\(error)"))
         }
@@ -117,6 +119,8 @@ public final class CogHarness<C: Cog>: Sendable {
             return try await command.handler(invocation)
         } catch let error as CommandError {
             return error.message
+        } catch let error as OutboundError {
+            return error.apiError.message
         }
     }
 

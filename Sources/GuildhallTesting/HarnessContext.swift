@@ -49,6 +49,8 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
     let manifest: CogManifest
     let guilds: [GuildScope]
     let people: [Identity]
+    /// Upstream circuits of the harness's outbound client.
+    let breakers = CircuitBreakers(threshold: 5, cooldown: .seconds(30))
     private let registered = Mutex(Registered())
     private let log = Mutex<[Record]>([])
     private let settingsValue: Mutex<Configuration>
@@ -181,6 +183,14 @@ struct HarnessContext<Configuration: CogConfiguration>: CogContext {
         return logger
     }
     var httpClient: HTTPClient { .shared }
+    /// The host's outbound client, with short backoffs so retries do not slow a test down.
+    var outbound: any OutboundClient {
+        var settings = OutboundSettings()
+        settings.backoffBaseMilliseconds = 10
+        settings.backoffMaxMilliseconds = 50
+        return HostOutboundClient(
+            http: .shared, cache: cache, breakers: state.breakers, settings: settings, userAgent: { "Guildhall-Harness" }, logger: logger)
+    }
     var events: any EventPublisher { HarnessPublisher(state: state) }
     var liveLog: any LiveLogPublisher { HarnessLiveLog(state: state) }
     var people: any PeopleDirectory { HarnessPeople(people: state.people, guilds: state.guilds) }

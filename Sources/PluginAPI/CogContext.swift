@@ -22,8 +22,12 @@ public protocol CogContext<Configuration>: Sendable {
     var database: any Database { get }
     /// The cog's namespace of the host's cache.
     var cache: any Cache { get }
-    /// A shared client for outbound HTTP calls. Do not shut it down.
+    /// A shared AsyncHTTPClient. Prefer ``outbound``, which adds retries, a circuit breaker, metrics and a cache;
+    /// this client leaves the contract in 2.0. Do not shut it down.
     var httpClient: HTTPClient { get }
+    /// Calls to upstream services with timeouts, retries, a circuit breaker per upstream, metrics and a cache that
+    /// also stands in while an upstream is down (contract 1.1).
+    var outbound: any OutboundClient { get }
     /// The host's event bus.
     var events: any EventPublisher { get }
     /// A folder of the cog's own (beside the database, created on first use) for files too large for rows:

@@ -19,6 +19,11 @@ struct CogServices: Sendable {
     let logs: CogLogs
     let people: any PeopleDirectory
     let mail: any MailSender
+    /// Upstream circuits, shared by every cog calling the same upstream.
+    let breakers: CircuitBreakers
+    let outboundSettings: OutboundSettings
+    /// `Guildhall/<version> (<bot name>)`, read at each call so a renamed bot is named at once.
+    let userAgent: @Sendable () -> String
     /// The folder beside the database; each cog gets `cogs/<id>/` in it.
     let dataDirectory: URL
     let logger: Logger
@@ -45,6 +50,11 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     var liveLog: any LiveLogPublisher { services.liveLog }
     var people: any PeopleDirectory { services.people }
     var mail: any MailSender { services.mail }
+    var outbound: any OutboundClient {
+        HostOutboundClient(
+            http: services.httpClient, cache: cache, breakers: services.breakers, settings: services.outboundSettings,
+            userAgent: services.userAgent, logger: logger)
+    }
     var dataDirectory: URL {
         let folder = services.dataDirectory.appendingPathComponent("cogs").appendingPathComponent(manifest.id)
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

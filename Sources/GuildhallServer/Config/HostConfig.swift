@@ -148,6 +148,7 @@ public struct HostConfig: Sendable {
     public var liveLog = LiveLogSettings()
     public var tenancy = TenancySettings()
     public var smtp = SMTPSettings()
+    public var outbound = OutboundSettings()
     /// Runtime sections as written in the file, validated when the host knows their types.
     public var runtimeSections: [String: JSONValue] = [:]
     /// The users created or updated at startup from API_ADMIN_USER/API_ADMIN_PASS and API_EXTRA_USERS.
@@ -171,7 +172,7 @@ public struct HostConfig: Sendable {
         }
     }
 
-    static let infrastructureKeys = ["server", "database", "auth", "plugins", "cache", "logging", "gateway", "live_log", "tenancy", "smtp"]
+    static let infrastructureKeys = ["server", "database", "auth", "plugins", "cache", "logging", "gateway", "live_log", "tenancy", "smtp", "outbound"]
 
     /// Reads `path` (or only defaults when `path` is nil), substitutes `${VAR}` and `${VAR:-default}`, applies the
     /// environment overrides (API_PORT, SECRET_KEY, CORS_ORIGINS, DB_PATH, API_ADMIN_USER, API_ADMIN_PASS,
@@ -221,6 +222,7 @@ public struct HostConfig: Sendable {
         config.liveLog = section("live_log", LiveLogSettings.self)
         config.tenancy = section("tenancy", TenancySettings.self)
         config.smtp = section("smtp", SMTPSettings.self)
+        config.outbound = section("outbound", OutboundSettings.self)
         config.runtimeSections = document.filter { !infrastructureKeys.contains($0.key) }
         config.bootstrapUsers = bootstrapUsers(environment, problems: &problems)
         if !(1...65535).contains(config.server.port) { problems.append("key 'server.port': expected a port from 1 to 65535") }

@@ -100,6 +100,8 @@ final class CommandDispatcher: Sendable {
             return (command.name, "\(prefix)\(command.name) is not available right now: \(error.description).")
         } catch let error as CommandError {
             return (command.name, error.message)
+        } catch let error as OutboundError {
+            return (command.name, error.apiError.message)
         } catch {
             logger.error("command failed", metadata: ["command": "\(command.name)", "error": "\(error)"])
             return (command.name, "\(prefix)\(command.name) failed; the error has been logged.")

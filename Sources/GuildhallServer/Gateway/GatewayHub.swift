@@ -286,6 +286,8 @@ final class GatewayHub: Sendable {
             throw unavailable
         } catch let error as APIError {
             client.send(Self.error(for: error, action: name))
+        } catch let error as OutboundError {
+            client.send(Self.error(for: error.apiError, action: name))
         } catch {
             logger.error("gateway action failed", metadata: ["action": "\(name)", "error": "\(error)"])
             client.send(Self.error(GatewayCode.serverError, "Server Error", ["action": .string(name)]))

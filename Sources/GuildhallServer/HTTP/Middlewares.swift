@@ -84,6 +84,8 @@ struct ErrorTranslator: Sendable {
             throw error  // the cog dispatcher hands the request to the instance mounted now
         case let error as APIError:
             return try error.response(from: request, context: context)
+        case let error as OutboundError:
+            return try error.apiError.response(from: request, context: context)
         case let error as HTTPError:
             return try translate(error, request: request).response(from: request, context: context)
         case let error as any HTTPResponseError:
