@@ -51,7 +51,7 @@ public struct RocketLeagueConfig: CogConfiguration {
     public var apiBaseURL = "https://api.tracker.gg/api/v2/rocket-league"
     /// The Tracker Network key (`TRN-Api-Key`); empty reads `ROCKET_LEAGUE_API_KEY` from the environment.
     public var apiKey = ""
-    /// The longest one profile request may take.
+    /// The longest a profile lookup may take, retries included.
     public var requestTimeoutSeconds = 15
     /// The pause between two accounts in a rank check, to stay under the service's rate limit.
     public var checkSpacingMilliseconds = 2000

@@ -151,14 +151,7 @@ public final class CogHarness<C: Cog>: Sendable {
     /// value, validated by the type, offered to the cog's checks (a refusal is thrown), then put in force and told to
     /// the cog.
     public func updateConfig(_ changes: JSONValue) async throws {
-        guard case .object(let current) = try JSONValue(encoding: state.settings),
-            case .object(let given) = changes
-        else { throw APIError.badRequest("invalid_config", "Send an object of settings.") }
-        let merged = current.merging(given) { $1 }
-        let proposed = try ConfigSection.decode(C.Configuration.self, from: .object(merged))
-        for check in state.validators { try check(proposed) }
-        state.setSettings(proposed)
-        for applied in state.appliers { await applied(proposed) }
+        _ = try await state.update(changes)
     }
 
     /// Waits until the work the cog spawned has finished.

@@ -49,6 +49,9 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
     let manifest: CogManifest
     let guilds: [GuildScope]
     let people: [Identity]
+    /// The settings the harness was made with (config.yaml's, for `resetConfig`).
+    let initialSettings: Configuration
+    private let started = Date()
     /// Upstream circuits of the harness's outbound client.
     let breakers = CircuitBreakers(threshold: 5, cooldown: .seconds(30))
     private let registered = Mutex(Registered())
@@ -60,6 +63,7 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
     private let subscriptions = Mutex<[String: Set<String>]>([:])
 
     init(manifest: CogManifest, guilds: [GuildScope], people: [Identity], settings: Configuration) {
+        self.initialSettings = settings
         self.manifest = manifest
         self.guilds = guilds
         self.people = people
@@ -145,7 +149,21 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
     // MARK: Settings and records
 
     var settings: Configuration { settingsValue.withLock { $0 } }
-    func setSettings(_ value: Configuration) { settingsValue.withLock { $0 = value } }
+
+    /// Lays `changes` over the settings, runs the cog's checks, then its applied handlers; answers the result.
+    func update(_ changes: JSONValue) async throws -> Configuration {
+        guard case .object(let current) = try JSONValue(encoding: settings), case .object(let given) = changes else {
+            throw APIError.badRequest("invalid_config", "Send an object of settings.")
+        }
+        let proposed = try ConfigSection.decode(Configuration.self, from: .object(current.merging(given) { $1 }))
+        for check in validators { try check(proposed) }
+        settingsValue.withLock { $0 = proposed }
+        for applied in appliers { await applied(proposed) }
+        return proposed
+    }
+
+    /// The time on the harness clock: when the harness started, moved on by `advance(by:)`.
+    var now: Date { started.addingTimeInterval(Double(clock.withLock { $0 } / .milliseconds(1)) / 1000) }
 
     func record(_ entry: Record) { log.withLock { $0.append(entry) } }
     var recorded: [Record] { log.withLock { $0 } }
@@ -189,7 +207,7 @@ struct HarnessContext<Configuration: CogConfiguration>: CogContext {
         settings.backoffBaseMilliseconds = 10
         settings.backoffMaxMilliseconds = 50
         return HostOutboundClient(
-            http: .shared, cache: cache, breakers: state.breakers, settings: settings, userAgent: { "Guildhall-Harness" }, logger: logger)
+            http: HostOutboundClient.sharedHTTPClient, cache: cache, breakers: state.breakers, settings: settings, userAgent: { "Guildhall-Harness" }, logger: logger)
     }
     var events: any EventPublisher { HarnessPublisher(state: state) }
     var liveLog: any LiveLogPublisher { HarnessLiveLog(state: state) }
@@ -230,6 +248,11 @@ struct HarnessContext<Configuration: CogConfiguration>: CogContext {
         return 0
     }
     func config() throws -> Configuration { state.settings }
+    func updateConfig(_ changes: JSONValue, by caller: Identity) async throws -> Configuration { try await state.update(changes) }
+    func resetConfig(by caller: Identity) async throws -> Configuration {
+        try await state.update(try JSONValue(encoding: state.initialSettings))
+    }
+    func now() -> Date { state.now }
     func config(for guild: GuildScope) throws -> Configuration { state.settings }
     func validateConfig(_ check: @escaping @Sendable (Configuration) throws -> Void) { state.addValidator(check) }
     func onConfigApplied(_ handler: @escaping @Sendable (Configuration) async -> Void) { state.addApplier(handler) }

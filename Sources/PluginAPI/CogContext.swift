@@ -94,6 +94,17 @@ public protocol CogContext<Configuration>: Sendable {
     /// (`PUT /api/v1/guilds/{id}/config/{section}`) laid over it. Always current.
     func config(for guild: GuildScope) throws -> Configuration
 
+    /// Changes keys of the cog's own section on behalf of `caller`, as `PUT /api/config/{section}` would (for a
+    /// settings screen the cog serves itself): validated, checked by ``validateConfig(_:)``, stored as a new
+    /// version and put in force. Answers the new settings (contract 1.1).
+    func updateConfig(_ changes: JSONValue, by caller: Identity) async throws -> Configuration
+
+    /// Puts the cog's section back to config.yaml's value, as `POST /api/config/{section}/reset` would (contract 1.1).
+    func resetConfig(by caller: Identity) async throws -> Configuration
+
+    /// The time now. Read it instead of `Date()` in scheduled work, so a test's harness clock moves it (contract 1.1).
+    func now() -> Date
+
     /// Registers a check of proposed settings, run before a runtime change is stored: throw to refuse it (the
     /// caller of the config API gets 422 with the error's text, and the previous value stays in force).
     func validateConfig(_ check: @escaping @Sendable (Configuration) throws -> Void)

@@ -30,7 +30,7 @@ public struct OutboundRequest: Sendable {
     public var body: ByteBuffer?
     /// The upstream's name in errors, metrics and logs; the URL's host when nil.
     public var upstream: String?
-    /// The longest one attempt may take.
+    /// The longest the call may take, retries and their waits included: the caller never waits longer.
     public var timeout: Duration
     /// Keep successful (2xx) answers of a GET and answer from them; nil: always ask.
     public var cache: OutboundCache?

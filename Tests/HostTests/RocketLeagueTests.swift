@@ -53,7 +53,7 @@ final class RocketLeagueTests: XCTestCase {
             config.outbound.breakerCooldownSeconds = 1
             var section: [String: JSONValue] = [
                 "api_base_url": .string("\(upstream.baseURL)/api/v2/rocket-league"), "api_key": .string(key),
-                "request_timeout_seconds": 1, "check_spacing_milliseconds": 0,
+                "request_timeout_seconds": 2, "check_spacing_milliseconds": 0,
             ]
             section.merge(extra) { $1 }
             config.runtimeSections["rocket_league"] = .object(section)

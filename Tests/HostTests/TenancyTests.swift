@@ -129,8 +129,17 @@ final class TenancyTests: XCTestCase {
         }
     }
 
+    /// The walked cogs' upstreams point at a closed local port: their routes answer 502 at once, never the internet.
+    static func walkedHost(plus extra: [String] = []) -> TestHost {
+        TestHost(enabled: walked + extra) { config in
+            let nowhere = JSONValue.string("http://127.0.0.1:9")
+            config.runtimeSections["meme"] = ["reddit_base_url": nowhere, "lemmy_base_url": nowhere, "imgflip_base_url": nowhere]
+            config.runtimeSections["rocket_league"] = ["api_base_url": nowhere]
+        }
+    }
+
     func testNothingOfOneGuildIsVisibleToAnother() async throws {
-        let host = TestHost(enabled: Self.walked)
+        let host = Self.walkedHost()
         defer { host.removeFolder() }
         let result = try await host.run(catalogue: Self.catalogue) { server in
             try await Self.plantAndWalk(server)
@@ -148,7 +157,7 @@ final class TenancyTests: XCTestCase {
     }
 
     func testTheIsolationWalkCatchesACogThatForgetsTheFilter() async throws {
-        let host = TestHost(enabled: Self.walked + ["leaky"])
+        let host = Self.walkedHost(plus: ["leaky"])
         defer { host.removeFolder() }
         let result = try await host.run(catalogue: Self.catalogue + [LeakyNotesCog.self]) { server in
             try await Self.plantAndWalk(server)

@@ -52,7 +52,7 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     var mail: any MailSender { services.mail }
     var outbound: any OutboundClient {
         HostOutboundClient(
-            http: services.httpClient, cache: cache, breakers: services.breakers, settings: services.outboundSettings,
+            http: HostOutboundClient.sharedHTTPClient, cache: cache, breakers: services.breakers, settings: services.outboundSettings,
             userAgent: services.userAgent, logger: logger)
     }
     var dataDirectory: URL {
@@ -195,6 +195,31 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
         guard let section = manifest.configSection else { return Configuration() }
         return try ConfigSection.decode(Configuration.self, from: services.overlays.effective(section, for: guild.id))
     }
+
+    func updateConfig(_ changes: JSONValue, by caller: Identity) async throws -> Configuration {
+        try await changedConfig(by: caller) { section in try await services.config.update(section, value: changes, by: caller.username) }
+    }
+
+    func resetConfig(by caller: Identity) async throws -> Configuration {
+        try await changedConfig(by: caller) { section in try await services.config.reset(section, by: caller.username) }
+    }
+
+    /// Runs `change` on the cog's section, tells the bus (`config.changed`, as the config API does) and answers
+    /// the settings now in force.
+    private func changedConfig(
+        by caller: Identity, _ change: (String) async throws -> ConfigStore.Version
+    ) async throws -> Configuration {
+        guard let section = manifest.configSection else {
+            throw APIError(.internalServerError, "no_config_section", "\(manifest.id) has no config section.")
+        }
+        let version = try await change(section)
+        services.bus.publish(
+            "config.changed", payload: ["section": .string(section), "version": .int(Int64(version.version)), "changed_by": .string(caller.username)] as JSONValue,
+            source: manifest.id, correlationID: nil)
+        return try config()
+    }
+
+    func now() -> Date { Date() }
 
     func validateConfig(_ check: @escaping @Sendable (Configuration) throws -> Void) {
         record { contents in

@@ -94,7 +94,18 @@ public struct HostOutboundClient: OutboundClient {
     let userAgent: @Sendable () -> String
     let logger: Logger
 
-    /// A client over `http`, keeping answers in `cache` (a cog's namespace) and failures in `breakers`.
+    /// The process's client for upstream calls, like `HTTPClient.shared` never shut down. It fails a connection
+    /// that cannot be made at once instead of retrying it until the deadline, since this client retries (with
+    /// backoff and a circuit) itself.
+    public static let sharedHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(5)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    /// A client over `http` (normally ``sharedHTTPClient``), keeping answers in `cache` (a cog's namespace) and
+    /// failures in `breakers`.
     public init(
         http: HTTPClient, cache: any Cache, breakers: CircuitBreakers, settings: OutboundSettings,
         userAgent: @escaping @Sendable () -> String, logger: Logger
@@ -136,7 +147,10 @@ public struct HostOutboundClient: OutboundClient {
         }
     }
 
+    /// The attempts of one call, all within `request.timeout`: each attempt gets what is left of it, and a wait
+    /// (backoff or `Retry-After`) that would end past it is not begun.
     private func fetch(_ request: OutboundRequest, upstream: String) async throws -> OutboundResponse {
+        let deadline = ContinuousClock.now + request.timeout
         var attempt = 1
         while true {
             if let seconds = breakers.refusal(for: upstream) {
@@ -147,7 +161,7 @@ public struct HostOutboundClient: OutboundClient {
             let started = ContinuousClock.now
             let failure: OutboundError
             do {
-                let response = try await attemptOnce(request, upstream: upstream)
+                let response = try await attemptOnce(request, upstream: upstream, within: deadline - started)
                 Timer(label: "guildhall_outbound_duration_seconds", dimensions: [("upstream", upstream)])
                     .recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
                 switch response.status.code {
@@ -156,7 +170,7 @@ public struct HostOutboundClient: OutboundClient {
                     breakers.succeeded(upstream)
                     let wait = Self.retryAfter(response.headers) ?? 1
                     count(upstream, "rate_limited")
-                    guard mayRepeat, wait <= settings.maxRetryAfterSeconds else {
+                    guard mayRepeat, wait <= settings.maxRetryAfterSeconds, ContinuousClock.now + .seconds(wait) < deadline else {
                         throw OutboundError.rateLimited(upstream: upstream, retryAfterSeconds: wait)
                     }
                     try await Task.sleep(for: .seconds(wait))
@@ -179,21 +193,22 @@ public struct HostOutboundClient: OutboundClient {
             if breakers.failed(upstream) {
                 logger.warning("circuit opened", metadata: ["upstream": "\(upstream)", "error": "\(failure)"])
             }
-            guard mayRepeat, !breakers.isOpen(upstream) else { throw failure }
-            try await Task.sleep(for: backoff(before: attempt + 1))
+            let pause = backoff(before: attempt + 1)
+            guard mayRepeat, !breakers.isOpen(upstream), ContinuousClock.now + pause < deadline else { throw failure }
+            try await Task.sleep(for: pause)
             attempt += 1
         }
     }
 
     /// One HTTP exchange; a timeout or a failed connection as ``OutboundError``.
-    private func attemptOnce(_ request: OutboundRequest, upstream: String) async throws -> OutboundResponse {
+    private func attemptOnce(_ request: OutboundRequest, upstream: String, within limit: Duration) async throws -> OutboundResponse {
+        guard limit > .zero else { throw OutboundError.timeout(upstream: upstream) }
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
         outgoing.headers.add(name: "User-Agent", value: userAgent())
         for field in request.headers { outgoing.headers.replaceOrAdd(name: field.name.canonicalName, value: field.value) }
         if let body = request.body { outgoing.body = .bytes(body) }
-        let timeout = TimeAmount.nanoseconds(
-            request.timeout.components.seconds * 1_000_000_000 + request.timeout.components.attoseconds / 1_000_000_000)
+        let timeout = TimeAmount.nanoseconds(Int64(limit / .nanoseconds(1)))
         do {
             let response = try await http.execute(outgoing, timeout: timeout)
             let body = try await response.body.collect(upTo: settings.maxResponseBytes)
