@@ -5,6 +5,8 @@ import PluginAPI
 struct RankService: Sendable {
     let context: any CogContext<RocketLeagueConfig>
     let store: RocketLeagueStore
+    /// `ROCKET_LEAGUE_API_KEY`, read once: the environment is copied out on every read.
+    let environmentKey = ProcessInfo.processInfo.environment["ROCKET_LEAGUE_API_KEY"] ?? ""
 
     static let platforms = ["steam", "epic", "psn", "xbl"]
     static let upstream = "tracker-network"
@@ -28,7 +30,16 @@ struct RankService: Sendable {
         guard !name.isEmpty, name.count <= 100 else {
             throw APIError(.badRequest, "invalid_field", "The username must be 1 to 100 characters.", details: ["field": "username"])
         }
-        let key = config.apiKey.isEmpty ? ProcessInfo.processInfo.environment["ROCKET_LEAGUE_API_KEY"] ?? "" : config.apiKey
+        // The profile as read, kept as long as the outbound cache keeps its answer, so a cached lookup parses nothing.
+        let memo = "ranks:\(platform)/\(name.lowercased())"
+        if !fresh, let known = context.cache.value(forKey: memo, as: PlayerRanks.self) { return (known, true) }
+        let (ranks, cached) = try await fetch(platform: platform, name: name, fresh: fresh, config: config)
+        if !cached { context.cache.set(ranks, forKey: memo, ttl: .seconds(config.rankCacheTTLSeconds), tags: ["profiles"]) }
+        return (ranks, cached)
+    }
+
+    private func fetch(platform: String, name: String, fresh: Bool, config: RocketLeagueConfig) async throws -> (PlayerRanks, cached: Bool) {
+        let key = config.apiKey.isEmpty ? environmentKey : config.apiKey
         var headers = HTTPFields()
         headers[.accept] = "application/json"
         if !key.isEmpty, let field = HTTPField.Name("TRN-Api-Key") { headers[field] = key }

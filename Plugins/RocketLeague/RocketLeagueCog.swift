@@ -35,6 +35,8 @@ public struct RocketLeagueCog: Cog {
                     throw CommandError(error.apiError.message)
                 }
             })
+        // Profiles read from another service, or kept for another TTL, are not kept past a change.
+        context.onConfigApplied { _ in context.cache.invalidate(tag: "profiles") }
         context.schedule("rank-check", every: .seconds(max(60, settings.rankCheckIntervalHours * 3600))) {
             _ = try await ranks.checkAll()
         }

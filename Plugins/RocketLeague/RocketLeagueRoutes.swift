@@ -35,11 +35,18 @@ struct RocketLeagueRoutes {
             ]
         ) { call in
             let platform = try RankService.platform(call.parameters.platform)
+            // The answer itself is kept beside the profile (same life, same tag): a dashboard asking again gets bytes.
+            let key = "answer:\(platform)/\(call.parameters.username.lowercased())"
+            if let kept = context.cache.value(forKey: key, as: CogResponse.self) { return kept }
             let (player, cached) = try await ranks.lookUp(platform: platform, username: call.parameters.username)
-            return [
-                "username": .string(player.handle), "platform": .string(platform), "ranks": player.documentRanks, "cached": .bool(cached),
-                "success": true, "stats": player.appStats(platform: platform),
-            ] as JSONValue
+            func answer(cached: Bool) throws -> CogResponse {
+                try ([
+                    "username": .string(player.handle), "platform": .string(platform), "ranks": player.documentRanks, "cached": .bool(cached),
+                    "success": true, "stats": player.appStats(platform: platform),
+                ] as JSONValue).response()
+            }
+            context.cache.set(try answer(cached: true), forKey: key, ttl: .seconds(try context.config().rankCacheTTLSeconds), tags: ["profiles"])
+            return try answer(cached: cached)
         }
         context.route(
             .post, "/api/rocket-league/check-ranks", access: .admin, summary: "Check every linked account now and report the changes",

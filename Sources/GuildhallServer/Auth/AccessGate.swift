@@ -179,8 +179,11 @@ public struct AccessGate: Sendable {
         guard let header = request.headers[.authorization] else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        // Trimmed by hand: Foundation's trimming bridges to NSString, a measurable cost on every signed-in request.
+        let text = parts[1]
+        guard let first = text.firstIndex(where: { $0 != " " && $0 != "\t" }), let last = text.lastIndex(where: { $0 != " " && $0 != "\t" })
+        else { return nil }
+        return String(text[first...last])
     }
 
     private static func noSuchGuild(_ id: Int64) -> APIError {

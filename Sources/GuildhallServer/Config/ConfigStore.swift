@@ -32,6 +32,14 @@ public final class ConfigStore: Sendable {
     /// what a reset restores.
     private let fileValues: [String: JSONValue]
     private let current: Mutex<[String: JSONValue]>
+    /// Each section's current value decoded, by section and type: cogs read their settings on every request, and
+    /// decoding lays the value over the type's defaults each time. Emptied for a section when it changes.
+    private let decoded = Mutex<[DecodedKey: any Sendable]>([:])
+
+    private struct DecodedKey: Hashable {
+        let section: String
+        let type: ObjectIdentifier
+    }
     private let handlers = Mutex<[String: Handlers]>([:])
     private let database: any PluginAPI.Database
     private let changeLock = AsyncLock()
@@ -116,7 +124,14 @@ public final class ConfigStore: Sendable {
 
     /// Decodes section `name` as `type`.
     func decode<C: CogConfiguration>(_ name: String, as type: C.Type) throws -> C {
-        try ConfigSection.decode(C.self, from: value(of: name) ?? .object([:]))
+        let key = DecodedKey(section: name, type: ObjectIdentifier(C.self))
+        if let known = decoded.withLock({ $0[key] }) as? C { return known }
+        // Read the value and remember its decoding in one step, so a change made meanwhile is not overwritten.
+        return try current.withLock { values in
+            let value = try ConfigSection.decode(C.self, from: values[name] ?? .object([:]))
+            decoded.withLock { $0[key] = value }
+            return value
+        }
     }
 
     /// Lays `value`'s keys over the current value of section `name` and validates the result without applying
@@ -156,7 +171,10 @@ public final class ConfigStore: Sendable {
                     [name, next, text, actor, now])
                 return Int(next)
             }
-            current.withLock { $0[name] = complete }
+            current.withLock { values in
+                values[name] = complete
+                decoded.withLock { memo in memo = memo.filter { $0.key.section != name } }
+            }
             for applied in hooks.appliers { await applied(complete) }
             return Version(version: version, changedBy: actor, changedAt: now, value: complete)
         }
