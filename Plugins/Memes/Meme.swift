@@ -15,6 +15,9 @@ struct Meme: Codable, Sendable, Equatable {
     var score: Int
     var permalink: String
     var nsfw: Bool
+    /// Whether the listing it came from was answered from the cache (true while its source is down); nil for a
+    /// meme a client sent.
+    var cached: Bool? = nil
 
     /// Document 004's shape (with `community` for Lemmy), which is also the app's `meme` object.
     var json: JSONValue {
@@ -23,6 +26,7 @@ struct Meme: Codable, Sendable, Equatable {
             "author": .string(author), "score": .int(Int64(score)), "permalink": .string(permalink), "nsfw": .bool(nsfw),
         ]
         if let community { members["community"] = .string(community) }
+        if let cached { members["cached"] = .bool(cached) }
         return .object(members)
     }
 
@@ -35,7 +39,7 @@ struct Meme: Codable, Sendable, Equatable {
     }
 
     /// The image posts of a Reddit listing (`/r/{sub}/hot.json`): no text posts, videos or galleries.
-    static func fromReddit(_ listing: JSONValue, subreddit: String, upstream: String) throws -> [Meme] {
+    static func fromReddit(_ listing: JSONValue, subreddit: String, upstream: String, cached: Bool) throws -> [Meme] {
         guard let children = listing["data"]?["children"]?.arrayValue else {
             throw OutboundError.badAnswer(upstream: upstream, reason: "not a Reddit listing")
         }
@@ -47,19 +51,19 @@ struct Meme: Codable, Sendable, Equatable {
                 title: post["title"]?.stringValue ?? "", url: url, source: "reddit",
                 subreddit: post["subreddit"]?.stringValue ?? subreddit, community: nil, author: post["author"]?.stringValue ?? "",
                 score: Int(post["score"]?.intValue ?? 0), permalink: "https://www.reddit.com" + (post["permalink"]?.stringValue ?? ""),
-                nsfw: post["over_18"] == .bool(true))
+                nsfw: post["over_18"] == .bool(true), cached: cached)
         }
     }
 
     /// The image posts of a Lemmy post list (`/api/v3/post/list`).
-    static func fromLemmy(_ list: JSONValue, community: String, upstream: String) throws -> [Meme] {
+    static func fromLemmy(_ list: JSONValue, community: String, upstream: String, cached: Bool) throws -> [Meme] {
         guard let posts = list["posts"]?.arrayValue else { throw OutboundError.badAnswer(upstream: upstream, reason: "not a Lemmy post list") }
         return posts.compactMap { view in
             guard let post = view["post"], let url = post["url"]?.stringValue, isImage(url) else { return nil }
             return Meme(
                 title: post["name"]?.stringValue ?? "", url: url, source: "lemmy", subreddit: "lemmy:\(community)", community: community,
                 author: view["creator"]?["name"]?.stringValue ?? "", score: Int(view["counts"]?["score"]?.intValue ?? 0),
-                permalink: post["ap_id"]?.stringValue ?? url, nsfw: post["nsfw"] == .bool(true))
+                permalink: post["ap_id"]?.stringValue ?? url, nsfw: post["nsfw"] == .bool(true), cached: cached)
         }
     }
 }

@@ -24,7 +24,7 @@ final class MemeFeed: Sendable {
             if answer.status == .notFound || answer.status == .forbidden { return [] }
             throw OutboundError.failed(upstream: Self.reddit, status: answer.status.code)
         }
-        return try Meme.fromReddit(try answer.json(), subreddit: name, upstream: Self.reddit)
+        return try Meme.fromReddit(try answer.json(), subreddit: name, upstream: Self.reddit, cached: answer.cached)
     }
 
     /// The image posts of one Lemmy community, written `instance@community`.
@@ -43,7 +43,7 @@ final class MemeFeed: Sendable {
             if answer.status == .notFound { return [] }
             throw OutboundError.failed(upstream: Self.lemmy, status: answer.status.code)
         }
-        return try Meme.fromLemmy(try answer.json(), community: name, upstream: Self.lemmy)
+        return try Meme.fromLemmy(try answer.json(), community: name, upstream: Self.lemmy, cached: answer.cached)
     }
 
     /// A configured source by name: `instance@community` is Lemmy, anything else a subreddit (`r/` optional).

@@ -177,6 +177,7 @@ final class MemesTests: XCTestCase {
                 upstream.fail(.status(503))
                 let stale = try await server.request(.GET, "/api/memes/random?source=reddit", token: user)
                 XCTAssertEqual(stale.status, 200, "the last listing stands in")
+                XCTAssertEqual(stale.json["cached"], true)
                 let lemmy = try await server.request(.GET, "/api/memes/random?source=lemmy", token: user)
                 XCTAssertEqual(lemmy.status, 502)
                 XCTAssertEqual(lemmy.json["upstream"], "lemmy")
