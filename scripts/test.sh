@@ -7,7 +7,19 @@ scripts/install-deps.sh python3-venv
 [ -x .test-venv/bin/python ] || python3 -m venv .test-venv
 .test-venv/bin/pip install -q --disable-pip-version-check -r Tests/Peers/requirements.txt
 swift build --build-tests
-swift test --skip-build --disable-swift-testing
+# The suite takes about a minute. Twice in many runs it has hung (cause not found yet); a run that passes 15 minutes
+# is stopped, the test it hung in is named, and the suite runs once more. A failing test fails at once.
+suite() {
+  set +e
+  timeout --kill-after=30 "${SUITE_TIMEOUT:-900}" swift test --skip-build --disable-swift-testing 2>&1 | tee .build/test-run.log
+  local status=${PIPESTATUS[0]}
+  set -e
+  if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+    echo "The suite hung; the last test started: $(grep -o "Test Case '[^']*' started" .build/test-run.log | tail -1)" >&2
+  fi
+  return "$status"
+}
+suite || { status=$?; [ "$status" = 124 ] || [ "$status" = 137 ] || exit "$status"; echo "Running the suite once more." >&2; suite; }
 # The third-party cog example, a package of its own built against this checkout. It shares the build folder, so
 # the dependencies it has in common with Guildhall are not built twice (27 s instead of minutes).
 swift build --package-path examples/third-party-cog --scratch-path .build --build-tests
