@@ -58,7 +58,7 @@ public final class GuildhallHost: Service, Sendable {
         tokens = await TokenService(secret: secret, lifetime: .seconds(config.auth.tokenTTLHours * 3600))
         gate = AccessGate(
             tokens: tokens, users: users, cache: cache, guilds: guilds, keys: apiKeys, switches: switches,
-            limits: TenantLimits(defaults: config.tenancy))
+            limits: TenantLimits(defaults: config.tenancy), revocations: try await TokenRevocations(database: database))
         commands = CommandRegistry()
         httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let community = CommunitySettings(config: configStore, overlays: overlays)
@@ -149,7 +149,7 @@ public final class GuildhallHost: Service, Sendable {
         let perAddress = RateLimiter(limit: config.auth.loginAttemptsPerIP, window: .seconds(config.auth.loginWindowSeconds))
         let perUsername = RateLimiter(limit: config.auth.loginFailuresPerUser, window: .seconds(config.auth.loginWindowSeconds))
         SystemRoutes(plugins: plugins, coreRoutes: core.table).register(on: core)
-        AuthRoutes(users: users, tokens: tokens, gate: gate, perAddress: perAddress, perUsername: perUsername).register(on: core)
+        AuthRoutes(users: users, tokens: tokens, gate: gate, hub: hub, perAddress: perAddress, perUsername: perUsername).register(on: core)
         CogRoutes(plugins: plugins, database: database).register(on: core)
         ConfigRoutes(store: configStore, bus: bus).register(on: core)
         LiveLogRoutes(liveLog: liveLog, dispatcher: dispatcher, hub: hub, guilds: guilds, gate: gate).register(on: core)

@@ -17,12 +17,16 @@ public struct AccessGate: Sendable {
     let keys: APIKeyStore
     let switches: GuildCogSwitches
     let limits: TenantLimits
+    /// Tokens signed out before they expire.
+    let revocations: TokenRevocations
     let userCacheTTL: Duration = .seconds(30)
 
     /// A verified caller: a person, or a key with its guild.
     struct Caller: Sendable {
         var identity: Identity
         var key: (record: APIKey, guild: Guild)?
+        /// The digest of the token a person presented (to close their connections when it is signed out).
+        var tokenDigest: String?
     }
 
     /// What a request is let in with.
@@ -87,7 +91,7 @@ public struct AccessGate: Sendable {
     func verify(_ credential: Credential) async throws -> Caller {
         switch credential {
         case .token(let token):
-            return Caller(identity: try await verify(token))
+            return Caller(identity: try await verify(token), tokenDigest: TokenRevocations.digest(token))
         case .apiKey(let secret):
             guard let key = try await keys.find(secret: secret) else {
                 throw APIError.unauthorized("invalid_api_key", "The API key is not valid.")
@@ -109,6 +113,9 @@ public struct AccessGate: Sendable {
             throw APIError.unauthorized("token_expired", "The token has expired; sign in again.")
         } catch {
             throw APIError.unauthorized("invalid_token", "The token is not valid.")
+        }
+        guard !revocations.isRevoked(token) else {
+            throw APIError.unauthorized("token_revoked", "This token was signed out; sign in again.")
         }
         let key = Self.cacheKey(userID: claimed.userID)
         if let current = cache.value(forKey: key, as: Identity.self) {

@@ -11,6 +11,9 @@ public struct TokenService: Sendable {
         var role: Role
         var iat: IssuedAtClaim
         var exp: ExpirationClaim
+        /// Unique per token, so two sign-ins in the same second are two tokens (signing one out leaves the other).
+        /// Optional: tokens issued before it existed stay valid.
+        var jti: IDClaim?
 
         // Expiry is checked by `verify(_:)` itself, so an expired token is told apart from a forged one.
         func verify(using algorithm: some JWTAlgorithm) async throws {}
@@ -44,7 +47,7 @@ public struct TokenService: Sendable {
         let expires = now.addingTimeInterval(TimeInterval(lifetime.components.seconds))
         let claims = Claims(
             sub: .init(value: String(identity.userID)), name: identity.username, role: identity.role,
-            iat: .init(value: now), exp: .init(value: expires))
+            iat: .init(value: now), exp: .init(value: expires), jti: .init(value: UUID().uuidString))
         return (try await keys.sign(claims), expires)
     }
 

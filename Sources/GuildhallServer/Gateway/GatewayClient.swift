@@ -26,6 +26,8 @@ protocol GatewayFrameSink: Sendable {
 final class GatewayClient: Sendable {
     let id: String
     let identity: Identity
+    /// The digest of the token the connection was opened with (nil for a guild key).
+    let tokenDigest: String?
     /// The guild the connection acts in: a key's guild, or the one a person connected for (see ``GuildScope``).
     let guild: GuildScope?
     let address: String
@@ -62,9 +64,12 @@ final class GatewayClient: Sendable {
 
     let state = Mutex(State())
 
-    init(identity: Identity, guild: GuildScope?, address: String, guilds: Set<String>, sink: any GatewayFrameSink) {
+    init(
+        identity: Identity, guild: GuildScope?, address: String, guilds: Set<String>, sink: any GatewayFrameSink, tokenDigest: String? = nil
+    ) {
         self.id = "conn_" + UUID().uuidString.lowercased()
         self.identity = identity
+        self.tokenDigest = tokenDigest
         self.guild = guild
         self.address = address
         self.reader = LiveLogReader(identity: identity, guilds: guilds)

@@ -49,7 +49,9 @@ struct GatewayDoor: Sendable {
         defer { if let key = caller.key { gate.limits.closeConnection(of: key.record) } }
         let identity = caller.identity
         let memberOf = identity.apiKey == nil ? (try? await guilds.guildIDs(of: identity.userID)) ?? [] : []
-        let client = GatewayClient(identity: identity, guild: guild, address: address, guilds: Set(memberOf.map(String.init)), sink: sink)
+        let client = GatewayClient(
+            identity: identity, guild: guild, address: address, guilds: Set(memberOf.map(String.init)), sink: sink,
+            tokenDigest: caller.tokenDigest)
         guard hub.admit(client) else {
             return Refusal(code: GatewayCode.policyViolation, reason: "too many connections from this address")
         }

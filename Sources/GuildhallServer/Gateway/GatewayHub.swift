@@ -105,6 +105,17 @@ final class GatewayHub: Sendable {
         client.state.withLock { $0.lastSeen = .now }
     }
 
+    /// Closes the connections opened with the token whose digest is `digest` (it was signed out); answers how many.
+    @discardableResult
+    func closeConnections(tokenDigest digest: String, reason: String) -> Int {
+        let matching = connected.filter { $0.tokenDigest == digest }
+        for client in matching {
+            client.send(["action": "disconnected", "reason": .string(reason)])
+            client.close(code: GatewayCode.invalidToken, reason: reason)
+        }
+        return matching.count
+    }
+
     /// Closes the clients silent for longer than `timeout` (the heartbeat).
     func closeSilent(longerThan timeout: Duration) {
         let now = ContinuousClock.now

@@ -2,11 +2,13 @@ import Foundation
 import Hummingbird
 import PluginAPI
 
-/// `POST /api/auth/login`, `/verify-token`, `/refresh`; `GET /api/users/me`, `/api/users/{id}`.
+/// `POST /api/auth/login`, `/verify-token`, `/refresh`, `/logout`; `GET /api/ping`, `/api/auth/me`,
+/// `/api/users/me`, `/api/users/{id}`.
 struct AuthRoutes {
     let users: UserStore
     let tokens: TokenService
     let gate: AccessGate
+    let hub: GatewayHub
     let perAddress: RateLimiter
     let perUsername: RateLimiter
 
@@ -15,18 +17,21 @@ struct AuthRoutes {
         var password: String
     }
 
-    /// The login answer, as the HazeBot API gives it (plus the expiry and the user's id).
+    /// The login and refresh answer, as the HazeBot API gives it (plus the expiry, the user's id and what the
+    /// admin app reads after a refresh: `discord_id`, `role_name`).
     struct Session: ResponseEncodable {
         var token: String
         var user: String
         var userID: Int64
+        var discordID: String
         var role: Role
+        var roleName: String
         var permissions: [String]
         var expiresAt: Date
 
         enum CodingKeys: String, CodingKey {
             case token, user, role, permissions
-            case userID = "user_id"
+            case userID = "user_id", discordID = "discord_id", roleName = "role_name"
             case expiresAt = "expires_at"
         }
 
@@ -34,9 +39,23 @@ struct AuthRoutes {
             self.token = token
             self.user = identity.username
             self.userID = identity.userID
+            self.discordID = AuthRoutes.appUserID(identity)
             self.role = identity.role
+            self.roleName = AuthRoutes.roleName(identity.role)
             self.permissions = identity.role.permissions
             self.expiresAt = expires
+        }
+    }
+
+    /// The id the admin app knows a person by (its `discord_id`, compared with message authors and sent when
+    /// claiming): their user id as a string, the `author_id` their messages carry.
+    static func appUserID(_ identity: Identity) -> String { String(identity.userID) }
+
+    static func roleName(_ role: Role) -> String {
+        switch role {
+        case .admin: "Administrator"
+        case .moderator: "Moderator"
+        case .user: "User"
         }
     }
 
@@ -76,6 +95,36 @@ struct AuthRoutes {
             let identity = try context.requireIdentity()
             let (token, expires) = try await tokens.issue(for: identity)
             return Session(token: token, expires: expires, identity: identity)
+        }
+        routes.add(.get, "/api/ping", access: .user, summary: "200 while the bearer token is valid (the app's check at start)") {
+            _, context in
+            _ = try context.requireIdentity()
+            return ["status": "ok", "time": .string(Timestamp.string(from: Date()))] as JSONValue
+        }
+        routes.add(
+            .get, "/api/auth/me", access: .user,
+            summary: "Who the token is: user id, discord_id, role, role name, permissions, auth type, avatar"
+        ) { _, context in
+            let identity = try context.requireIdentity()
+            return [
+                "user_id": .int(identity.userID), "user": .string(identity.username), "username": .string(identity.username),
+                "discord_id": .string(Self.appUserID(identity)), "role": .string(identity.role.rawValue),
+                "role_name": .string(Self.roleName(identity.role)), "permissions": .array(identity.role.permissions.map(JSONValue.string)),
+                "auth_type": "password", "avatar_url": .null,
+            ] as JSONValue
+        }
+        routes.add(
+            .post, "/api/auth/logout", access: .user,
+            summary: "Sign the bearer token out: it stops working at once, and its gateway connections close"
+        ) { request, context in
+            _ = try context.requireIdentity()
+            guard let token = AccessGate.bearerToken(request) else {
+                throw APIError.badRequest("bearer_required", "Sign out with the token in Authorization: Bearer.")
+            }
+            let expires = try await tokens.verify(token).expires
+            try await gate.revocations.revoke(token, expires: expires)
+            let closed = hub.closeConnections(tokenDigest: TokenRevocations.digest(token), reason: "logged_out")
+            return ["success": true, "message": "Logged out", "connections_closed": .int(Int64(closed))] as JSONValue
         }
         routes.add(.get, "/api/users/me", access: .user, summary: "The signed-in user") { _, context in
             let identity = try context.requireIdentity()

@@ -173,5 +173,9 @@ enum HostMigrations {
             DROP INDEX live_log_by_channel;
             CREATE INDEX live_log_by_channel ON live_log_messages (channel, seq, timestamp)
             """),
+        // Signed-out tokens, by digest, until they would have expired.
+        Migration(
+            "008_revoked_tokens",
+            "CREATE TABLE revoked_tokens (digest TEXT PRIMARY KEY, expires_at TEXT NOT NULL)"),
     ]
 }
