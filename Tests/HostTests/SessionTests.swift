@@ -29,6 +29,13 @@ final class SessionTests: XCTestCase {
             XCTAssertNotNil(me.json["permissions"]?.arrayValue)
             XCTAssertEqual(me.json["avatar_url"], .null)
 
+            // Call 8: the app reads GET /api/config at every start, as whoever signed in.
+            let config = try await server.request(.GET, "/api/config", headers: headers)
+            XCTAssertEqual(config.status, 200)
+            XCTAssertNil(config.json["general"], "no admin settings for a plain user")
+            try await assertEqual(
+                await server.request(.GET, "/api/config", token: try await server.token("admin")).json["general"]?["bot_name"], "Guildhall")
+
             // Refresh: the old token in the header, no body (the app sends Content-Type anyway).
             let refreshed = try await server.request(.POST, "/api/auth/refresh", headers: headers)
             XCTAssertEqual(refreshed.status, 200)

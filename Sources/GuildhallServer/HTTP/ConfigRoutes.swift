@@ -47,8 +47,17 @@ struct ConfigRoutes {
     }
 
     func register(on routes: CoreRouter) {
-        routes.add(.get, "/api/config", access: .admin, summary: "Every runtime config section, secrets masked") { _, _ in
-            JSONValue.object(Dictionary(uniqueKeysWithValues: store.sections.keys.map { ($0, store.maskedValue(of: $0) ?? .null) }))
+        routes.add(
+            .get, "/api/config", access: .user,
+            summary: "Every runtime config section, secrets masked (admins); the sections' public keys (everyone else)"
+        ) { _, context in
+            if Access.admin.refusal(for: try context.requireIdentity()) == nil {
+                return JSONValue.object(Dictionary(uniqueKeysWithValues: store.sections.keys.map { ($0, store.maskedValue(of: $0) ?? .null) }))
+            }
+            // The admin app asks at every start, whoever signs in.
+            return JSONValue.object(Dictionary(uniqueKeysWithValues: store.sections.keys.compactMap { name in
+                store.publicValue(of: name).map { (name, $0) }
+            }))
         }
         routes.add(
             .get, "/api/config/:section", access: .user,
