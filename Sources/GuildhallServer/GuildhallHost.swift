@@ -150,6 +150,7 @@ public final class GuildhallHost: Service, Sendable {
         let perUsername = RateLimiter(limit: config.auth.loginFailuresPerUser, window: .seconds(config.auth.loginWindowSeconds))
         SystemRoutes(plugins: plugins, coreRoutes: core.table).register(on: core)
         AuthRoutes(users: users, tokens: tokens, gate: gate, hub: hub, perAddress: perAddress, perUsername: perUsername).register(on: core)
+        UserRoutes(users: users, gate: gate, hub: hub).register(on: core)
         CogRoutes(plugins: plugins, database: database).register(on: core)
         ConfigRoutes(store: configStore, bus: bus).register(on: core)
         LiveLogRoutes(liveLog: liveLog, dispatcher: dispatcher, hub: hub, guilds: guilds, gate: gate).register(on: core)

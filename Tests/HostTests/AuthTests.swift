@@ -97,7 +97,7 @@ final class AuthTests: XCTestCase {
             let user = try await server.token("user")
             let moderator = try await server.token("moderator")
             for token in [user, moderator] {
-                for (method, path) in [("GET", "/api/cogs"), ("GET", "/api/config"), ("POST", "/api/cogs/load"), ("GET", "/api/cogs/audit")] {
+                for (method, path) in [("GET", "/api/cogs"), ("GET", "/api/v1/users"), ("POST", "/api/cogs/load"), ("GET", "/api/cogs/audit")] {
                     let reply = try await server.request(.init(rawValue: method), path, token: token, json: ["cog_name": "echo"])
                     XCTAssertEqual(reply.status, 403, path)
                     XCTAssertEqual(reply.error, "forbidden", path)

@@ -122,7 +122,7 @@ public struct AccessGate: Sendable {
             guard current.username == claimed.username else { throw Self.userGone }
             return current
         }
-        guard let user = try await users.find(id: claimed.userID), user.username == claimed.username else {
+        guard let user = try await users.find(id: claimed.userID), user.username == claimed.username, user.isActive else {
             throw Self.userGone
         }
         cache.set(user.identity, forKey: key, ttl: userCacheTTL, tags: [])
@@ -182,6 +182,11 @@ public struct AccessGate: Sendable {
     /// Where the stored record of `userID` is cached.
     static func cacheKey(userID: Int64) -> String { "host:user:\(userID)" }
 
+    /// Forgets what is cached of `userID`, so a change of their role, state or existence counts on the next request.
+    func forget(userID: Int64) {
+        cache.remove(forKey: Self.cacheKey(userID: userID))
+    }
+
     static func bearerToken(_ request: Request) -> String? {
         guard let header = request.headers[.authorization] else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1)
@@ -197,7 +202,7 @@ public struct AccessGate: Sendable {
         APIError.notFound("guild_not_found", "There is no active guild \(id) that you belong to.")
     }
 
-    private static let userGone = APIError.unauthorized("user_not_found", "The token's user no longer exists.")
+    private static let userGone = APIError.unauthorized("user_not_found", "The token's user no longer exists or was deactivated.")
 }
 
 extension HTTPField.Name {

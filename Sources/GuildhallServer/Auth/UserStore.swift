@@ -9,10 +9,12 @@ public struct UserRecord: Codable, Sendable {
     public var username: String
     public var role: Role
     public var createdAt: Date
+    /// A deactivated user cannot sign in, and their tokens stop working.
+    public var isActive: Bool
 
     enum CodingKeys: String, CodingKey {
         case id, username, role
-        case createdAt = "created_at"
+        case createdAt = "created_at", isActive = "is_active"
     }
 
     public var identity: Identity { Identity(userID: id, username: username, role: role) }
@@ -45,7 +47,7 @@ public struct UserStore: Sendable {
                     INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role,
                         updated_at = excluded.updated_at
-                    RETURNING id, username, role, created_at
+                    RETURNING \(Self.columns)
                     """, [username, hash, role.rawValue, now, now])
             else { throw APIError(.internalServerError, "internal_error", "The user was not stored.") }
             return user
@@ -61,6 +63,7 @@ public struct UserStore: Sendable {
             var role: Role
             var created_at: Date
             var password_hash: String
+            var is_active: Bool
         }
         let row = try await database.read { connection in
             try connection.queryOne(Row.self, "SELECT * FROM users WHERE username = ?", [username])
@@ -70,14 +73,70 @@ public struct UserStore: Sendable {
             password.utf8.count <= Self.maxPasswordBytes && Bcrypt.verify(password, hash: hash)
         }
         guard let row, matches else { return nil }
-        return UserRecord(id: row.id, username: row.username, role: row.role, createdAt: row.created_at)
+        return UserRecord(id: row.id, username: row.username, role: row.role, createdAt: row.created_at, isActive: row.is_active)
     }
 
     /// The user with `id`, or nil.
     public func find(id: Int64) async throws -> UserRecord? {
         try await database.read { connection in
-            try connection.queryOne(UserRecord.self, "SELECT id, username, role, created_at FROM users WHERE id = ?", [id])
+            try connection.queryOne(UserRecord.self, "SELECT \(Self.columns) FROM users WHERE id = ?", [id])
         }
+    }
+
+    static let columns = "id, username, role, created_at, is_active"
+
+    /// A page of users by id, and how many there are.
+    public func list(limit: Int, offset: Int) async throws -> (users: [UserRecord], total: Int) {
+        try await database.read { connection in
+            let users = try connection.query(
+                UserRecord.self, "SELECT \(Self.columns) FROM users ORDER BY id LIMIT ? OFFSET ?", [Int64(limit), Int64(offset)])
+            return (users, Int(try connection.scalar("SELECT COUNT(*) FROM users") ?? 0))
+        }
+    }
+
+    /// Creates a new user; 409 `username_taken` if the name exists.
+    public func create(username: String, password: String, role: Role) async throws -> UserRecord {
+        try Self.validate(username: username, password: password)
+        let hash = try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(password, cost: bcryptCost) }
+        let now = Date()
+        return try await database.write { connection in
+            guard try connection.scalar("SELECT COUNT(*) FROM users WHERE username = ?", [username]) == 0 else {
+                throw APIError.conflict("username_taken", "There is a user named \(username) already.")
+            }
+            guard
+                let user = try connection.queryOne(
+                    UserRecord.self,
+                    "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING \(Self.columns)",
+                    [username, hash, role.rawValue, now, now])
+            else { throw APIError(.internalServerError, "internal_error", "The user was not stored.") }
+            return user
+        }
+    }
+
+    /// Changes role and/or active state; nil if there is no such user.
+    public func update(_ id: Int64, role: Role?, isActive: Bool?) async throws -> UserRecord? {
+        try await database.write { connection in
+            try connection.queryOne(
+                UserRecord.self,
+                """
+                UPDATE users SET role = COALESCE(?, role), is_active = COALESCE(?, is_active), updated_at = ? WHERE id = ?
+                RETURNING \(Self.columns)
+                """, [role?.rawValue, isActive, Date(), id])
+        }
+    }
+
+    /// Sets a new password; false if there is no such user.
+    public func resetPassword(_ id: Int64, to password: String) async throws -> Bool {
+        guard password.count >= 8, password.utf8.count <= Self.maxPasswordBytes else {
+            throw APIError.badRequest("weak_password", "A password is 8 to 72 bytes long.")
+        }
+        let hash = try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(password, cost: bcryptCost) }
+        return try await database.execute("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", [hash, Date(), id]) > 0
+    }
+
+    /// Deletes a user; false if there was none.
+    public func delete(_ id: Int64) async throws -> Bool {
+        try await database.execute("DELETE FROM users WHERE id = ?", [id]) > 0
     }
 
     static func validate(username: String, password: String) throws {

@@ -108,7 +108,18 @@ final class GatewayHub: Sendable {
     /// Closes the connections opened with the token whose digest is `digest` (it was signed out); answers how many.
     @discardableResult
     func closeConnections(tokenDigest digest: String, reason: String) -> Int {
-        let matching = connected.filter { $0.tokenDigest == digest }
+        closeConnections(reason: reason) { $0.tokenDigest == digest }
+    }
+
+    /// Closes every connection of person `userID` (deactivated or deleted); answers how many.
+    @discardableResult
+    func closeConnections(userID: Int64, reason: String) -> Int {
+        closeConnections(reason: reason) { $0.identity.apiKey == nil && $0.identity.userID == userID }
+    }
+
+    /// Tells the matching clients why (`disconnected {reason}`) and closes them as holding an invalid credential.
+    private func closeConnections(reason: String, where matches: (GatewayClient) -> Bool) -> Int {
+        let matching = connected.filter(matches)
         for client in matching {
             client.send(["action": "disconnected", "reason": .string(reason)])
             client.close(code: GatewayCode.invalidToken, reason: reason)

@@ -59,16 +59,18 @@ struct AuthRoutes {
         }
     }
 
+    /// A user as the API shows one (here and in `/api/v1/users`).
     struct UserView: ResponseEncodable {
         var userID: Int64
         var username: String
         var role: Role
         var permissions: [String]
+        var isActive: Bool
         var createdAt: Date
 
         enum CodingKeys: String, CodingKey {
             case username, role, permissions
-            case userID = "user_id"
+            case userID = "user_id", isActive = "is_active"
             case createdAt = "created_at"
         }
 
@@ -77,6 +79,7 @@ struct AuthRoutes {
             username = user.username
             role = user.role
             permissions = user.role.permissions
+            isActive = user.isActive
             createdAt = user.createdAt
         }
     }
@@ -157,6 +160,7 @@ struct AuthRoutes {
             throw APIError.unauthorized("invalid_credentials", "The user name or password is wrong.")
         }
         perUsername.reset(nameKey)
+        guard user.isActive else { throw APIError.forbidden("This account has been deactivated.") }
         let (token, expires) = try await tokens.issue(for: user.identity)
         return Session(token: token, expires: expires, identity: user.identity)
     }

@@ -177,5 +177,7 @@ enum HostMigrations {
         Migration(
             "008_revoked_tokens",
             "CREATE TABLE revoked_tokens (digest TEXT PRIMARY KEY, expires_at TEXT NOT NULL)"),
+        // Admins deactivate users without deleting what they wrote.
+        Migration("009_user_active", "ALTER TABLE users ADD COLUMN is_active INTEGER NOT NULL DEFAULT 1"),
     ]
 }
