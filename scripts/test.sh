@@ -7,9 +7,10 @@ scripts/install-deps.sh python3-venv
 [ -x .test-venv/bin/python ] || python3 -m venv .test-venv
 .test-venv/bin/pip install -q --disable-pip-version-check -r Tests/Peers/requirements.txt
 swift build --build-tests
-# The suite takes about a minute. A few times in many runs it has hung (cause not found yet: the test process waits
-# with no work and no request outstanding); a run past 10 minutes is stopped, the test it hung in is named, and the
-# suite runs once more. A failing test fails at once. Output is line-buffered so the log names the last test begun.
+# The suite takes about a minute. A few times in many runs it hung: the server's graceful shutdown waited on a
+# WebSocket a test had left open (TestHost now closes them first). Should a run still pass 10 minutes, it is stopped,
+# the test it hung in is named, and the suite runs once more; a failing test fails at once. Output is line-buffered
+# so the log names the last test begun.
 suite() {
   set +e
   stdbuf -oL -eL timeout --kill-after=30 "${SUITE_TIMEOUT:-600}" swift test --skip-build --disable-swift-testing 2>&1 \

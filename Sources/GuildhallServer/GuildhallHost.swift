@@ -34,12 +34,16 @@ public final class GuildhallHost: Service, Sendable {
     private let tasks = TaskScope()
     let httpClient: HTTPClient
     let logger: Logger
+    /// Recent log records of the host and each cog, for `GET /api/logs` and `GET /api/cogs/{name}/logs`.
+    let logs: CogLogs
 
     /// Opens the database (creating it), applies the host's migrations, creates the users the environment asks
     /// for and prepares (but does not load) the cogs of `catalogue`.
     public init(config: HostConfig, catalogue: [any Cog.Type], logger: Logger) async throws {
         let catalogue = try Catalogue(catalogue)
         self.config = config
+        logs = CogLogs()
+        let logger = logs.hostLogger(base: logger)
         self.logger = logger
         database = try SQLiteDatabase(path: config.database.path)
         try await Migrator(database: database).apply(HostMigrations.all, owner: "host")
@@ -75,7 +79,7 @@ public final class GuildhallHost: Service, Sendable {
         dispatcher = CommandDispatcher(registry: commands, settings: community, liveLog: liveLog, logger: logger, cogIsOff: cogIsOff)
         let services = CogServices(
             database: database, cache: cache, httpClient: httpClient, bus: bus, config: configStore, gate: gate, hub: hub,
-            liveLog: liveLog, overlays: overlays, logs: CogLogs(), people: HostPeopleDirectory(users: users, guilds: guilds),
+            liveLog: liveLog, overlays: overlays, logs: logs, people: HostPeopleDirectory(users: users, guilds: guilds),
             mail: SMTPMailer(settings: config.smtp),
             breakers: CircuitBreakers(
                 threshold: config.outbound.breakerFailures, cooldown: .seconds(config.outbound.breakerCooldownSeconds)),
@@ -151,6 +155,7 @@ public final class GuildhallHost: Service, Sendable {
         SystemRoutes(plugins: plugins, coreRoutes: core.table).register(on: core)
         AuthRoutes(users: users, tokens: tokens, gate: gate, hub: hub, perAddress: perAddress, perUsername: perUsername).register(on: core)
         UserRoutes(users: users, gate: gate, hub: hub).register(on: core)
+        LogRoutes(logs: logs).register(on: core)
         CogRoutes(plugins: plugins, database: database).register(on: core)
         ConfigRoutes(store: configStore, bus: bus).register(on: core)
         LiveLogRoutes(liveLog: liveLog, dispatcher: dispatcher, hub: hub, guilds: guilds, gate: gate).register(on: core)
@@ -217,11 +222,16 @@ public final class GuildhallHost: Service, Sendable {
     /// Stops the cogs in reverse dependency order, finishes event deliveries and closes the database.
     public func shutDown() async throws {
         await tasks.stop()
-        for client in hub.connected { client.close(code: GatewayCode.goingAway, reason: "server shutting down") }
+        closeGatewayConnections()
         await plugins.shutDown()
         await bus.stop()
         try await httpClient.shutdown()
         try database.close()
+    }
+
+    /// Closes every gateway connection as going away (the server is shutting down), so nothing waits on them.
+    public func closeGatewayConnections() {
+        for client in hub.connected { client.close(code: GatewayCode.goingAway, reason: "server shutting down") }
     }
 
     /// SECRET_KEY / `auth.secret_key`, else a random key generated once and kept beside the database (mode 0600).

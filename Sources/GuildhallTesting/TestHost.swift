@@ -57,7 +57,10 @@ public struct TestHost: Sendable {
         let application = host.makeApplication(port: 0)
         do {
             let result = try await application.test(.live) { client in
-                try await body(LiveServer(host: host, port: client.port!))
+                // Gateway connections the test left open are closed first: the server's graceful shutdown waits for
+                // open WebSocket connections, and sometimes waited for ever.
+                defer { host.closeGatewayConnections() }
+                return try await body(LiveServer(host: host, port: client.port!))
             }
             try await host.shutDown()
             return result

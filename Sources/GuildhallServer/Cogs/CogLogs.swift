@@ -3,8 +3,9 @@ import Logging
 import PluginAPI
 import Synchronization
 
-/// The recent log records of each cog, kept in a bounded ring per cog so an operator can read them without a shell
-/// (`GET /api/cogs/{name}/logs`): what the cog logged through its context's logger, and what the host did to it.
+/// The recent log records of each cog, and of the host itself (`host`), kept in a bounded ring each so an operator
+/// can read them without a shell (`GET /api/cogs/{name}/logs`, `GET /api/logs`): what a cog logged through its
+/// context's logger, what the host did to it, and what the host logged.
 final class CogLogs: Sendable {
     struct Record: Encodable, Sendable {
         var timestamp: String
@@ -31,12 +32,35 @@ final class CogLogs: Sendable {
         rings.withLock { Array(($0[cog] ?? []).suffix(limit)) }
     }
 
+    /// The rings there are: `host` and each cog that logged.
+    var sources: [String] { rings.withLock { $0.keys.sorted() } }
+
+    /// The newest `limit` records across the rings (one `source` only when given) at `minimum` level or above whose
+    /// message holds `text` (any case), oldest first, each with the ring it came from.
+    func search(source: String?, minimum: Logger.Level?, text: String?, limit: Int) -> [(source: String, record: Record)] {
+        let needle = text?.lowercased()
+        let matching = rings.withLock { rings in
+            rings.filter { source == nil || $0.key == source }.flatMap { name, records in records.map { (source: name, record: $0) } }
+        }.filter { entry in
+            (minimum.map { (Logger.Level(rawValue: entry.record.level) ?? .info) >= $0 } ?? true)
+                && (needle.map { entry.record.message.lowercased().contains($0) } ?? true)
+        }
+        return Array(matching.sorted { $0.record.timestamp < $1.record.timestamp }.suffix(limit))
+    }
+
     /// `base` with every record of `info` and above also kept in `cog`'s ring, whatever level the operator set
-    /// for the log output (each handler keeps its own level).
+    /// for the log output (each handler keeps its own level); records carry `cog` in their metadata.
     func logger(for cog: String, base: Logger) -> Logger {
-        var logger = Logger(label: base.label) { _ in MultiplexLogHandler([base.handler, RingHandler(cog: cog, logs: self)]) }
+        var logger = kept(in: cog, base: base)
         logger[metadataKey: "cog"] = .string(cog)
         return logger
+    }
+
+    /// The host's logger, kept in the `host` ring too.
+    func hostLogger(base: Logger) -> Logger { kept(in: "host", base: base) }
+
+    private func kept(in ring: String, base: Logger) -> Logger {
+        Logger(label: base.label) { _ in MultiplexLogHandler([base.handler, RingHandler(cog: ring, logs: self)]) }
     }
 
     /// Keeps each record of one cog's logger, its metadata appended to the message.
@@ -52,6 +76,8 @@ final class CogLogs: Sendable {
         }
 
         func log(event: LogEvent) {
+            // A cog's logger is built on the host's: its records belong to the cog's ring, not the host's too.
+            if cog == "host", metadata["cog"] != nil { return }
             var merged = metadata
             if let extra = event.metadata { merged.merge(extra) { $1 } }
             merged["cog"] = nil
