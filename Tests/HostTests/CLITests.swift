@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import GuildhallTesting
+import PluginAPI
 import XCTest
 
 @testable import GuildhallServer
@@ -140,9 +141,21 @@ final class CLITests: XCTestCase {
             return answer?.status.code == 200
         }
         XCTAssertTrue(up, "the service answered")
+        // A live-log client stays connected through the signal: the server must not wait for it to leave.
+        var login = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/auth/login")
+        login.method = .POST
+        login.body = .bytes(ByteBuffer(string: #"{"username": "admin", "password": "a-long-password"}"#))
+        let answer = try await HTTPClient.shared.execute(login, timeout: .seconds(10))
+        let token = try JSONValue(parsing: Data(buffer: try await answer.body.collect(upTo: 1 << 16)))["token"]?.stringValue ?? ""
+        let listener = WSTestClient(port: port, token: token)
+        _ = await listener.next("connected")
+        let signalled = ContinuousClock.now
         process.terminate()  // SIGTERM
         let exited = try await eventually(timeout: .seconds(15)) { !process.isRunning }
         XCTAssertTrue(exited)
+        XCTAssertLessThan(ContinuousClock.now - signalled, .seconds(5), "open sockets are closed, not waited for")
+        let close = try await listener.closeFrame()
+        XCTAssertNotNil(close, "the server closed the socket")
         XCTAssertEqual(process.terminationStatus, 0)
         let output = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertFalse(output.contains("error"), output)
