@@ -9,7 +9,7 @@
 3. Guildhall only: 50 WebSocket clients in one ticket's room, 200 POST /api/tickets/{id}/send at 20/s; the time
    from each POST to each client's new_message.
 """
-import asyncio, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, threading, time, urllib.request
+import asyncio, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.request
 
 import websockets
 
@@ -102,35 +102,57 @@ async def delivery(port, admin, clients=50, sends=200, rate=20):
             "p99_ms": pick(99), "max_ms": latencies[-1]}
 
 
+def start_guildhall(binary, port, folder, processes):
+    """Serves `binary` with the Tickets cog on `port`, its database in `folder`; 50 users user1..user50."""
+    os.makedirs(folder, exist_ok=True)
+    config = os.path.join(folder, "config.yaml")
+    with open(config, "w") as f:
+        f.write("logging:\n  level: warning\nplugins:\n  enabled: [tickets]\nauth:\n  bcrypt_cost: 4\n  login_attempts_per_ip: 1000\n"
+                "tickets:\n  max_open_per_user: 10\n  max_message_length: 4000\n")
+    users = ",".join(f"user{n}:password:user" for n in range(1, 51))
+    env = dict(os.environ, API_ADMIN_USER="admin", API_ADMIN_PASS=ADMIN_PASS, API_EXTRA_USERS=users,
+               DB_PATH=os.path.join(folder, "guildhall.sqlite"), API_PORT=str(port))
+    processes.append(subprocess.Popen([binary, "serve", "--config", config], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+
+def start_references(work, ports, processes):
+    """Seeds one reference database and serves it with Flask (gthread at ports['flask'], the document's sync workers
+    at ports['flask-sync']) and FastAPI (ports['fastapi'])."""
+    ref_env = dict(os.environ, API_DB_PATH=os.path.join(work, "tickets.db"), API_ADMIN_USER="admin",
+                   API_ADMIN_PASS=ADMIN_PASS, API_JWT_SECRET="bench-jwt-secret-not-for-production")
+    subprocess.run([PYTHON, "seed.py", "--reset"], cwd=os.path.join(BENCH, "flask_ref"), env=ref_env, check=True,
+                   stdout=subprocess.DEVNULL)
+    bin_dir = os.path.dirname(PYTHON)
+    for name, worker in (("flask", ["-k", "gthread", "--threads", "4"]), ("flask-sync", ["-k", "sync"])):
+        processes.append(subprocess.Popen(
+            [os.path.join(bin_dir, "gunicorn"), "-w", "2", *worker, "-b", f"127.0.0.1:{ports[name]}", "app:app"],
+            cwd=os.path.join(BENCH, "flask_ref"), env=ref_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    processes.append(subprocess.Popen(
+        [os.path.join(bin_dir, "uvicorn"), "app:app", "--host", "127.0.0.1", "--port", str(ports["fastapi"]), "--workers", "2",
+         "--no-access-log", "--log-level", "warning"],
+        cwd=os.path.join(BENCH, "fastapi_ref"), env=ref_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+
+def stop(processes, work):
+    """Stops the servers (SIGTERM, then kill after 20 s) and removes the work folder."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     work = tempfile.mkdtemp(prefix="guildhall-tickets-bench-")
     processes = []
     results = {"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(), "loadavg": open("/proc/loadavg").read().split()[:3]}
     try:
-        config = os.path.join(work, "config.yaml")
-        with open(config, "w") as f:
-            f.write("logging:\n  level: warning\nplugins:\n  enabled: [tickets]\nauth:\n  bcrypt_cost: 4\n  login_attempts_per_ip: 1000\n"
-                    "tickets:\n  max_open_per_user: 10\n  max_message_length: 4000\n")
-        users = ",".join(f"user{n}:password:user" for n in range(1, 51))
-        env = dict(os.environ, API_ADMIN_USER="admin", API_ADMIN_PASS=ADMIN_PASS, API_EXTRA_USERS=users,
-                   DB_PATH=os.path.join(work, "guildhall.sqlite"), API_PORT=str(PORTS["guildhall"]))
-        processes.append(subprocess.Popen([os.path.join(ROOT, ".build", "release", "guildhall"), "serve", "--config", config],
-                                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        ref_env = dict(os.environ, API_DB_PATH=os.path.join(work, "tickets.db"), API_ADMIN_USER="admin",
-                       API_ADMIN_PASS=ADMIN_PASS, API_JWT_SECRET="bench-jwt-secret-not-for-production")
-        subprocess.run([PYTHON, "seed.py", "--reset"], cwd=os.path.join(BENCH, "flask_ref"), env=ref_env, check=True,
-                       stdout=subprocess.DEVNULL)
-        bin_dir = os.path.dirname(PYTHON)
-        processes.append(subprocess.Popen(
-            [os.path.join(bin_dir, "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "4", "-b", f"127.0.0.1:{PORTS['flask']}", "app:app"],
-            cwd=os.path.join(BENCH, "flask_ref"), env=ref_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        processes.append(subprocess.Popen(
-            [os.path.join(bin_dir, "gunicorn"), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{PORTS['flask-sync']}", "app:app"],
-            cwd=os.path.join(BENCH, "flask_ref"), env=ref_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        processes.append(subprocess.Popen(
-            [os.path.join(bin_dir, "uvicorn"), "app:app", "--host", "127.0.0.1", "--port", str(PORTS["fastapi"]), "--workers", "2",
-             "--no-access-log", "--log-level", "warning"],
-            cwd=os.path.join(BENCH, "fastapi_ref"), env=ref_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        start_guildhall(os.path.join(ROOT, ".build", "release", "guildhall"), PORTS["guildhall"], work, processes)
+        start_references(work, PORTS, processes)
         for port in PORTS.values():
             wait_up(port)
         tokens = {"guildhall": seed_guildhall(PORTS["guildhall"])}
@@ -147,14 +169,7 @@ def main():
         results["list"] = runs
         results["delivery"] = asyncio.run(delivery(PORTS["guildhall"], tokens["guildhall"]))
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        shutil.rmtree(work, ignore_errors=True)
+        stop(processes, work)
 
     print(json.dumps(results, indent=2))
     print()

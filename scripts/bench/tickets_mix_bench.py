@@ -9,10 +9,10 @@ between the servers in each round (wrk, 2 threads, 64 connections, 2 s warm-up +
    (scripts/bench/mixed.lua), against this build, Flask as the document deploys it (gunicorn sync), Flask with
    keep-alive (gthread) and FastAPI (uvicorn, 2 workers): at least 5x Flask's requests per second, p99 < 20 ms.
 """
-import json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.request
+import json, os, re, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tickets_bench import ADMIN_PASS, BENCH, PYTHON, ROOT, request, seed_guildhall, wait_up  # noqa: E402
+from tickets_bench import ADMIN_PASS, ROOT, request, seed_guildhall, start_guildhall, start_references, stop, wait_up  # noqa: E402
 
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 PREVIOUS = os.environ.get("PREVIOUS_GUILDHALL")
@@ -30,20 +30,6 @@ def wrk(port, token, script, env_extra=None):
     return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", line)}
 
 
-def start_guildhall(binary, port, work, processes):
-    folder = os.path.join(work, f"gh-{port}")
-    os.makedirs(folder)
-    config = os.path.join(folder, "config.yaml")
-    with open(config, "w") as f:
-        f.write("logging:\n  level: warning\nplugins:\n  enabled: [tickets]\nauth:\n  bcrypt_cost: 4\n  login_attempts_per_ip: 1000\n"
-                "tickets:\n  max_open_per_user: 10\n  max_message_length: 4000\n")
-    users = ",".join(f"user{n}:password:user" for n in range(1, 51))
-    env = dict(os.environ, API_ADMIN_USER="admin", API_ADMIN_PASS=ADMIN_PASS, API_EXTRA_USERS=users,
-               DB_PATH=os.path.join(folder, "guildhall.sqlite"), API_PORT=str(port))
-    processes.append(subprocess.Popen([binary, "serve", "--config", config], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-
-
 def open_ids(port, token):
     listing = request(port, "GET", "/api/tickets?status=open", token=token)["tickets"]
     return ",".join(str(t.get("ticket_id", t.get("id"))) for t in listing)
@@ -57,22 +43,10 @@ def main():
         servers.pop("previous")
     results = {"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(), "loadavg": open("/proc/loadavg").read().split()[:3]}
     try:
-        start_guildhall(os.path.join(ROOT, ".build", "release", "guildhall"), PORTS["guildhall"], work, processes)
+        start_guildhall(os.path.join(ROOT, ".build", "release", "guildhall"), PORTS["guildhall"], os.path.join(work, "current"), processes)
         if PREVIOUS:
-            start_guildhall(PREVIOUS, PORTS["previous"], work, processes)
-        ref_env = dict(os.environ, API_DB_PATH=os.path.join(work, "tickets.db"), API_ADMIN_USER="admin",
-                       API_ADMIN_PASS=ADMIN_PASS, API_JWT_SECRET="bench-jwt-secret-not-for-production")
-        subprocess.run([PYTHON, "seed.py", "--reset"], cwd=os.path.join(BENCH, "flask_ref"), env=ref_env, check=True,
-                       stdout=subprocess.DEVNULL)
-        bin_dir = os.path.dirname(PYTHON)
-        for name, worker in (("flask", ["-k", "gthread", "--threads", "4"]), ("flask-sync", ["-k", "sync"])):
-            processes.append(subprocess.Popen(
-                [os.path.join(bin_dir, "gunicorn"), "-w", "2", *worker, "-b", f"127.0.0.1:{PORTS[name]}", "app:app"],
-                cwd=os.path.join(BENCH, "flask_ref"), env=ref_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        processes.append(subprocess.Popen(
-            [os.path.join(bin_dir, "uvicorn"), "app:app", "--host", "127.0.0.1", "--port", str(PORTS["fastapi"]), "--workers", "2",
-             "--no-access-log", "--log-level", "warning"],
-            cwd=os.path.join(BENCH, "fastapi_ref"), env=ref_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            start_guildhall(PREVIOUS, PORTS["previous"], os.path.join(work, "previous"), processes)
+        start_references(work, PORTS, processes)
         for port in servers.values():
             wait_up(port)
         tokens = {name: seed_guildhall(servers[name]) for name in ("guildhall", "previous") if name in servers}
@@ -89,14 +63,7 @@ def main():
                 mix[name].append(wrk(servers[name], tokens[name], os.path.join(HERE, "mixed.lua"), {"TICKET_IDS": ids[name]}))
         results["list"], results["mix"] = listing, mix
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        shutil.rmtree(work, ignore_errors=True)
+        stop(processes, work)
 
     print(json.dumps(results, indent=2))
     print()

@@ -91,7 +91,8 @@ public struct AccessGate: Sendable {
     func verify(_ credential: Credential) async throws -> Caller {
         switch credential {
         case .token(let token):
-            return Caller(identity: try await verify(token), tokenDigest: TokenRevocations.digest(token))
+            let digest = TokenRevocations.digest(token)
+            return Caller(identity: try await verify(token, digest: digest), tokenDigest: digest)
         case .apiKey(let secret):
             guard let key = try await keys.find(secret: secret) else {
                 throw APIError.unauthorized("invalid_api_key", "The API key is not valid.")
@@ -106,6 +107,11 @@ public struct AccessGate: Sendable {
 
     /// The identity behind `token`, as currently stored: 401 `token_expired`, `invalid_token` or `user_not_found`.
     public func verify(_ token: String) async throws -> Identity {
+        try await verify(token, digest: TokenRevocations.digest(token))
+    }
+
+    /// ``verify(_:)`` with the token's digest already taken (it is also the connection's, for logout).
+    private func verify(_ token: String, digest: String) async throws -> Identity {
         let claimed: Identity
         do {
             claimed = try await tokens.verify(token).identity
@@ -114,7 +120,7 @@ public struct AccessGate: Sendable {
         } catch {
             throw APIError.unauthorized("invalid_token", "The token is not valid.")
         }
-        guard !revocations.isRevoked(token) else {
+        guard !revocations.isRevoked(digest: digest) else {
             throw APIError.unauthorized("token_revoked", "This token was signed out; sign in again.")
         }
         let key = Self.cacheKey(userID: claimed.userID)

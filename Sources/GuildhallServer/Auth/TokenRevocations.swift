@@ -34,9 +34,9 @@ public final class TokenRevocations: Sendable {
         return String(decoding: text, as: UTF8.self)
     }
 
-    func isRevoked(_ token: String) -> Bool {
-        let digest = Self.digest(token)
-        return revoked.withLock { $0[digest] != nil }
+    /// Whether the token whose ``digest(_:)`` is `digest` was signed out.
+    func isRevoked(digest: String) -> Bool {
+        revoked.withLock { $0[digest] != nil }
     }
 
     /// Revokes `token` (valid until `expires`) at once.

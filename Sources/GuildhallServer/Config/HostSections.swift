@@ -131,9 +131,11 @@ struct CommunitySettings: Sendable {
     let config: ConfigStore
     let overlays: GuildConfigOverlays
 
-    /// `general` for `guild` (the deployment's alone without one).
+    /// `general` for `guild` (the deployment's alone without one, or when the guild sets none of it). Read on every
+    /// chat frame, so a guild without an overlay costs only the store's kept decoding.
     func general(for guild: GuildScope?) -> GeneralConfig {
-        if let guild, let value = try? overlays.effective("general", for: guild.id),
+        if let guild, overlays.overlay(of: "general", for: guild.id) != .object([:]),
+            let value = try? overlays.effective("general", for: guild.id),
             let general = try? ConfigSection.decode(GeneralConfig.self, from: value)
         {
             return general
