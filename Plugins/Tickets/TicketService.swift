@@ -61,6 +61,7 @@ struct TicketService: Sendable {
         await announce(
             "ticket.opened", ticket: ticket.id, by: caller, extra: ["subject": .string(ticket.subject)], guild: guild.id,
             correlationID: correlationID)
+        push(.staff, "ticket_created", ticket: ticket.id, title: "New ticket #\(ticket.id)", body: "\(caller.username): \(ticket.subject)", except: caller)
         return (ticket, first)
     }
 
@@ -77,6 +78,12 @@ struct TicketService: Sendable {
         lists.changed()
         deliver([message])
         await announce("ticket.message", ticket: ticket.id, by: caller, extra: ["message_id": .string("msg_\(message.id)")], correlationID: correlationID)
+        // The other party hears of it: staff (the claimer or assignee, else all staff) when the creator writes, the
+        // creator when staff do.
+        let handlers = [ticket.claimedBy, ticket.assignedTo].compactMap { $0 }
+        let audience: PushAudience =
+            caller.userID == ticket.userID ? (handlers.isEmpty ? .staff : .users(handlers)) : .users([ticket.userID])
+        push(audience, "ticket_new_messages", ticket: ticket.id, title: "Ticket #\(ticket.id): \(caller.username)", body: content, except: caller)
         return message
     }
 
@@ -126,6 +133,9 @@ struct TicketService: Sendable {
         await announce(
             handler == .claim ? "ticket.claimed" : "ticket.assigned", ticket: ticket, by: caller,
             extra: [field: .string(String(person.userID))], correlationID: correlationID)
+        if handler == .assign {
+            push(.users([person.userID]), "ticket_assigned", ticket: ticket, title: "Ticket #\(ticket) assigned to you", body: note, except: caller)
+        }
     }
 
     func delete(_ ticket: Int64, by caller: Identity, correlationID: String?) async throws -> Bool {
@@ -202,6 +212,19 @@ struct TicketService: Sendable {
         context.publish(topic: Self.topic(ticket), [
             "action": "ticket_update", "ticket_id": .string(String(ticket)), "event_type": .string(eventType), "data": data,
         ])
+    }
+
+    /// A push notification about `ticket` (the admin app opens the ticket from `ticket_id`); a list of users never
+    /// includes `except`, who caused it.
+    private func push(_ audience: PushAudience, _ kind: String, ticket: Int64, title: String, body: String, except: Identity) {
+        let audience: PushAudience =
+            if case .users(let ids) = audience { .users(ids.filter { $0 != except.userID }) } else { audience }
+        if case .users(let ids) = audience, ids.isEmpty { return }
+        context.notifications.notify(
+            audience,
+            PushNotification(
+                kind: kind, title: title, body: String(body.prefix(240)),
+                data: ["ticket_id": String(ticket), "ticket_num": String(ticket), "notification_type": kind, "open_tab": "tickets"]))
     }
 
     /// A `ticket.*` event on the bus and a system message in the live log that staff see.

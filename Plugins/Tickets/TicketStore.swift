@@ -94,6 +94,16 @@ struct TicketStore: Sendable {
         "**Subject:** \(subject)\n\n**Description:**\n\(description)"
     }
 
+    /// Tickets in every guild, and how many of them are open (for the admin's statistics).
+    func counts() async throws -> (total: Int64, open: Int64) {
+        try await database.read { connection in
+            (
+                try connection.scalar("SELECT COUNT(*) FROM tickets") ?? 0,
+                try connection.scalar("SELECT COUNT(*) FROM tickets WHERE status = 'open'") ?? 0
+            )
+        }
+    }
+
     struct Ticket: Codable, Sendable {
         var id: Int64
         /// The guild the ticket was opened in.

@@ -8,11 +8,11 @@ public struct TicketsCog: Cog {
     public typealias Configuration = TicketsConfig
 
     public static let manifest = CogManifest(
-        id: "tickets", displayName: "Tickets", version: "1.2.0", contract: "1.1",
+        id: "tickets", displayName: "Tickets", version: "1.3.0", contract: "1.2",
         summary: "Support tickets with real-time chat between users and staff.", category: "community",
         features: [
-            "Support tickets", "Live chat in ticket rooms", "Claim and assign", "Transcripts by e-mail", "!ticket command", "Auto-close",
-            "Auto-delete",
+            "Support tickets", "Live chat in ticket rooms", "Claim and assign", "Transcripts by e-mail", "Push notifications",
+            "!ticket command", "Auto-close", "Auto-delete",
         ],
         routePrefixes: ["/api/tickets"], configSection: "tickets")
 
@@ -27,6 +27,11 @@ public struct TicketsCog: Cog {
         TicketRoutes(service: service, context: context).register()
         TicketRealtime.register(service, on: context)
         context.command(TicketCommands.command(service))
+        let store = service.store
+        context.figures {
+            let (total, open) = try await store.counts()
+            return ["total_tickets": .int(total), "open_tickets": .int(open)]
+        }
         context.schedule("housekeeping", every: .seconds(max(1, settings.autoCloseCheckSeconds))) {
             try await service.closeIdleTickets()
             try await service.deleteLongClosedTickets()

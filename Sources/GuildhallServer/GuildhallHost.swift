@@ -36,6 +36,10 @@ public final class GuildhallHost: Service, Sendable {
     let logger: Logger
     /// Recent log records of the host and each cog, for `GET /api/logs` and `GET /api/cogs/{name}/logs`.
     let logs: CogLogs
+    /// What analytics records, buffered and written off the request path.
+    let analytics: AnalyticsRecorder
+    let notifier: HostNotifier
+    let startedAt = ContinuousClock.now
 
     /// Opens the database (creating it), applies the host's migrations, creates the users the environment asks
     /// for and prepares (but does not load) the cogs of `catalogue`.
@@ -65,6 +69,11 @@ public final class GuildhallHost: Service, Sendable {
             limits: TenantLimits(defaults: config.tenancy), revocations: try await TokenRevocations(database: database))
         commands = CommandRegistry()
         httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        analytics = AnalyticsRecorder(settings: config.analytics, database: database, logger: logger)
+        notifier = HostNotifier(
+            devices: PushDevices(database: database),
+            sender: try await FCMSender.make(settings: config.push, http: HostOutboundClient.sharedHTTPClient),
+            queueLimit: config.push.queueLimit, logger: logger)
         let community = CommunitySettings(config: configStore, overlays: overlays)
         hub = GatewayHub(
             limits: .init(
@@ -80,7 +89,7 @@ public final class GuildhallHost: Service, Sendable {
         let services = CogServices(
             database: database, cache: cache, httpClient: httpClient, bus: bus, config: configStore, gate: gate, hub: hub,
             liveLog: liveLog, overlays: overlays, logs: logs, people: HostPeopleDirectory(users: users, guilds: guilds),
-            mail: SMTPMailer(settings: config.smtp),
+            mail: SMTPMailer(settings: config.smtp), notifier: notifier,
             breakers: CircuitBreakers(
                 threshold: config.outbound.breakerFailures, cooldown: .seconds(config.outbound.breakerCooldownSeconds)),
             outboundSettings: config.outbound,
@@ -92,7 +101,7 @@ public final class GuildhallHost: Service, Sendable {
         hub.setActions(liveLog.actions.merging(["send": dispatcher.sendAction]) { $1 }, owner: "host")
         let manager = plugins
         commands.replace(owner: "host", with: dispatcher.hostCommands(plugins: { manager.entries() }))
-        bus.add([Self.cogStateReporter(bus: bus, liveLog: liveLog)])
+        bus.add([Self.cogStateReporter(bus: bus, liveLog: liveLog), analytics.conversationListener(bus: bus)])
         for user in config.bootstrapUsers {
             try await users.upsert(username: user.username, password: user.password, role: user.role)
         }
@@ -114,6 +123,16 @@ public final class GuildhallHost: Service, Sendable {
                 hub.closeSilent(longerThan: heartbeat)
             }
         }
+        let analytics = self.analytics, notifier = self.notifier
+        tasks.launch { await analytics.runFlushLoop() }
+        tasks.launch { await notifier.run() }
+        let analyticsStore = AnalyticsStore(database: database, settings: config.analytics)
+        tasks.launch { [weak self] in
+            repeat {
+                guard let self else { return }
+                await Self.analyticsHousekeeping(store: analyticsStore, figures: self.systemFigures(), logger: logger)
+            } while (try? await Task.sleep(for: .seconds(3600))) != nil
+        }
         tasks.launch {
             repeat {
                 do {
@@ -134,6 +153,39 @@ public final class GuildhallHost: Service, Sendable {
             .outcome?.reply
     }
 
+    /// The hourly analytics job: folds yesterday and today into daily figures, ends idle sessions, deletes what is
+    /// past retention and stores a system snapshot.
+    static func analyticsHousekeeping(store: AnalyticsStore, figures: SystemFigures, logger: Logger) async {
+        do {
+            let today = Date()
+            for day in [today.addingTimeInterval(-86_400), today] {
+                try await store.aggregate(day: String(Timestamp.string(from: day).prefix(10)))
+            }
+            try await store.tidy()
+            try await store.snapshot(figures)
+        } catch {
+            logger.error("analytics housekeeping failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The process's figures now: uptime, memory, connections, cogs and the bus's counts.
+    func systemFigures() -> SystemFigures {
+        SystemFigures(
+            at: Date(), uptimeSeconds: (ContinuousClock.now - startedAt).components.seconds,
+            residentBytes: Self.residentBytes(), gatewayConnections: Int64(hub.connected.count),
+            cogsLoaded: Int64(plugins.loadedCount), eventsPublished: Int64(bus.totals.published.load(ordering: .relaxed)),
+            eventsDelivered: Int64(bus.totals.delivered.load(ordering: .relaxed)),
+            eventsFailed: Int64(bus.totals.failed.load(ordering: .relaxed)))
+    }
+
+    /// Resident memory from /proc (0 where there is none).
+    static func residentBytes() -> Int64 {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+            let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int64($0) })
+        else { return 0 }
+        return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
     /// Reports cog state changes into the live log as system messages for admins.
     static func cogStateReporter(bus: EventBus, liveLog: LiveLogService) -> EventBus.Listener {
         EventBus.Listener(
@@ -149,11 +201,19 @@ public final class GuildhallHost: Service, Sendable {
     public func makeApplication(port: Int? = nil) -> some ApplicationProtocol {
         let core = CoreRouter(
             gate: gate, maxBodyBytes: config.server.maxBodyBytes, corsOrigins: config.server.corsOrigins,
-            mounts: plugins.mounts, stats: plugins.stats)
+            mounts: plugins.mounts, stats: plugins.stats, analytics: analytics)
         let perAddress = RateLimiter(limit: config.auth.loginAttemptsPerIP, window: .seconds(config.auth.loginWindowSeconds))
         let perUsername = RateLimiter(limit: config.auth.loginFailuresPerUser, window: .seconds(config.auth.loginWindowSeconds))
         SystemRoutes(plugins: plugins, coreRoutes: core.table).register(on: core)
-        AuthRoutes(users: users, tokens: tokens, gate: gate, hub: hub, perAddress: perAddress, perUsername: perUsername).register(on: core)
+        AuthRoutes(
+            users: users, tokens: tokens, gate: gate, hub: hub, analytics: analytics, perAddress: perAddress, perUsername: perUsername
+        ).register(on: core)
+        AnalyticsRoutes(store: AnalyticsStore(database: database, settings: config.analytics), recorder: analytics).register(on: core)
+        AdminRoutes(
+            plugins: plugins, database: database, bus: bus, hub: hub, liveLog: liveLog, notifier: notifier, recorder: analytics,
+            figures: { [unowned self] in self.systemFigures() }
+        ).register(on: core)
+        NotificationRoutes(notifier: notifier).register(on: core)
         UserRoutes(users: users, gate: gate, hub: hub).register(on: core)
         LogRoutes(logs: logs).register(on: core)
         CogRoutes(plugins: plugins, database: database).register(on: core)
@@ -221,6 +281,7 @@ public final class GuildhallHost: Service, Sendable {
 
     /// Stops the cogs in reverse dependency order, finishes event deliveries and closes the database.
     public func shutDown() async throws {
+        notifier.stop()
         await tasks.stop()
         closeGatewayConnections()
         await plugins.shutDown()

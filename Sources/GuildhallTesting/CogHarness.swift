@@ -169,13 +169,24 @@ public final class CogHarness<C: Cog>: Sendable {
         try? FileManager.default.removeItem(at: folder)
     }
 
+    /// The figures the cog reports in `GET /api/admin/stats`, read now (all its `figures` registrations merged).
+    public func figures() async throws -> [String: JSONValue] {
+        var merged: [String: JSONValue] = [:]
+        for read in state.figureReaders { merged.merge(try await read()) { $1 } }
+        return merged
+    }
+
     // MARK: - What the cog did
 
     /// Events the cog published, in order.
     public var publishedEvents: [Event] { state.recorded.compactMap { if case .event(let event) = $0 { event } else { nil } } }
-    /// Messages the cog posted to the live log, as it posted them.
     /// The mail the cog sent through `context.mail`, in order (the harness's mail server accepts everything).
     public var sentMail: [Mail] { state.recorded.compactMap { if case .mail(let mail) = $0 { mail } else { nil } } }
+    /// The push notifications the cog sent through `context.notifications`, in order.
+    public var sentNotifications: [(audience: PushAudience, notification: PushNotification)] {
+        state.recorded.compactMap { if case .notification(let audience, let notification) = $0 { (audience, notification) } else { nil } }
+    }
+    /// Messages the cog posted to the live log, as it posted them.
     public var liveLogPosts: [JSONValue] { state.recorded.compactMap { if case .liveLog(let message) = $0 { message } else { nil } } }
     /// Frames the cog sent to its gateway topics.
     public var topicFrames: [(topic: String, frame: JSONValue)] {

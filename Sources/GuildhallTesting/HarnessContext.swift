@@ -23,6 +23,7 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
         case event(Event)
         case liveLog(JSONValue)
         case mail(Mail)
+        case notification(PushAudience, PushNotification)
         case topic(String, JSONValue)
         case broadcast(Int64, JSONValue)
         case sentToCaller(connection: String, frame: JSONValue)
@@ -43,6 +44,7 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
         var topics: [String: TopicRule] = [:]
         var validators: [@Sendable (Configuration) throws -> Void] = []
         var appliers: [@Sendable (Configuration) async -> Void] = []
+        var figures: [@Sendable () async throws -> [String: JSONValue]] = []
         var sealed = false
     }
 
@@ -96,6 +98,7 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
     func addTopic(_ prefix: String, _ rule: @escaping TopicRule) { register { $0.topics[prefix] = rule } }
     func addValidator(_ check: @escaping @Sendable (Configuration) throws -> Void) { register { $0.validators.append(check) } }
     func addApplier(_ handler: @escaping @Sendable (Configuration) async -> Void) { register { $0.appliers.append(handler) } }
+    func addFigures(_ read: @escaping @Sendable () async throws -> [String: JSONValue]) { register { $0.figures.append(read) } }
 
     // MARK: Lookup
 
@@ -127,6 +130,7 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
     }
     var validators: [@Sendable (Configuration) throws -> Void] { registered.withLock { $0.validators } }
     var appliers: [@Sendable (Configuration) async -> Void] { registered.withLock { $0.appliers } }
+    var figureReaders: [@Sendable () async throws -> [String: JSONValue]] { registered.withLock { $0.figures } }
 
     /// Moves the clock on and answers the task runs that fell due, in time order.
     func advance(by duration: Duration) -> [@Sendable () async throws -> Void] {
@@ -213,6 +217,7 @@ struct HarnessContext<Configuration: CogConfiguration>: CogContext {
     var liveLog: any LiveLogPublisher { HarnessLiveLog(state: state) }
     var people: any PeopleDirectory { HarnessPeople(people: state.people, guilds: state.guilds) }
     var mail: any MailSender { HarnessMail(state: state) }
+    var notifications: any Notifier { HarnessNotifier(state: state) }
     var dataDirectory: URL {
         let directory = folder.appendingPathComponent("cogs").appendingPathComponent(state.manifest.id)
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -257,6 +262,13 @@ struct HarnessContext<Configuration: CogConfiguration>: CogContext {
     func validateConfig(_ check: @escaping @Sendable (Configuration) throws -> Void) { state.addValidator(check) }
     func onConfigApplied(_ handler: @escaping @Sendable (Configuration) async -> Void) { state.addApplier(handler) }
     func chargeEvents(_ count: Int, in guild: GuildScope, by caller: Identity?) async throws { state.charge(count, guild: guild.id) }
+    func figures(_ read: @escaping @Sendable () async throws -> [String: JSONValue]) { state.addFigures(read) }
+}
+
+/// Records the push notifications the cog sends.
+struct HarnessNotifier<Configuration: CogConfiguration>: Notifier {
+    let state: HarnessState<Configuration>
+    func notify(_ audience: PushAudience, _ notification: PushNotification) { state.record(.notification(audience, notification)) }
 }
 
 /// Records what the cog publishes.

@@ -39,6 +39,8 @@ public protocol CogContext<Configuration>: Sendable {
     var people: any PeopleDirectory { get }
     /// The deployment's mail server (contract 1.1).
     var mail: any MailSender { get }
+    /// Push notifications to people's devices, honouring their switches (contract 1.2).
+    var notifications: any Notifier { get }
 
     /// Registers a route declaration (`route(...)` builds one from a method, path, access, summary, the types of
     /// its parts and a handler). Its path must lie under one of the manifest's `routePrefixes`.
@@ -112,6 +114,11 @@ public protocol CogContext<Configuration>: Sendable {
     /// Registers a handler told of each runtime change after it is stored and in force (rebuild a client, reset a
     /// schedule). It cannot refuse the change: refuse in ``validateConfig(_:)``.
     func onConfigApplied(_ handler: @escaping @Sendable (Configuration) async -> Void)
+
+    /// Registers figures the cog reports to admins in `GET /api/admin/stats` (`total_tickets`, ...), read when an
+    /// admin asks. Name them after the cog's own nouns: they appear at the top level of the answer (where the host's
+    /// own names win) and under `cogs.<id>` (contract 1.2).
+    func figures(_ read: @escaping @Sendable () async throws -> [String: JSONValue])
 
     /// Charges `count` events (parsed log lines, ingested messages) to `guild`'s budget and, when `caller` is a
     /// guild API key, to the key's `events_per_minute`. Throws ``APIError`` 429 `rate_limited` with a

@@ -122,4 +122,39 @@ final class TicketsCogTests: XCTestCase {
         XCTAssertTrue(harness.sentMail.first?.text.contains("boss (staff): Found it") ?? false, harness.sentMail.first?.text ?? "")
         await harness.tearDown()
     }
+
+    func testPushNotificationsReachTheOtherPartyAndFiguresCountTickets() async throws {
+        let admin = Identity.person(.admin, id: 30, name: "boss")
+        let harness = try await CogHarness(TicketsCog.self, people: [ann, staff, admin])
+        let opened = await harness.request(.post, "/api/tickets", as: ann, body: ["type": "bug", "subject": "Crash", "description": "Boom"])
+        let id = try XCTUnwrap(opened.json["ticket_id"]?.stringValue)
+        XCTAssertEqual(harness.sentNotifications.last?.audience, .staff)
+        XCTAssertEqual(harness.sentNotifications.last?.notification.kind, "ticket_created")
+
+        // Nobody handles it yet: the creator's message goes to all staff; staff's answer to the creator.
+        _ = await harness.request(.post, "/api/tickets/\(id)/messages", as: ann, body: ["content": "Still broken"])
+        XCTAssertEqual(harness.sentNotifications.last?.audience, .staff)
+        _ = await harness.request(.post, "/api/tickets/\(id)/messages", as: staff, body: ["content": "On it"])
+        let answer = try XCTUnwrap(harness.sentNotifications.last)
+        XCTAssertEqual(answer.audience, .users([10]))
+        XCTAssertEqual(answer.notification.kind, "ticket_new_messages")
+        XCTAssertEqual(answer.notification.body, "On it")
+        XCTAssertEqual(answer.notification.data["ticket_id"], id)
+
+        // Once claimed, the creator's messages go to the claimer only; assignment tells the assignee.
+        _ = await harness.request(.post, "/api/tickets/\(id)/claim", as: staff)
+        _ = await harness.request(.post, "/api/tickets/\(id)/messages", as: ann, body: ["content": "Thanks"])
+        XCTAssertEqual(harness.sentNotifications.last?.audience, .users([20]))
+        _ = await harness.request(.post, "/api/tickets/\(id)/assign", as: staff, body: ["assigned_to": "30"])
+        XCTAssertEqual(harness.sentNotifications.last?.audience, .users([30]))
+        XCTAssertEqual(harness.sentNotifications.last?.notification.kind, "ticket_assigned")
+        let count = harness.sentNotifications.count
+        _ = await harness.request(.post, "/api/tickets/\(id)/assign", as: admin, body: ["assigned_to": "30"])
+        XCTAssertEqual(harness.sentNotifications.count, count, "nobody is notified of what they did themselves")
+
+        let figures = try await harness.figures()
+        XCTAssertEqual(figures["total_tickets"], 1)
+        XCTAssertEqual(figures["open_tickets"], 1)
+        await harness.tearDown()
+    }
 }

@@ -35,6 +35,8 @@ public struct AccessGate: Sendable {
         var guild: GuildScope?
         /// Rate headers for the response (API keys only).
         var headers: [HTTPField] = []
+        /// The digest of the person's token, if one was presented.
+        var tokenDigest: String?
     }
 
     /// Runs `handler` for a caller `access` admits, with the identity and guild set in its context and the key's
@@ -44,7 +46,11 @@ public struct AccessGate: Sendable {
         _ request: Request, context: GuildhallRequestContext, access: Access, cog: String?,
         handler: (Request, GuildhallRequestContext) async throws -> Response
     ) async throws -> Response {
+        context.trail.route = context.endpointPath
         let admission = try await admit(request, access: access, cog: cog)
+        context.trail.identity = admission.identity
+        context.trail.guildID = admission.guild?.id
+        context.trail.tokenDigest = admission.tokenDigest
         var context = context
         context.identity = admission.identity
         context.guild = admission.guild
@@ -70,7 +76,7 @@ public struct AccessGate: Sendable {
             throw error
         }
         if let refusal = access.refusal(for: caller.identity) { throw refusal }
-        var admission = Admission(identity: caller.identity)
+        var admission = Admission(identity: caller.identity, tokenDigest: caller.tokenDigest)
         let isGuildRoute = if case .guild = access { true } else { false }
         if isGuildRoute || cog != nil || caller.key != nil {
             admission.guild = try await guild(

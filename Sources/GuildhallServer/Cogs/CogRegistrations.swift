@@ -32,6 +32,8 @@ final class CogRegistrations: Sendable {
         var configHandlers = ConfigStore.Handlers()
         var actions: [String: GatewayHub.Action] = [:]
         var topics: [String: GatewayHub.Topic] = [:]
+        /// What the cog reports in `GET /api/admin/stats`.
+        var figures: [@Sendable () async throws -> [String: JSONValue]] = []
         /// Registrations that broke a rule (a route outside the cog's prefixes, a duplicate); any of them fails setup.
         var problems: [String] = []
     }

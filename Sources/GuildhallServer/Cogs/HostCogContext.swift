@@ -19,6 +19,7 @@ struct CogServices: Sendable {
     let logs: CogLogs
     let people: any PeopleDirectory
     let mail: any MailSender
+    let notifier: any Notifier
     /// Upstream circuits, shared by every cog calling the same upstream.
     let breakers: CircuitBreakers
     let outboundSettings: OutboundSettings
@@ -50,6 +51,7 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     var liveLog: any LiveLogPublisher { services.liveLog }
     var people: any PeopleDirectory { services.people }
     var mail: any MailSender { services.mail }
+    var notifications: any Notifier { services.notifier }
     var outbound: any OutboundClient {
         HostOutboundClient(
             http: HostOutboundClient.sharedHTTPClient, cache: cache, breakers: services.breakers, settings: services.outboundSettings,
@@ -242,6 +244,10 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
                 await handler(config)
             }
         }
+    }
+
+    func figures(_ read: @escaping @Sendable () async throws -> [String: JSONValue]) {
+        record { contents in contents.figures.append(read) }
     }
 
     func chargeEvents(_ count: Int, in guild: GuildScope, by caller: Identity?) async throws {

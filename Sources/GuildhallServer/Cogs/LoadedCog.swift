@@ -19,6 +19,8 @@ final class LoadedCog: Sendable {
     let commands: [BotCommand]
     let tasks: [CogRegistrations.ScheduledTask]
     let configHandlers: ConfigStore.Handlers
+    /// What the cog reports in `GET /api/admin/stats`.
+    let figures: [@Sendable () async throws -> [String: JSONValue]]
     let actions: [String: GatewayHub.Action]
     let topics: [String: GatewayHub.Topic]
     let loadedAt = Date()
@@ -56,6 +58,7 @@ final class LoadedCog: Sendable {
         self.commands = contents.commands
         self.tasks = contents.tasks
         self.configHandlers = contents.configHandlers
+        self.figures = contents.figures
         self.actions = contents.actions
         self.topics = contents.topics
     }

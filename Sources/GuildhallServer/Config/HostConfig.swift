@@ -149,6 +149,8 @@ public struct HostConfig: Sendable {
     public var tenancy = TenancySettings()
     public var smtp = SMTPSettings()
     public var outbound = OutboundSettings()
+    public var analytics = AnalyticsSettings()
+    public var push = PushSettings()
     /// Runtime sections as written in the file, validated when the host knows their types.
     public var runtimeSections: [String: JSONValue] = [:]
     /// The users created or updated at startup from API_ADMIN_USER/API_ADMIN_PASS and API_EXTRA_USERS.
@@ -172,7 +174,7 @@ public struct HostConfig: Sendable {
         }
     }
 
-    static let infrastructureKeys = ["server", "database", "auth", "plugins", "cache", "logging", "gateway", "live_log", "tenancy", "smtp", "outbound"]
+    static let infrastructureKeys = ["server", "database", "auth", "plugins", "cache", "logging", "gateway", "live_log", "tenancy", "smtp", "outbound", "analytics", "push"]
 
     /// Reads `path` (or only defaults when `path` is nil), substitutes `${VAR}` and `${VAR:-default}`, applies the
     /// environment overrides (API_PORT, SECRET_KEY, CORS_ORIGINS, DB_PATH, API_ADMIN_USER, API_ADMIN_PASS,
@@ -223,6 +225,8 @@ public struct HostConfig: Sendable {
         config.tenancy = section("tenancy", TenancySettings.self)
         config.smtp = section("smtp", SMTPSettings.self)
         config.outbound = section("outbound", OutboundSettings.self)
+        config.analytics = section("analytics", AnalyticsSettings.self)
+        config.push = section("push", PushSettings.self)
         config.runtimeSections = document.filter { !infrastructureKeys.contains($0.key) }
         config.bootstrapUsers = bootstrapUsers(environment, problems: &problems)
         if !(1...65535).contains(config.server.port) { problems.append("key 'server.port': expected a port from 1 to 65535") }
@@ -231,6 +235,13 @@ public struct HostConfig: Sendable {
         if config.gateway.maxFrameBytes < 1024 { problems.append("key 'gateway.max_frame_bytes': expected at least 1024") }
         if config.gateway.heartbeatTimeoutSeconds < 5 { problems.append("key 'gateway.heartbeat_timeout_seconds': expected at least 5") }
         if !config.smtp.host.isEmpty && !config.smtp.from.contains("@") { problems.append("key 'smtp.from': expected the sender's address") }
+        if config.analytics.sessionTimeoutMinutes < 1 { problems.append("key 'analytics.session_timeout_minutes': expected at least 1") }
+        if config.analytics.retentionDays < 1 { problems.append("key 'analytics.retention_days': expected at least 1") }
+        do {
+            _ = try FCMSender.account(from: config.push)
+        } catch {
+            problems.append("\(error)")
+        }
         if config.liveLog.retentionDays < 1 { problems.append("key 'live_log.retention_days': expected at least 1") }
         guard problems.isEmpty else { throw ConfigFileError(file: config.source, problems: problems) }
         return config

@@ -32,6 +32,8 @@ public final class EventBus: EventPublisher, Sendable {
         let read: @Sendable () -> [Listener]
     }
     private let nextID = Atomic<UInt64>(1)
+    /// Events published, deliveries made and failed since start, for `/api/admin/stats`.
+    let totals = EventTotals()
     private let deliveries = TaskScope()
     private let logger: Logger
     /// Whether `owner` (a cog) is switched off for a guild; its listeners then miss that guild's events.
@@ -76,6 +78,7 @@ public final class EventBus: EventPublisher, Sendable {
         let event = Event(
             name: name, payload: json, source: source, correlationID: correlationID ?? UUID().uuidString, guildID: guild)
         Counter(label: "guildhall_events_published_total", dimensions: [("event", name)]).increment()
+        totals.published.add(1, ordering: .relaxed)
         let isOff = self.isOff
         let fromCogs = cogListeners.withLock { $0.read }().filter { $0.pattern.matches(name) }
         var matching = listeners.withLock { $0.filter { $0.pattern.matches(name) } }
@@ -85,14 +88,14 @@ public final class EventBus: EventPublisher, Sendable {
         }
         let receivers = matching.filter { listener in guild.map { !isOff(listener.owner, $0) } ?? true }
         guard !receivers.isEmpty else { return }
-        deliveries.launch { [logger] in
+        deliveries.launch { [logger, totals] in
             for listener in receivers {
-                await Self.deliver(event, to: listener, logger: logger)
+                await Self.deliver(event, to: listener, totals: totals, logger: logger)
             }
         }
     }
 
-    private static func deliver(_ event: Event, to listener: Listener, logger: Logger) async {
+    private static func deliver(_ event: Event, to listener: Listener, totals: EventTotals, logger: Logger) async {
         let dimensions = [("event", event.name), ("cog", listener.owner)]
         let start = ContinuousClock.now
         let run: @Sendable () async -> (any Error)? = {
@@ -114,12 +117,14 @@ public final class EventBus: EventPublisher, Sendable {
             .record(duration: ContinuousClock.now - start)
         if let error = failure {
             Counter(label: "guildhall_events_failed_total", dimensions: dimensions).increment()
+            totals.failed.add(1, ordering: .relaxed)
             listener.onFailure(error)
             logger.error(
                 "event listener failed",
                 metadata: ["event": "\(event.name)", "cog": "\(listener.owner)", "error": "\(error)"])
         } else {
             Counter(label: "guildhall_events_delivered_total", dimensions: dimensions).increment()
+            totals.delivered.add(1, ordering: .relaxed)
         }
     }
 
@@ -127,4 +132,11 @@ public final class EventBus: EventPublisher, Sendable {
     func stop() async {
         await deliveries.stop()
     }
+}
+
+/// The bus's counts since start.
+final class EventTotals: Sendable {
+    let published = Atomic<Int>(0)
+    let delivered = Atomic<Int>(0)
+    let failed = Atomic<Int>(0)
 }

@@ -63,10 +63,14 @@ final class GatewayClient: Sendable {
     }
 
     let state = Mutex(State())
+    /// The hub's frame counters.
+    private let traffic: GatewayTraffic
 
     init(
-        identity: Identity, guild: GuildScope?, address: String, guilds: Set<String>, sink: any GatewayFrameSink, tokenDigest: String? = nil
+        identity: Identity, guild: GuildScope?, address: String, guilds: Set<String>, sink: any GatewayFrameSink, tokenDigest: String? = nil,
+        traffic: GatewayTraffic
     ) {
+        self.traffic = traffic
         self.id = "conn_" + UUID().uuidString.lowercased()
         self.identity = identity
         self.tokenDigest = tokenDigest
@@ -80,6 +84,7 @@ final class GatewayClient: Sendable {
     /// Sends `frame`; a client too slow to take what it is sent is disconnected rather than buffered without end.
     func send(_ frame: OutboundFrame) {
         guard closing == nil else { return }
+        traffic.framesOut.add(1, ordering: .relaxed)
         if !sink.write(frame) {
             close(code: 1008, reason: "too slow: outbound queue full")
         }

@@ -51,7 +51,7 @@ struct GatewayDoor: Sendable {
         let memberOf = identity.apiKey == nil ? (try? await guilds.guildIDs(of: identity.userID)) ?? [] : []
         let client = GatewayClient(
             identity: identity, guild: guild, address: address, guilds: Set(memberOf.map(String.init)), sink: sink,
-            tokenDigest: caller.tokenDigest)
+            tokenDigest: caller.tokenDigest, traffic: hub.traffic)
         guard hub.admit(client) else {
             return Refusal(code: GatewayCode.policyViolation, reason: "too many connections from this address")
         }

@@ -45,6 +45,8 @@ final class GatewayHub: Sendable {
 
     let limits: Limits
     let logger: Logger
+    /// Frames in and out since start, for `/metrics` and `/api/admin/stats`.
+    let traffic = GatewayTraffic()
     private let clients = Mutex<[String: GatewayClient]>([:])
     private let perAddress = Mutex<[String: Int]>([:])
     private let actions = Mutex<[String: Action]>([:])
@@ -247,6 +249,7 @@ final class GatewayHub: Sendable {
 
     /// Handles one frame from `client`: rate limits, then the named action; answers go to the client's queue.
     func handle(_ frame: JSONValue, from client: GatewayClient) async {
+        traffic.framesIn.add(1, ordering: .relaxed)
         let now = ContinuousClock.now
         let command = isCommand(frame, client.guild)
         let (messages, resetIn, commands) = client.state.withLock { state in
@@ -334,4 +337,10 @@ final class GatewayHub: Sendable {
         details["action"] = .string(action)
         return Self.error(code, error.message, details)
     }
+}
+
+/// Gateway frames counted since start.
+final class GatewayTraffic: Sendable {
+    let framesIn = Atomic<Int>(0)
+    let framesOut = Atomic<Int>(0)
 }

@@ -9,6 +9,7 @@ struct AuthRoutes {
     let tokens: TokenService
     let gate: AccessGate
     let hub: GatewayHub
+    let analytics: AnalyticsRecorder
     let perAddress: RateLimiter
     let perUsername: RateLimiter
 
@@ -126,7 +127,14 @@ struct AuthRoutes {
             }
             let expires = try await tokens.verify(token).expires
             try await gate.revocations.revoke(token, expires: expires)
-            let closed = hub.closeConnections(tokenDigest: TokenRevocations.digest(token), reason: "logged_out")
+            let digest = TokenRevocations.digest(token)
+            let closed = hub.closeConnections(tokenDigest: digest, reason: "logged_out")
+            let caller = try context.requireIdentity()
+            analytics.record(
+                ActivityRecord(
+                    at: Date(), userID: caller.userID, username: caller.username, action: "logout", endpoint: "/api/auth/logout",
+                    client: ClientInfo(request, context)))
+            analytics.endSessions(tokenDigest: digest)
             return ["success": true, "message": "Logged out", "connections_closed": .int(Int64(closed))] as JSONValue
         }
         routes.add(.get, "/api/users/me", access: .user, summary: "The signed-in user") { _, context in
@@ -157,11 +165,19 @@ struct AuthRoutes {
                 headers: [.retryAfter: String(seconds)])
         }
         guard let user = try await users.authenticate(username: credentials.username, password: credentials.password) else {
+            analytics.record(
+                ActivityRecord(
+                    at: Date(), userID: nil, username: String(credentials.username.prefix(64)), action: "login_failed",
+                    endpoint: "/api/auth/login", client: ClientInfo(request, context)))
             throw APIError.unauthorized("invalid_credentials", "The user name or password is wrong.")
         }
         perUsername.reset(nameKey)
         guard user.isActive else { throw APIError.forbidden("This account has been deactivated.") }
         let (token, expires) = try await tokens.issue(for: user.identity)
+        analytics.record(
+            ActivityRecord(
+                at: Date(), userID: user.id, username: user.username, action: "login", endpoint: "/api/auth/login",
+                client: ClientInfo(request, context)))
         return Session(token: token, expires: expires, identity: user.identity)
     }
 }

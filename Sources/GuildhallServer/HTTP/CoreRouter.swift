@@ -19,14 +19,18 @@ final class CoreRouter {
     let table = SharedRouteTable()
 
     /// Creates the router with the host's middleware chain, which must be in place before any route is added.
-    init(gate: AccessGate, maxBodyBytes: Int, corsOrigins: [String], mounts: CogMounts, stats: [String: CogStats]) {
+    init(
+        gate: AccessGate, maxBodyBytes: Int, corsOrigins: [String], mounts: CogMounts, stats: [String: CogStats],
+        analytics: AnalyticsRecorder
+    ) {
         self.gate = gate
         let router = Router(context: GuildhallRequestContext.self)
         if !corsOrigins.isEmpty { router.add(middleware: OriginPolicyMiddleware(origins: Set(corsOrigins))) }
         router.add(
             middleware: FrontDoorMiddleware(
                 maxBodyBytes: maxBodyBytes, cogs: CogDispatcher(mounts: mounts, stats: stats),
-                errors: ErrorTranslator(routes: { [table] in table.snapshot }), metrics: RequestMetrics()))
+                errors: ErrorTranslator(routes: { [table] in table.snapshot }), metrics: RequestMetrics(),
+                analytics: analytics))
         self.router = router
     }
 

@@ -7,13 +7,14 @@ import PluginAPI
 /// The one middleware in front of every request, in a single layer because each layer costs a hop on the hot
 /// path. It gives the request an id (the caller's `X-Request-Id` when it is a sane token, else Hummingbird's),
 /// sends paths under a cog's prefixes to that cog, turns every error into the JSON error shape, counts the request
-/// for /metrics, and adds the id and the security headers to the response.
+/// for /metrics and analytics, and adds the id and the security headers to the response.
 struct FrontDoorMiddleware: RouterMiddleware {
     typealias Context = GuildhallRequestContext
     let maxBodyBytes: Int
     let cogs: CogDispatcher
     let errors: ErrorTranslator
     let metrics: RequestMetrics
+    let analytics: AnalyticsRecorder
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -37,8 +38,17 @@ struct FrontDoorMiddleware: RouterMiddleware {
         } catch {
             response = try errors.response(for: error, request: request, context: context)
         }
-        metrics.record(
-            method: request.method, route: context.endpointPath, status: response.status, duration: ContinuousClock.now - start)
+        let duration = ContinuousClock.now - start
+        let route = context.trail.route ?? context.endpointPath ?? "unmatched"
+        metrics.record(method: request.method, route: route, status: response.status, duration: duration)
+        if analytics.settings.enabled {
+            let trail = context.trail
+            analytics.record(
+                RequestRecord(
+                    at: Date(), method: request.method.rawValue, route: route, status: response.status.code, latency: duration,
+                    identity: trail.identity, guildID: trail.guildID, tokenDigest: trail.tokenDigest,
+                    client: ClientInfo(request, context)))
+        }
         response.headers.append(HTTPField(name: .requestID, value: id))
         response.headers.append(contentsOf: Self.securityHeaders)
         if !response.headers.contains(.cacheControl) { response.headers.append(Self.noStore) }

@@ -17,6 +17,9 @@ struct GuildhallRequestContext: RequestContext {
     var requestID: String
     /// The largest body a handler may collect; the host sets it from `server.max_body_bytes`.
     var maxUploadSize: Int
+    /// Who was let in and by which route, written by the access gate for the front door to read once the answer
+    /// is made (the context is a value, so the front door cannot see the copy the handler got).
+    let trail = RequestTrail()
     /// The connection the request came on.
     private let channel: any Channel
 
@@ -47,6 +50,16 @@ struct GuildhallRequestContext: RequestContext {
         guard let guild else { throw APIError.guildRequired }
         return guild
     }
+}
+
+/// What the access gate learned about one request: the route template that matched and the caller it admitted.
+/// Written by the one task serving the request and read by the same task after the handler returns, so it needs
+/// no lock.
+final class RequestTrail: @unchecked Sendable {
+    var route: String?
+    var identity: Identity?
+    var guildID: Int64?
+    var tokenDigest: String?
 }
 
 extension Request {

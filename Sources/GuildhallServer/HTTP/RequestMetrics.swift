@@ -20,8 +20,8 @@ final class RequestMetrics: Sendable {
 
     private let instruments = Mutex<[Key: Instruments]>([:])
 
-    func record(method: HTTPRequest.Method, route: String?, status: HTTPResponse.Status, duration: Duration) {
-        let key = Key(method: method, route: route ?? "unmatched", status: status.code)
+    func record(method: HTTPRequest.Method, route: String, status: HTTPResponse.Status, duration: Duration) {
+        let key = Key(method: method, route: route, status: status.code)
         let instrument = instruments.withLock { table in
             if let existing = table[key] { return existing }
             let dimensions = [("method", method.rawValue), ("route", key.route), ("status", String(status.code))]

@@ -51,6 +51,19 @@ enum HostMigrations {
                 updated_at TEXT NOT NULL
             )
             """),
+        // Push notification devices (one owner per token) and each person's switches.
+        Migration(
+            "011_push",
+            """
+            CREATE TABLE push_devices (
+                token TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                platform TEXT, device_info TEXT, registered_at TEXT NOT NULL
+            );
+            CREATE INDEX push_devices_by_user ON push_devices (user_id);
+            CREATE TABLE push_settings (
+                user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE, settings TEXT NOT NULL
+            )
+            """),
         Migration(
             "002_cogs",
             """
@@ -179,5 +192,58 @@ enum HostMigrations {
             "CREATE TABLE revoked_tokens (digest TEXT PRIMARY KEY, expires_at TEXT NOT NULL)"),
         // Admins deactivate users without deleting what they wrote.
         Migration("009_user_active", "ALTER TABLE users ADD COLUMN is_active INTEGER NOT NULL DEFAULT 1"),
+        // Analytics (document 003's six models): requests as per-minute aggregates with a latency histogram, logins and
+        // other activities, sessions, ticket conversations and their messages, system snapshots, daily figures.
+        Migration(
+            "010_analytics",
+            """
+            CREATE TABLE analytics_api_usage (
+                minute TEXT NOT NULL, method TEXT NOT NULL, route TEXT NOT NULL, status INTEGER NOT NULL,
+                user_id INTEGER NOT NULL, guild_id INTEGER NOT NULL, app_version TEXT NOT NULL, platform TEXT NOT NULL,
+                count INTEGER NOT NULL, latency_total_ms REAL NOT NULL, latency_max_ms REAL NOT NULL,
+                b0 INTEGER NOT NULL DEFAULT 0, b1 INTEGER NOT NULL DEFAULT 0, b2 INTEGER NOT NULL DEFAULT 0, b3 INTEGER NOT NULL DEFAULT 0, b4 INTEGER NOT NULL DEFAULT 0, b5 INTEGER NOT NULL DEFAULT 0, b6 INTEGER NOT NULL DEFAULT 0, b7 INTEGER NOT NULL DEFAULT 0, b8 INTEGER NOT NULL DEFAULT 0, b9 INTEGER NOT NULL DEFAULT 0, b10 INTEGER NOT NULL DEFAULT 0, b11 INTEGER NOT NULL DEFAULT 0, b12 INTEGER NOT NULL DEFAULT 0, b13 INTEGER NOT NULL DEFAULT 0, b14 INTEGER NOT NULL DEFAULT 0, b15 INTEGER NOT NULL DEFAULT 0, b16 INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (minute, method, route, status, user_id, guild_id, app_version, platform)
+            ) WITHOUT ROWID;
+            CREATE INDEX analytics_api_usage_by_user ON analytics_api_usage (user_id, minute);
+            CREATE TABLE analytics_activities (
+                id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, user_id INTEGER, username TEXT,
+                action TEXT NOT NULL, endpoint TEXT, ip TEXT, user_agent TEXT, app_version TEXT, platform TEXT,
+                device_info TEXT, extra_data TEXT
+            );
+            CREATE INDEX analytics_activities_by_time ON analytics_activities (at);
+            CREATE INDEX analytics_activities_by_user ON analytics_activities (user_id, action, at);
+            CREATE TABLE analytics_sessions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT, session_key TEXT NOT NULL, token_digest TEXT,
+                user_id INTEGER NOT NULL, username TEXT NOT NULL, role TEXT NOT NULL,
+                started_at TEXT NOT NULL, last_activity TEXT NOT NULL, ended_at TEXT, request_count INTEGER NOT NULL,
+                last_endpoint TEXT, ip TEXT, user_agent TEXT, app_version TEXT, platform TEXT, device_info TEXT
+            );
+            CREATE UNIQUE INDEX analytics_sessions_open ON analytics_sessions (session_key) WHERE ended_at IS NULL;
+            CREATE INDEX analytics_sessions_by_token ON analytics_sessions (token_digest) WHERE ended_at IS NULL;
+            CREATE INDEX analytics_sessions_by_activity ON analytics_sessions (last_activity);
+            CREATE INDEX analytics_sessions_by_start ON analytics_sessions (started_at);
+            CREATE TABLE analytics_conversations (
+                conversation_id TEXT PRIMARY KEY, kind TEXT NOT NULL, guild_id INTEGER, opened_at TEXT NOT NULL,
+                last_message_at TEXT, last_author_id INTEGER, closed_at TEXT, messages INTEGER NOT NULL DEFAULT 0,
+                participants TEXT NOT NULL DEFAULT ',', first_response_seconds REAL
+            );
+            CREATE INDEX analytics_conversations_by_open ON analytics_conversations (opened_at);
+            CREATE TABLE analytics_messages (
+                id INTEGER PRIMARY KEY AUTOINCREMENT, conversation_id TEXT NOT NULL, at TEXT NOT NULL,
+                author_id INTEGER, response_seconds REAL
+            );
+            CREATE INDEX analytics_messages_by_time ON analytics_messages (at);
+            CREATE TABLE analytics_system (
+                at TEXT PRIMARY KEY, uptime_seconds INTEGER NOT NULL, resident_bytes INTEGER NOT NULL,
+                gateway_connections INTEGER NOT NULL, cogs_loaded INTEGER NOT NULL, events_published INTEGER NOT NULL,
+                events_failed INTEGER NOT NULL
+            );
+            CREATE TABLE analytics_daily (
+                day TEXT PRIMARY KEY, requests INTEGER NOT NULL, errors INTEGER NOT NULL, avg_latency_ms REAL NOT NULL,
+                active_users INTEGER NOT NULL, logins INTEGER NOT NULL, sessions INTEGER NOT NULL,
+                avg_session_seconds REAL NOT NULL, conversations INTEGER NOT NULL, messages INTEGER NOT NULL,
+                updated_at TEXT NOT NULL
+            )
+            """),
     ]
 }
