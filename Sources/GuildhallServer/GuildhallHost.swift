@@ -40,6 +40,8 @@ public final class GuildhallHost: Service, Sendable {
     let analytics: AnalyticsRecorder
     let notifier: HostNotifier
     let startedAt = ContinuousClock.now
+    /// The key tokens (and Discord sign-in states) are signed with.
+    private let signingSecret: String
 
     /// Opens the database (creating it), applies the host's migrations, creates the users the environment asks
     /// for and prepares (but does not load) the cogs of `catalogue`.
@@ -63,6 +65,7 @@ public final class GuildhallHost: Service, Sendable {
         overlays = try await GuildConfigOverlays(database: database, store: configStore)
         users = UserStore(database: database, bcryptCost: UInt8(config.auth.bcryptCost))
         let secret = try Self.signingSecret(config: config, logger: logger)
+        signingSecret = secret
         tokens = await TokenService(secret: secret, lifetime: .seconds(config.auth.tokenTTLHours * 3600))
         gate = AccessGate(
             tokens: tokens, users: users, cache: cache, guilds: guilds, keys: apiKeys, switches: switches,
@@ -206,7 +209,8 @@ public final class GuildhallHost: Service, Sendable {
         let perUsername = RateLimiter(limit: config.auth.loginFailuresPerUser, window: .seconds(config.auth.loginWindowSeconds))
         SystemRoutes(plugins: plugins, coreRoutes: core.table).register(on: core)
         AuthRoutes(
-            users: users, tokens: tokens, gate: gate, hub: hub, analytics: analytics, perAddress: perAddress, perUsername: perUsername
+            users: users, tokens: tokens, gate: gate, hub: hub, analytics: analytics, perAddress: perAddress, perUsername: perUsername,
+            allowRegistration: config.auth.allowRegistration
         ).register(on: core)
         AnalyticsRoutes(store: AnalyticsStore(database: database, settings: config.analytics), recorder: analytics).register(on: core)
         AdminRoutes(
@@ -214,6 +218,10 @@ public final class GuildhallHost: Service, Sendable {
             figures: { [unowned self] in self.systemFigures() }
         ).register(on: core)
         NotificationRoutes(notifier: notifier).register(on: core)
+        DiscordRoutes(
+            discord: DiscordSignIn(settings: config.discord, secret: signingSecret, http: HostOutboundClient.sharedHTTPClient),
+            users: users, gate: gate, tokens: tokens, analytics: analytics
+        ).register(on: core)
         UserRoutes(users: users, gate: gate, hub: hub).register(on: core)
         LogRoutes(logs: logs).register(on: core)
         CogRoutes(plugins: plugins, database: database).register(on: core)

@@ -11,10 +11,13 @@ public struct UserRecord: Codable, Sendable {
     public var createdAt: Date
     /// A deactivated user cannot sign in, and their tokens stop working.
     public var isActive: Bool
+    /// The Discord account the user signs in with, if they signed in with Discord.
+    public var discordID: String?
+    public var avatarURL: String?
 
     enum CodingKeys: String, CodingKey {
         case id, username, role
-        case createdAt = "created_at", isActive = "is_active"
+        case createdAt = "created_at", isActive = "is_active", discordID = "discord_id", avatarURL = "avatar_url"
     }
 
     public var identity: Identity { Identity(userID: id, username: username, role: role) }
@@ -64,6 +67,8 @@ public struct UserStore: Sendable {
             var created_at: Date
             var password_hash: String
             var is_active: Bool
+            var discord_id: String?
+            var avatar_url: String?
         }
         let row = try await database.read { connection in
             try connection.queryOne(Row.self, "SELECT * FROM users WHERE username = ?", [username])
@@ -73,7 +78,9 @@ public struct UserStore: Sendable {
             password.utf8.count <= Self.maxPasswordBytes && Bcrypt.verify(password, hash: hash)
         }
         guard let row, matches else { return nil }
-        return UserRecord(id: row.id, username: row.username, role: row.role, createdAt: row.created_at, isActive: row.is_active)
+        return UserRecord(
+            id: row.id, username: row.username, role: row.role, createdAt: row.created_at, isActive: row.is_active,
+            discordID: row.discord_id, avatarURL: row.avatar_url)
     }
 
     /// The user with `id`, or nil.
@@ -83,7 +90,7 @@ public struct UserStore: Sendable {
         }
     }
 
-    static let columns = "id, username, role, created_at, is_active"
+    static let columns = "id, username, role, created_at, is_active, discord_id, avatar_url"
 
     /// A page of users by id, and how many there are.
     public func list(limit: Int, offset: Int) async throws -> (users: [UserRecord], total: Int) {
@@ -110,6 +117,36 @@ public struct UserStore: Sendable {
                     [username, hash, role.rawValue, now, now])
             else { throw APIError(.internalServerError, "internal_error", "The user was not stored.") }
             return user
+        }
+    }
+
+    /// The user linked to Discord account `discordID`, created on first sign-in (named after the Discord account,
+    /// with a suffix if a local user has that name, and no usable password) and given `role` and `avatar` each time:
+    /// the Discord server's roles decide.
+    public func signIn(discordID: String, name: String, avatar: String?, role: Role) async throws -> UserRecord {
+        let unusable = try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(UUID().uuidString + UUID().uuidString, cost: bcryptCost) }
+        let base = String(name.filter { $0.isLetter || $0.isNumber || "._-".contains($0) }.prefix(48))
+        let now = Date()
+        return try await database.write { connection in
+            if let linked = try connection.queryOne(
+                UserRecord.self,
+                "UPDATE users SET role = ?, avatar_url = ?, updated_at = ? WHERE discord_id = ? RETURNING \(Self.columns)",
+                [role.rawValue, avatar, now, discordID])
+            {
+                return linked
+            }
+            let candidates = [base, "\(base)-\(discordID.suffix(4))", "discord-\(discordID)"].filter { !$0.isEmpty }
+            guard let username = try candidates.first(where: { try connection.scalar("SELECT COUNT(*) FROM users WHERE username = ?", [$0]) == 0 })
+            else { throw APIError.conflict("username_taken", "No free user name for this Discord account.") }
+            guard
+                let created = try connection.queryOne(
+                    UserRecord.self,
+                    """
+                    INSERT INTO users (username, password_hash, role, created_at, updated_at, discord_id, avatar_url)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING \(Self.columns)
+                    """, [username, unusable, role.rawValue, now, now, discordID, avatar])
+            else { throw APIError(.internalServerError, "internal_error", "The user was not stored.") }
+            return created
         }
     }
 

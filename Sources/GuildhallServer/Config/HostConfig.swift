@@ -34,12 +34,14 @@ public struct AuthSettings: CogConfiguration {
     /// Failed logins allowed per user name within `login_window_seconds`.
     public var loginFailuresPerUser = 10
     public var loginWindowSeconds = 300
+    /// Whether anyone may create an account with `POST /api/auth/register` (as a `user`). Off: admins create them.
+    public var allowRegistration = false
     public init() {}
     public static var secretKeys: Set<String> { ["secret_key"] }
     enum CodingKeys: String, CodingKey {
         case secretKey = "secret_key", tokenTTLHours = "token_ttl_hours", bcryptCost = "bcrypt_cost"
         case loginAttemptsPerIP = "login_attempts_per_ip", loginFailuresPerUser = "login_failures_per_user"
-        case loginWindowSeconds = "login_window_seconds"
+        case loginWindowSeconds = "login_window_seconds", allowRegistration = "allow_registration"
     }
 }
 
@@ -151,6 +153,7 @@ public struct HostConfig: Sendable {
     public var outbound = OutboundSettings()
     public var analytics = AnalyticsSettings()
     public var push = PushSettings()
+    public var discord = DiscordSettings()
     /// Runtime sections as written in the file, validated when the host knows their types.
     public var runtimeSections: [String: JSONValue] = [:]
     /// The users created or updated at startup from API_ADMIN_USER/API_ADMIN_PASS and API_EXTRA_USERS.
@@ -174,7 +177,7 @@ public struct HostConfig: Sendable {
         }
     }
 
-    static let infrastructureKeys = ["server", "database", "auth", "plugins", "cache", "logging", "gateway", "live_log", "tenancy", "smtp", "outbound", "analytics", "push"]
+    static let infrastructureKeys = ["server", "database", "auth", "plugins", "cache", "logging", "gateway", "live_log", "tenancy", "smtp", "outbound", "analytics", "push", "discord"]
 
     /// Reads `path` (or only defaults when `path` is nil), substitutes `${VAR}` and `${VAR:-default}`, applies the
     /// environment overrides (API_PORT, SECRET_KEY, CORS_ORIGINS, DB_PATH, API_ADMIN_USER, API_ADMIN_PASS,
@@ -227,6 +230,7 @@ public struct HostConfig: Sendable {
         config.outbound = section("outbound", OutboundSettings.self)
         config.analytics = section("analytics", AnalyticsSettings.self)
         config.push = section("push", PushSettings.self)
+        config.discord = section("discord", DiscordSettings.self)
         config.runtimeSections = document.filter { !infrastructureKeys.contains($0.key) }
         config.bootstrapUsers = bootstrapUsers(environment, problems: &problems)
         if !(1...65535).contains(config.server.port) { problems.append("key 'server.port': expected a port from 1 to 65535") }
@@ -322,6 +326,13 @@ public struct HostConfig: Sendable {
         }
         if let secret = environment["SECRET_KEY"], !secret.isEmpty { set("auth", "secret_key", .string(secret)) }
         if let path = environment["DB_PATH"], !path.isEmpty { set("database", "path", .string(path)) }
+        // Document 004's variables for Discord sign-in.
+        for (variable, key) in [
+            ("DISCORD_CLIENT_ID", "client_id"), ("DISCORD_CLIENT_SECRET", "client_secret"), ("DISCORD_REDIRECT_URI", "redirect_uri"),
+            ("DISCORD_GUILD_ID", "guild_id"), ("ADMIN_ROLE_ID", "admin_role_id"), ("MODERATOR_ROLE_ID", "moderator_role_id"),
+        ] {
+            if let value = environment[variable], !value.isEmpty { set("discord", key, .string(value)) }
+        }
         if let origins = environment["CORS_ORIGINS"] {
             let list = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             set("server", "cors_origins", .array(list.map(JSONValue.string)))

@@ -12,6 +12,8 @@ struct AuthRoutes {
     let analytics: AnalyticsRecorder
     let perAddress: RateLimiter
     let perUsername: RateLimiter
+    /// `auth.allow_registration`.
+    let allowRegistration: Bool
 
     struct Credentials: Decodable {
         var username: String
@@ -90,6 +92,27 @@ struct AuthRoutes {
             request, context in
             try await login(request, context)
         }
+        routes.add(
+            .post, "/api/auth/register", access: .public,
+            summary: "Create your own account {username, password} and sign in (when auth.allow_registration is on)"
+        ) { request, context in
+            guard allowRegistration else {
+                throw APIError(.forbidden, "registration_disabled", "Accounts are created by an admin here.")
+            }
+            let credentials = try await request.decodeJSON(Credentials.self, context: context)
+            if let wait = perAddress.attempt(context.remoteAddress ?? "unknown") {
+                let seconds = max(1, Int(wait.components.seconds) + 1)
+                throw APIError(
+                    .tooManyRequests, "rate_limited", "Too many attempts; try again in \(seconds) s.", headers: [.retryAfter: String(seconds)])
+            }
+            let user = try await users.create(username: credentials.username, password: credentials.password, role: .user)
+            let (token, expires) = try await tokens.issue(for: user.identity)
+            analytics.record(
+                ActivityRecord(
+                    at: Date(), userID: user.id, username: user.username, action: "register", endpoint: "/api/auth/register",
+                    client: ClientInfo(request, context)))
+            return JSONResponse(.created, Session(token: token, expires: expires, identity: user.identity))
+        }
         routes.add(.post, "/api/auth/verify-token", access: .user, summary: "200 if the bearer token is valid, else 401") {
             _, context in
             let identity = try context.requireIdentity()
@@ -110,11 +133,14 @@ struct AuthRoutes {
             summary: "Who the token is: user id, discord_id, role, role name, permissions, auth type, avatar"
         ) { _, context in
             let identity = try context.requireIdentity()
+            let record = try await users.find(id: identity.userID)
             return [
                 "user_id": .int(identity.userID), "user": .string(identity.username), "username": .string(identity.username),
                 "discord_id": .string(Self.appUserID(identity)), "role": .string(identity.role.rawValue),
                 "role_name": .string(Self.roleName(identity.role)), "permissions": .array(identity.role.permissions.map(JSONValue.string)),
-                "auth_type": "password", "avatar_url": .null,
+                "auth_type": record?.discordID == nil ? "password" : "discord",
+                "discord_user_id": record?.discordID.map(JSONValue.string) ?? .null,
+                "avatar_url": record?.avatarURL.map(JSONValue.string) ?? .null,
             ] as JSONValue
         }
         routes.add(

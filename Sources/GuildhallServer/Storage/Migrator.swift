@@ -51,19 +51,6 @@ enum HostMigrations {
                 updated_at TEXT NOT NULL
             )
             """),
-        // Push notification devices (one owner per token) and each person's switches.
-        Migration(
-            "011_push",
-            """
-            CREATE TABLE push_devices (
-                token TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-                platform TEXT, device_info TEXT, registered_at TEXT NOT NULL
-            );
-            CREATE INDEX push_devices_by_user ON push_devices (user_id);
-            CREATE TABLE push_settings (
-                user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE, settings TEXT NOT NULL
-            )
-            """),
         Migration(
             "002_cogs",
             """
@@ -244,6 +231,27 @@ enum HostMigrations {
                 avg_session_seconds REAL NOT NULL, conversations INTEGER NOT NULL, messages INTEGER NOT NULL,
                 updated_at TEXT NOT NULL
             )
+            """),
+        // Push notification devices (one owner per token) and each person's switches.
+        Migration(
+            "011_push",
+            """
+            CREATE TABLE push_devices (
+                token TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                platform TEXT, device_info TEXT, registered_at TEXT NOT NULL
+            );
+            CREATE INDEX push_devices_by_user ON push_devices (user_id);
+            CREATE TABLE push_settings (
+                user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE, settings TEXT NOT NULL
+            )
+            """),
+        // People who sign in with Discord: their account id and avatar.
+        Migration(
+            "012_discord_accounts",
+            """
+            ALTER TABLE users ADD COLUMN discord_id TEXT;
+            ALTER TABLE users ADD COLUMN avatar_url TEXT;
+            CREATE UNIQUE INDEX users_by_discord_id ON users (discord_id) WHERE discord_id IS NOT NULL
             """),
     ]
 }
