@@ -39,6 +39,8 @@ public final class GuildhallHost: Service, Sendable {
     /// What analytics records, buffered and written off the request path.
     let analytics: AnalyticsRecorder
     let notifier: HostNotifier
+    /// Upstream circuits of every cog's outbound calls.
+    let outboundBreakers: CircuitBreakers
     let startedAt = ContinuousClock.now
     /// The key tokens (and Discord sign-in states) are signed with.
     private let signingSecret: String
@@ -72,6 +74,8 @@ public final class GuildhallHost: Service, Sendable {
             limits: TenantLimits(defaults: config.tenancy), revocations: try await TokenRevocations(database: database))
         commands = CommandRegistry()
         httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        outboundBreakers = CircuitBreakers(
+            threshold: config.outbound.breakerFailures, cooldown: .seconds(config.outbound.breakerCooldownSeconds))
         analytics = AnalyticsRecorder(settings: config.analytics, database: database, logger: logger)
         notifier = HostNotifier(
             devices: PushDevices(database: database),
@@ -93,8 +97,7 @@ public final class GuildhallHost: Service, Sendable {
             database: database, cache: cache, httpClient: httpClient, bus: bus, config: configStore, gate: gate, hub: hub,
             liveLog: liveLog, overlays: overlays, logs: logs, people: HostPeopleDirectory(users: users, guilds: guilds),
             mail: SMTPMailer(settings: config.smtp), notifier: notifier,
-            breakers: CircuitBreakers(
-                threshold: config.outbound.breakerFailures, cooldown: .seconds(config.outbound.breakerCooldownSeconds)),
+            breakers: outboundBreakers,
             outboundSettings: config.outbound,
             userAgent: { "Guildhall/\(GuildhallHost.version) (\(community.general(for: nil).botName))" },
             dataDirectory: URL(fileURLWithPath: config.database.path).deletingLastPathComponent(), logger: logger)
@@ -233,7 +236,8 @@ public final class GuildhallHost: Service, Sendable {
             settings: config.tenancy
         ).register(on: core)
         MetricsEndpoint.bootstrap()
-        MetricsEndpoint.register(on: core, cache: cache)
+        let counters = ScrapedCounters()
+        MetricsEndpoint.register(on: core) { [unowned self] in self.recordScrapeMetrics(counters: counters) }
         let webSocketRouter = Router(context: GatewayRequestContext.self)
         let door = GatewayDoor(
             hub: hub, gate: gate, guilds: guilds, presence: GatewayPresence(hub: hub, liveLog: liveLog), settings: config.gateway)

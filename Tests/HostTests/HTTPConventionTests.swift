@@ -123,4 +123,47 @@ final class MetricsTests: XCTestCase {
             try await assertEqual(await server.request(.GET, "/metrics", token: server.token("user")).status, 403)
         }
     }
+
+    func testMetricsCoverRoutesGatewayCogsCacheUpstreamsAndGuilds() async throws {
+        let host = TestHost(enabled: ["echo"])
+        defer { host.removeFolder() }
+        try await host.run { server in
+            let admin = try await server.token("admin")
+            _ = try await server.request(.GET, "/api/echo/admin", token: admin)
+            _ = try await server.request(.GET, "/api/users/7", token: admin)
+            let socket = WSTestClient(port: server.port, path: "/ws", token: admin)
+            _ = await socket.next("connected")
+            socket.send(["action": "ping"])
+            _ = await socket.next("pong")
+            server.host.outboundBreakers.failed("api.example.org")
+            server.host.bus.publish("combatlog.encounter", payload: ["id": 1] as JSONValue, guild: 1, correlationID: nil)
+            let text = String(decoding: try await server.request(.GET, "/metrics", token: admin).body, as: UTF8.self)
+            for expected in [
+                #"guildhall_http_requests_total{method="GET",route="/api/echo/admin",status="200"}"#,
+                #"guildhall_http_requests_total{method="GET",route="/api/users/{id}",status="404"}"#,
+                #"guildhall_http_request_duration_seconds_bucket{method="GET",route="/api/echo/admin",status="200",le="#,
+                "guildhall_gateway_connections 1", #"guildhall_gateway_frames_total{direction="in"}"#,
+                #"guildhall_gateway_frames_total{direction="out"}"#,
+                #"guildhall_cog_state{cog="echo",state="loaded"} 1"#, #"guildhall_cog_state{cog="echo",state="failed"} 0"#,
+                "guildhall_cache_hit_ratio", "guildhall_cache_hits_total",
+                #"guildhall_upstream_up{upstream="api.example.org"} 1"#,
+                #"guildhall_upstream_consecutive_failures{upstream="api.example.org"} 1"#,
+                #"guildhall_guild_events_total{guild="1",event="combatlog.encounter"} 1"#,
+                "guildhall_uptime_seconds", "guildhall_resident_memory_bytes",
+            ] {
+                XCTAssertTrue(text.contains(expected), "\(expected) in\n\(text)")
+            }
+            // Every series the shipped Grafana dashboard reads is served (three appear with their first event: an
+            // outbound call, a rate-limit refusal, a failing listener; their own tests show them).
+            let dashboard = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../docs/grafana/guildhall-dashboard.json").standardized
+            let queries = String(decoding: try Data(contentsOf: dashboard), as: UTF8.self)
+            let names = Set(queries.matches(of: /guildhall_[a-z_]+/).map { String($0.output) })
+            XCTAssertGreaterThan(names.count, 10)
+            for name in names.subtracting(["guildhall_outbound_requests_total", "guildhall_rate_limited_total", "guildhall_events_failed_total"]) {
+                XCTAssertTrue(text.contains(name), "the dashboard reads \(name)")
+            }
+            socket.close()
+        }
+    }
 }

@@ -350,6 +350,7 @@ final class TenancyTests: XCTestCase {
             for limit in ["requests", "events", "connections"] {
                 XCTAssertTrue(text.contains("guildhall_rate_limited_total{limit=\"\(limit)\"}"), limit)
             }
+            XCTAssertTrue(text.contains("guildhall_guild_requests_total{guild=\""), "requests counted per guild")
         }
     }
 

@@ -10,7 +10,7 @@ import Synchronization
 /// loaded is kept in the database so that a restart restores it, and every operation is audited and published.
 public final class PluginManager: Sendable {
     /// Where a cog is in its life.
-    public enum State: String, Codable, Sendable {
+    public enum State: String, Codable, Sendable, CaseIterable {
         case available, loading, loaded, failed, unloading
     }
 

@@ -78,6 +78,10 @@ public final class EventBus: EventPublisher, Sendable {
         let event = Event(
             name: name, payload: json, source: source, correlationID: correlationID ?? UUID().uuidString, guildID: guild)
         Counter(label: "guildhall_events_published_total", dimensions: [("event", name)]).increment()
+        if let guild {
+            // Per-guild monitoring (document 000): encounters parsed, uploads, tickets, ... of each guild.
+            Counter(label: "guildhall_guild_events_total", dimensions: [("guild", String(guild)), ("event", name)]).increment()
+        }
         totals.published.add(1, ordering: .relaxed)
         let isOff = self.isOff
         let fromCogs = cogListeners.withLock { $0.read }().filter { $0.pattern.matches(name) }

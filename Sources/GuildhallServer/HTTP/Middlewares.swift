@@ -41,6 +41,7 @@ struct FrontDoorMiddleware: RouterMiddleware {
         let duration = ContinuousClock.now - start
         let route = context.trail.route ?? context.endpointPath ?? "unmatched"
         metrics.record(method: request.method, route: route, status: response.status, duration: duration)
+        if let guild = context.trail.guildID { metrics.record(guild: guild) }
         if analytics.settings.enabled {
             let trail = context.trail
             analytics.record(

@@ -19,6 +19,19 @@ final class RequestMetrics: Sendable {
     }
 
     private let instruments = Mutex<[Key: Instruments]>([:])
+    private struct GuildCounter: @unchecked Sendable { let counter: Counter }
+    private let guildRequests = Mutex<[Int64: GuildCounter]>([:])
+
+    /// Counts a request made in `guild` (a guild's API key, or a member acting in it).
+    func record(guild: Int64) {
+        let counter = guildRequests.withLock { table in
+            if let existing = table[guild] { return existing }
+            let created = GuildCounter(counter: Counter(label: "guildhall_guild_requests_total", dimensions: [("guild", String(guild))]))
+            table[guild] = created
+            return created
+        }
+        counter.counter.increment()
+    }
 
     func record(method: HTTPRequest.Method, route: String, status: HTTPResponse.Status, duration: Duration) {
         let key = Key(method: method, route: route, status: status.code)

@@ -55,7 +55,15 @@ public final class CircuitBreakers: Sendable {
     }
 
     func succeeded(_ upstream: String) {
-        _ = states.withLock { $0.removeValue(forKey: upstream) }
+        states.withLock { $0[upstream] = State() }
+    }
+
+    /// Every upstream called so far: its consecutive failures and whether its circuit is open now (for /metrics).
+    var health: [(upstream: String, failures: Int, open: Bool)] {
+        let now = ContinuousClock.now
+        return states.withLock { states in
+            states.map { ($0.key, $0.value.failures, $0.value.openUntil.map { now < $0 } ?? false) }.sorted { $0.upstream < $1.upstream }
+        }
     }
 
     /// Counts a failure; answers whether the circuit just opened.
