@@ -93,7 +93,11 @@ struct TicketRoutes {
             body: NewTicket.self,
             responses: [
                 .json(.created, JSONValue.self, "The ticket (`ticket`, `ticket_id`, `ticket_num`) and its first message"),
-                .error(.conflict, "too_many_open_tickets"), .error(.badRequest, "invalid_category", "empty_message"),
+                .error(.conflict, "too_many_open_tickets"),
+                .error(
+                    .badRequest, "invalid_category", "empty_subject", "subject_too_long", "empty_message", "message_too_long",
+                    "empty_category", "category_too_long"),
+                .error(.forbidden, "tickets_disabled"),
             ]
         ) { call in
             let body = call.body

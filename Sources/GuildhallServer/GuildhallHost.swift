@@ -238,6 +238,7 @@ public final class GuildhallHost: Service, Sendable {
         MetricsEndpoint.bootstrap()
         let counters = ScrapedCounters()
         MetricsEndpoint.register(on: core) { [unowned self] in self.recordScrapeMetrics(counters: counters) }
+        APIDocsRoutes(plugins: plugins).register(on: core)
         let webSocketRouter = Router(context: GatewayRequestContext.self)
         let door = GatewayDoor(
             hub: hub, gate: gate, guilds: guilds, presence: GatewayPresence(hub: hub, liveLog: liveLog), settings: config.gateway)

@@ -77,7 +77,7 @@ final class PushTests: XCTestCase {
             XCTAssertEqual(reply["body"], "Thanks")
             try await assertEqual(await server.request(.PUT, "/api/notifications/settings", token: user, json: ["ticket_new_messages": "no"]).json["field"], "ticket_new_messages")
             try await assertEqual(await server.request(.PUT, "/api/notifications/settings", token: user, json: ["Bad Key": true]).json["field"], "Bad Key")
-            try await assertEqual(await server.request(.PUT, "/api/notifications/settings", token: user, json: [1, 2]).error, "invalid_json")
+            try await assertEqual(await server.request(.PUT, "/api/notifications/settings", token: user, json: [1, 2]).error, "invalid_field", "valid JSON, not an object of switches")
 
             // The admin's test call says what happened; a token FCM no longer knows is forgotten.
             _ = try await server.request(.POST, "/api/notifications/register", token: admin, json: ["fcm_token": "gone-admin-phone"])

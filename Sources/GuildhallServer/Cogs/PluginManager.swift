@@ -101,12 +101,12 @@ public final class PluginManager: Sendable {
     /// How many cogs are loaded.
     public var loadedCount: Int { mounts.all.count }
 
-    /// An OpenAPI 3.1 description of every loaded cog's routes, from their declarations.
-    public func apiDescription() -> JSONValue {
-        let entries = mounts.all.flatMap { instance in
-            instance.declarations.map { APIDescription.Entry(cog: instance.manifest.id, declaration: $0) }
+    /// An OpenAPI 3.1 description of `hostRoutes` and every loaded cog's routes, from their declarations.
+    func apiDescription(hostRoutes: [APIDescription.Operation] = []) -> JSONValue {
+        let cogRoutes = mounts.all.flatMap { instance in
+            instance.declarations.map { APIDescription.Operation(cog: instance.manifest.id, declaration: $0) }
         }
-        return APIDescription.document(of: entries, title: "Guildhall cogs", version: GuildhallHost.version)
+        return APIDescription.document(of: hostRoutes + cogRoutes, title: "Guildhall", version: GuildhallHost.version)
     }
 
     // MARK: - Operations

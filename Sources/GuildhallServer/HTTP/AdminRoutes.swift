@@ -31,10 +31,10 @@ struct AdminRoutes {
         }
         routes.add(
             .post, "/api/admin/broadcast", access: .admin,
-            summary: "Tell everyone {title, message, priority: low|normal|high}: live log, admin.broadcast event, push"
-        ) { request, context in
+            summary: "Tell everyone {title, message, priority: low|normal|high}: live log, admin.broadcast event, push",
+            body: Broadcast.self
+        ) { _, context, broadcast in
             let caller = try context.requireIdentity()
-            let broadcast = try await request.decodeJSON(Broadcast.self, context: context)
             let title = broadcast.title.trimmingCharacters(in: .whitespacesAndNewlines)
             let message = broadcast.message.trimmingCharacters(in: .whitespacesAndNewlines)
             let priority = broadcast.priority?.lowercased() ?? "normal"

@@ -19,10 +19,38 @@ struct AnalyticsRoutes {
         }
     }
 
+    /// `?days`: the period, in days back from now; all time without.
+    struct PeriodQuery: Decodable, Sendable {
+        var days: Int?
+    }
+
+    struct ActivitiesQuery: Decodable, Sendable {
+        var skip: Int?
+        var limit: Int?
+        var userID: Int64?
+        var action: String?
+        enum CodingKeys: String, CodingKey { case skip, limit, action, userID = "user_id" }
+    }
+
+    struct TopQuery: Decodable, Sendable {
+        var limit: Int?
+        var days: Int?
+    }
+
+    /// Dates as ISO 8601 (`2026-11-29T12:00:00Z`) or days (`2026-11-29`).
+    struct ConversationsQuery: Decodable, Sendable {
+        var startDate: String?
+        var endDate: String?
+        var limit: Int?
+        enum CodingKeys: String, CodingKey { case limit, startDate = "start_date", endDate = "end_date" }
+    }
+
     func register(on routes: CoreRouter) {
-        routes.add(.get, "/api/stats", access: .admin, summary: "Users, sessions and actions: ?days=7|30|90 (all time without)") {
-            request, _ in
-            let days = try Self.integer(request, "days")
+        routes.add(
+            .get, "/api/stats", access: .admin, summary: "Users, sessions and actions: ?days=7|30|90 (all time without)",
+            query: PeriodQuery.self
+        ) { _, _, query in
+            let days = query.days
             if let days, ![7, 30, 90].contains(days) {
                 throw APIError(.badRequest, "invalid_field", "days must be 7, 30 or 90 (or absent for all time).", details: ["field": "days"])
             }
@@ -41,52 +69,44 @@ struct AnalyticsRoutes {
         }
         routes.add(
             .get, "/api/v1/analytics/users/activities", access: .admin,
-            summary: "Logins, logouts and tracked activities, newest first: ?skip, ?limit (≤ 500), ?user_id, ?action"
-        ) { request, _ in
-            let skip = try Self.integer(request, "skip") ?? 0, limit = try Self.integer(request, "limit") ?? 50
-            guard skip >= 0, (1...500).contains(limit) else {
-                throw APIError(.badRequest, "invalid_field", "skip must be ≥ 0 and limit 1 to 500.", details: ["field": "limit"])
-            }
-            let userID = try Self.integer(request, "user_id").map(Int64.init)
-            let action = request.uri.queryParameters["action"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-            return try await store.activities(skip: skip, limit: limit, userID: userID, action: action)
+            summary: "Logins, logouts and tracked activities, newest first: ?skip, ?limit (≤ 500), ?user_id, ?action",
+            query: ActivitiesQuery.self
+        ) { _, _, query in
+            let paging = try Paging(limit: query.limit, offset: query.skip, defaultLimit: 50, max: 500)
+            return try await store.activities(skip: paging.offset, limit: paging.limit, userID: query.userID, action: query.action)
         }
         routes.add(
-            .get, "/api/v1/analytics/users/top", access: .admin, summary: "The most active users: ?limit (≤ 100), ?days"
-        ) { request, _ in
-            let limit = try Self.integer(request, "limit") ?? 10
-            guard (1...100).contains(limit) else {
-                throw APIError(.badRequest, "invalid_field", "limit must be 1 to 100.", details: ["field": "limit"])
-            }
-            return try await store.topUsers(limit: limit, days: try Self.days(request))
+            .get, "/api/v1/analytics/users/top", access: .admin, summary: "The most active users: ?limit (≤ 100), ?days",
+            query: TopQuery.self
+        ) { _, _, query in
+            let limit = try Paging(limit: query.limit, offset: nil, defaultLimit: 10, max: 100).limit
+            return try await store.topUsers(limit: limit, days: try Self.days(query.days))
         }
         routes.add(
             .get, "/api/v1/analytics/conversations", access: .admin,
-            summary: "Ticket conversations: ?start_date, ?end_date (ISO 8601 or YYYY-MM-DD), ?limit (≤ 500)"
-        ) { request, _ in
-            let limit = try Self.integer(request, "limit") ?? 100
-            guard (1...500).contains(limit) else {
-                throw APIError(.badRequest, "invalid_field", "limit must be 1 to 500.", details: ["field": "limit"])
-            }
+            summary: "Ticket conversations: ?start_date, ?end_date (ISO 8601 or YYYY-MM-DD), ?limit (≤ 500)",
+            query: ConversationsQuery.self
+        ) { _, _, query in
+            let limit = try Paging(limit: query.limit, offset: nil, defaultLimit: 100, max: 500).limit
             return try await store.conversations(
-                start: try Self.date(request, "start_date"), end: try Self.date(request, "end_date"), limit: limit)
+                start: try Self.date(query.startDate, "start_date"), end: try Self.date(query.endDate, "end_date"), limit: limit)
         }
         routes.add(
             .get, "/api/v1/analytics/api-usage", access: .admin,
-            summary: "Per endpoint: requests, error rate, p50/p95 latency: ?days"
-        ) { request, _ in
-            try await store.apiUsage(days: try Self.days(request))
+            summary: "Per endpoint: requests, error rate, p50/p95 latency: ?days", query: PeriodQuery.self
+        ) { _, _, query in
+            try await store.apiUsage(days: try Self.days(query.days))
         }
         routes.add(
-            .get, "/api/v1/analytics/daily-stats", access: .admin, summary: "Daily figures the scheduled job aggregated: ?days (default 30)"
-        ) { request, _ in
-            try await store.dailyStats(days: try Self.days(request) ?? 30)
+            .get, "/api/v1/analytics/daily-stats", access: .admin, summary: "Daily figures the scheduled job aggregated: ?days (default 30)",
+            query: PeriodQuery.self
+        ) { _, _, query in
+            try await store.dailyStats(days: try Self.days(query.days) ?? 30)
         }
         routes.add(
             .post, "/api/v1/analytics/track/activity", access: .admin,
-            summary: "Record an activity {action, user_id?, endpoint?, extra_data?}"
-        ) { request, context in
-            let activity = try await request.decodeJSON(TrackedActivity.self, context: context)
+            summary: "Record an activity {action, user_id?, endpoint?, extra_data?}", body: TrackedActivity.self
+        ) { request, context, activity in
             let caller = try context.requireIdentity()
             let action = activity.action.trimmingCharacters(in: .whitespaces)
             guard !action.isEmpty, action.count <= 64 else {
@@ -102,21 +122,17 @@ struct AnalyticsRoutes {
         }
     }
 
-    private static func integer(_ request: Request, _ name: String) throws -> Int? {
-        try Paging.integer(request, name)
-    }
-
     /// `?days`, a positive number of days; nil (all time) without.
-    private static func days(_ request: Request) throws -> Int? {
-        guard let days = try integer(request, "days") else { return nil }
+    private static func days(_ days: Int?) throws -> Int? {
+        guard let days else { return nil }
         guard (1...3660).contains(days) else {
             throw APIError(.badRequest, "invalid_field", "days must be 1 to 3660.", details: ["field": "days"])
         }
         return days
     }
 
-    private static func date(_ request: Request, _ name: String) throws -> Date? {
-        guard let text = request.uri.queryParameters[name[...]].map(String.init), !text.isEmpty else { return nil }
+    private static func date(_ text: String?, _ name: String) throws -> Date? {
+        guard let text else { return nil }
         if let date = Timestamp.date(from: text) ?? Timestamp.date(from: text + "T00:00:00Z") { return date }
         throw APIError(
             .badRequest, "invalid_field", "\(name) must be an ISO 8601 date (2026-11-29 or 2026-11-29T12:00:00Z).",

@@ -88,18 +88,19 @@ struct AuthRoutes {
     }
 
     func register(on routes: CoreRouter) {
-        routes.add(.post, "/api/auth/login", access: .public, summary: "Exchange a user name and password for a token") {
-            request, context in
-            try await login(request, context)
+        routes.add(
+            .post, "/api/auth/login", access: .public, summary: "Exchange a user name and password for a token", body: Credentials.self
+        ) { request, context, credentials in
+            try await login(credentials, request, context)
         }
         routes.add(
             .post, "/api/auth/register", access: .public,
-            summary: "Create your own account {username, password} and sign in (when auth.allow_registration is on)"
-        ) { request, context in
+            summary: "Create your own account {username, password} and sign in (when auth.allow_registration is on)",
+            body: Credentials.self
+        ) { request, context, credentials in
             guard allowRegistration else {
                 throw APIError(.forbidden, "registration_disabled", "Accounts are created by an admin here.")
             }
-            let credentials = try await request.decodeJSON(Credentials.self, context: context)
             if let wait = perAddress.attempt(context.remoteAddress ?? "unknown") {
                 let seconds = max(1, Int(wait.components.seconds) + 1)
                 throw APIError(
@@ -181,8 +182,7 @@ struct AuthRoutes {
         }
     }
 
-    private func login(_ request: Request, _ context: GuildhallRequestContext) async throws -> Session {
-        let credentials = try await request.decodeJSON(Credentials.self, context: context)
+    private func login(_ credentials: Credentials, _ request: Request, _ context: GuildhallRequestContext) async throws -> Session {
         let nameKey = credentials.username.lowercased()
         if let wait = perAddress.attempt(context.remoteAddress ?? "unknown") ?? perUsername.attempt(nameKey) {
             let seconds = max(1, Int(wait.components.seconds) + 1)

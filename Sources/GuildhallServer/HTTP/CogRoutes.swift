@@ -76,9 +76,12 @@ struct CogRoutes {
             CogList(cogs: plugins.entries())
         }
         for operation in [Operation.load, .unload, .reload] {
-            routes.add(.post, "/api/cogs/\(operation.rawValue)", access: .admin, summary: "\(operation.rawValue.capitalized) one or several cogs") {
-                request, context in
-                try await perform(operation, request, context)
+            routes.add(
+                .post, "/api/cogs/\(operation.rawValue)", access: .admin, summary: "\(operation.rawValue.capitalized) one or several cogs",
+                body: Command.self
+            ) {
+                request, context, command in
+                try await perform(operation, command, request, context)
             }
         }
         // The HazeBot admin app's form: the cog in the path, no body.
@@ -91,15 +94,17 @@ struct CogRoutes {
                 return JSONResponse(.ok, entry)
             }
         }
-        routes.add(.get, "/api/cogs/:name/logs", access: .admin, summary: "A cog's recent log records (?limit=100)") { request, context in
+        routes.add(.get, "/api/cogs/:name/logs", access: .admin, summary: "A cog's recent log records (?limit=100)", query: PageQuery.self) {
+            _, context, query in
             let name = context.parameters.get("name") ?? ""
             guard plugins.entry(name) != nil else { throw Self.error(for: .notFound, cog: name) }
-            let limit = try Paging(request, defaultLimit: 100, max: 500).limit
+            let limit = try Paging(query, defaultLimit: 100, max: 500).limit
             return JSONResponse(.ok, CogLogPage(cog: name, logs: plugins.logs(of: name, limit: limit)))
         }
-        routes.add(.get, "/api/cogs/audit", access: .admin, summary: "Who loaded, unloaded and reloaded what, newest first") {
-            request, _ in
-            let paging = try Paging(request)
+        routes.add(
+            .get, "/api/cogs/audit", access: .admin, summary: "Who loaded, unloaded and reloaded what, newest first", query: PageQuery.self
+        ) { _, _, query in
+            let paging = try Paging(query)
             let (entries, total) = try await database.read { connection in
                 let total = try connection.scalar("SELECT COUNT(*) FROM cog_audit") ?? 0
                 let entries = try connection.query(
@@ -118,8 +123,9 @@ struct CogRoutes {
         }
     }
 
-    private func perform(_ operation: Operation, _ request: Request, _ context: GuildhallRequestContext) async throws -> Response {
-        let command = try await request.decodeJSON(Command.self, context: context)
+    private func perform(
+        _ operation: Operation, _ command: Command, _ request: Request, _ context: GuildhallRequestContext
+    ) async throws -> Response {
         let actor = try context.requireIdentity().username
         let cascade = command.cascade ?? false
         func run(_ name: String) async -> PluginManager.Outcome {

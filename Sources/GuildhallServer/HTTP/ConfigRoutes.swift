@@ -70,10 +70,9 @@ struct ConfigRoutes {
             }
             return store.maskedValue(of: name)!
         }
-        routes.add(.put, "/api/config/:section", access: .admin, summary: "Change keys of a section; applied live") {
-            request, context in
+        routes.add(.put, "/api/config/:section", access: .admin, summary: "Change keys of a section; applied live", body: JSONValue.self) {
+            _, context, value in
             let name = try section(context)
-            let value = try await request.decodeJSON(JSONValue.self, context: context)
             let actor = try context.requireIdentity().username
             return announce(try await store.update(name, value: value, by: actor), of: name, context: context)
         }
@@ -84,17 +83,18 @@ struct ConfigRoutes {
             let name = try section(context)
             return announce(try await store.reset(name, by: try context.requireIdentity().username), of: name, context: context)
         }
-        routes.add(.post, "/api/config/:section/validate", access: .admin, summary: "Check a value without applying it") {
-            request, context in
+        routes.add(
+            .post, "/api/config/:section/validate", access: .admin, summary: "Check a value without applying it", body: JSONValue.self
+        ) { _, context, value in
             let name = try section(context)
-            let value = try await request.decodeJSON(JSONValue.self, context: context)
             _ = try store.validate(name, value: value)
             return ["valid": true, "section": .string(name)] as JSONValue
         }
-        routes.add(.get, "/api/config/:section/history", access: .admin, summary: "Stored versions of a section, newest first") {
-            request, context in
+        routes.add(
+            .get, "/api/config/:section/history", access: .admin, summary: "Stored versions of a section, newest first", query: PageQuery.self
+        ) { _, context, query in
             let name = try section(context)
-            let paging = try Paging(request)
+            let paging = try Paging(query)
             let (versions, total) = try await store.history(of: name, limit: paging.limit, offset: paging.offset)
             return History(section: name, versions: versions, totalCount: total, limit: paging.limit, offset: paging.offset)
         }

@@ -11,12 +11,14 @@ final class SharedRouteTable: Sendable {
     func add(_ route: RouteInfo) { table.withLock { $0.add(route) } }
 }
 
-/// The host's own routes, each registered with the access it requires and recorded in the route table.
-/// Used while the application is built, then discarded.
+/// The host's own routes, each registered with the access it requires and the types of its query and body, and
+/// recorded in the route table and the API description. Used while the application is built, then discarded.
 final class CoreRouter {
     let router: Router<GuildhallRequestContext>
     let gate: AccessGate
     let table = SharedRouteTable()
+    /// The host's routes as the API description shows them.
+    private(set) var operations: [APIDescription.Operation] = []
 
     /// Creates the router with the host's middleware chain, which must be in place before any route is added.
     init(
@@ -34,17 +36,67 @@ final class CoreRouter {
         self.router = router
     }
 
-    /// Registers a core route; `handler` runs only for callers `access` admits, with their identity and guild set.
+    /// Registers a core route that reads neither query nor body; `handler` runs only for callers `access` admits,
+    /// with their identity and guild set.
     func add<Output: ResponseGenerator>(
-        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String,
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String, responses: [ResponseDescription] = [],
         handler: @escaping @Sendable (Request, GuildhallRequestContext) async throws -> Output
     ) {
-        table.add(RouteInfo(method: method.rawValue, path: path, access: access.label, summary: summary, cog: nil))
+        add(method, path, access: access, summary: summary, query: None.self, responses: responses) { request, context, _ in
+            try await handler(request, context)
+        }
+    }
+
+    /// Registers a core route whose query string is decoded strictly as `Query` (400 `invalid_field` naming a bad
+    /// parameter) before `handler` runs.
+    func add<Query: Decodable & Sendable, Output: ResponseGenerator>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String, query: Query.Type,
+        responses: [ResponseDescription] = [],
+        handler: @escaping @Sendable (Request, GuildhallRequestContext, Query) async throws -> Output
+    ) {
+        describe(method, path, access: access, summary: summary, query: SchemaProbe.schema(of: Query.self), body: nil, responses: responses)
         let gate = self.gate
         router.on(RouterPath(path), method: method) { request, context in
             try await gate.serve(request, context: context, access: access, cog: nil) { request, context in
-                try await handler(request, context).response(from: request, context: context)
+                let query = try RequestDecoding.query(
+                    Query.self, from: QueryItems(request.uri.queryParameters.map { (String($0.key), String($0.value)) }))
+                return try await handler(request, context, query).response(from: request, context: context)
             }
         }
+    }
+
+    /// Registers a core route whose JSON body is decoded strictly as `Body` (400 `invalid_json`, `invalid_field`
+    /// naming the member, 413 past the size limit) before `handler` runs.
+    func add<Body: Decodable & Sendable, Output: ResponseGenerator>(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String, body: Body.Type,
+        responses: [ResponseDescription] = [],
+        handler: @escaping @Sendable (Request, GuildhallRequestContext, Body) async throws -> Output
+    ) {
+        describe(method, path, access: access, summary: summary, query: [:], body: SchemaProbe.schema(of: Body.self), responses: responses)
+        let gate = self.gate
+        router.on(RouterPath(path), method: method) { request, context in
+            try await gate.serve(request, context: context, access: access, cog: nil) { request, context in
+                let body = try await request.decodeJSON(Body.self, context: context)
+                return try await handler(request, context, body).response(from: request, context: context)
+            }
+        }
+    }
+
+    private func describe(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String, query: JSONValue, body: JSONValue?,
+        responses: [ResponseDescription]
+    ) {
+        table.add(RouteInfo(method: method.rawValue, path: path, access: access.label, summary: summary, cog: nil))
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            segment.hasPrefix(":") ? "{\(segment.dropFirst())}" : String(segment)
+        }
+        let parameters = segments.filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) }
+        operations.append(
+            APIDescription.Operation(
+                tag: "host", method: method.rawValue, path: segments.joined(separator: "/"), access: access, summary: summary,
+                parametersSchema: [
+                    "type": "object", "properties": .object(Dictionary(uniqueKeysWithValues: parameters.map { ($0, ["type": "string"]) })),
+                ],
+                querySchema: query, bodySchema: body, streamedBodyTypes: [], responses: responses))
     }
 }

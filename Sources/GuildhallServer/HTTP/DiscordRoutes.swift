@@ -11,25 +11,37 @@ struct DiscordRoutes {
     let tokens: TokenService
     let analytics: AnalyticsRecorder
 
+    struct AuthQuery: Decodable, Sendable {
+        var platform: String?
+    }
+
+    /// What Discord sends back, and `format=json` for an answer instead of a redirect.
+    struct CallbackQuery: Decodable, Sendable {
+        var code: String?
+        var state: String?
+        var format: String?
+    }
+
     func register(on routes: CoreRouter) {
         routes.add(
             .get, "/api/discord/auth", access: .public,
-            summary: "The Discord authorization URL with a signed, single-use state: ?platform=web|android|ios (default web)"
-        ) { request, _ in
+            summary: "The Discord authorization URL with a signed, single-use state: ?platform=web|android|ios (default web)",
+            query: AuthQuery.self
+        ) { _, _, query in
             try requireConfigured()
-            let platform = try Self.platform(request.uri.queryParameters["platform"].map(String.init) ?? "web")
+            let platform = try Self.platform(query.platform ?? "web")
             return ["auth_url": .string(discord.authorizationURL(platform: platform))] as JSONValue
         }
         routes.add(
             .get, "/api/discord/callback", access: .public,
-            summary: "Finish a Discord sign-in ?code&state: redirect to the app with ?token=, or JSON with ?format=json"
-        ) { request, context in
+            summary: "Finish a Discord sign-in ?code&state: redirect to the app with ?token=, or JSON with ?format=json",
+            query: CallbackQuery.self
+        ) { request, context, query in
             try requireConfigured()
-            let query = request.uri.queryParameters
-            guard let code = query["code"].map(String.init), !code.isEmpty else {
+            guard let code = query.code else {
                 throw APIError(.badRequest, "invalid_field", "code is required.", details: ["field": "code", "in": "query"])
             }
-            guard let state = query["state"].map(String.init), !state.isEmpty else {
+            guard let state = query.state else {
                 throw APIError(.badRequest, "invalid_state", "state is required; start the sign-in at /api/discord/auth.")
             }
             let platform = try discord.redeem(state: state)
@@ -43,7 +55,7 @@ struct DiscordRoutes {
                 ActivityRecord(
                     at: Date(), userID: user.id, username: user.username, action: "login", endpoint: "/api/discord/callback",
                     client: ClientInfo(request, context), extraData: ["auth_type": "discord", "platform": .string(platform)]))
-            let wantsJSON = query["format"] == "json" || (request.headers[.accept]?.contains("application/json") ?? false)
+            let wantsJSON = query.format == "json" || (request.headers[.accept]?.contains("application/json") ?? false)
             if wantsJSON {
                 guard case .object(var answer) = try JSONValueEncoder().encode(
                     AuthRoutes.Session(token: token, expires: expires, identity: user.identity))

@@ -38,12 +38,17 @@ struct GuildRoutes {
         }
     }
 
+    /// `?user_id=` of the member to remove.
+    struct MemberQuery: Decodable, Sendable {
+        var userID: Int64?
+        enum CodingKeys: String, CodingKey { case userID = "user_id" }
+    }
+
     func register(on routes: CoreRouter) {
         routes.add(.get, "/api/v1/admin/guilds", access: .admin, summary: "Every guild") { _, _ in
             JSONResponse(.ok, ["guilds": try await guilds.all()])
         }
-        routes.add(.post, "/api/v1/admin/guilds", access: .admin, summary: "Create a guild") { request, context in
-            let new = try await request.decodeJSON(NewGuild.self, context: context)
+        routes.add(.post, "/api/v1/admin/guilds", access: .admin, summary: "Create a guild", body: NewGuild.self) { _, context, new in
             let guild = try await guilds.create(
                 name: new.name, server: new.server, region: new.region, faction: new.faction, settings: new.settings ?? [:])
             return JSONResponse(.created, guild)
@@ -51,9 +56,9 @@ struct GuildRoutes {
         routes.add(.get, "/api/v1/admin/guilds/:id", access: .admin, summary: "One guild") { _, context in
             JSONResponse(.ok, try await guild(context))
         }
-        routes.add(.patch, "/api/v1/admin/guilds/:id", access: .admin, summary: "Change a guild's fields") { request, context in
+        routes.add(.patch, "/api/v1/admin/guilds/:id", access: .admin, summary: "Change a guild's fields", body: GuildChange.self) {
+            _, context, change in
             let id = try await guild(context).id
-            let change = try await request.decodeJSON(GuildChange.self, context: context)
             guard
                 let updated = try await guilds.update(
                     id, name: change.name, server: change.server, region: change.region, faction: change.faction,
@@ -72,17 +77,19 @@ struct GuildRoutes {
             let id = try await guild(context).id
             return JSONResponse(.ok, ["members": try await guilds.members(of: id)])
         }
-        routes.add(.post, "/api/v1/admin/guilds/:id/members", access: .admin, summary: "Add a member or change their guild role") {
-            request, context in
+        routes.add(
+            .post, "/api/v1/admin/guilds/:id/members", access: .admin, summary: "Add a member or change their guild role",
+            body: Membership.self
+        ) { _, context, membership in
             let id = try await guild(context).id
-            let membership = try await request.decodeJSON(Membership.self, context: context)
             try await guilds.setMember(membership.userID, of: id, role: membership.role ?? .member)
             return JSONResponse(.ok, ["members": try await guilds.members(of: id)])
         }
-        routes.add(.delete, "/api/v1/admin/guilds/:id/members", access: .admin, summary: "Remove a member (?user_id=)") {
-            request, context in
+        routes.add(
+            .delete, "/api/v1/admin/guilds/:id/members", access: .admin, summary: "Remove a member (?user_id=)", query: MemberQuery.self
+        ) { _, context, query in
             let id = try await guild(context).id
-            guard let user = try Paging.integer(request, "user_id") else {
+            guard let user = query.userID else {
                 throw APIError(.badRequest, "invalid_field", "Name the member as ?user_id=.", details: ["field": "user_id", "in": "query"])
             }
             guard try await guilds.removeMember(Int64(user), of: id) else {

@@ -18,17 +18,19 @@ struct LiveLogRoutes {
     func register(on routes: CoreRouter) {
         routes.add(
             .post, "/api/live-log/messages", access: .guild(.upload, minimumRole: .admin),
-            summary: "Store and deliver a live-log message (admins; guild API keys: their guild's raid and guild messages)"
-        ) { request, context in
-            var message = try await request.decodeJSON(JSONValue.self, context: context)
+            summary: "Store and deliver a live-log message (admins; guild API keys: their guild's raid and guild messages)",
+            body: JSONValue.self
+        ) { _, context, message in
+            var message = message
             if try context.requireIdentity().apiKey != nil { message = try Self.confined(message, to: context.requireGuild()) }
             let (stored, delivered) = try await liveLog.ingest(message)
             return JSONResponse(.created, ["success": true, "message": stored, "delivered": .int(Int64(delivered))] as JSONValue)
         }
-        routes.add(.get, "/api/live-log/messages", access: .user, summary: "History the caller may see, newest first") {
-            request, context in
-            let paging = try Paging(request, max: liveLog.historyLimit)
-            let filters = try LiveLogFilters(Self.filters(request))
+        routes.add(
+            .get, "/api/live-log/messages", access: .user, summary: "History the caller may see, newest first", query: HistoryQuery.self
+        ) { _, context, query in
+            let paging = try Paging(query, max: liveLog.historyLimit)
+            let filters = try LiveLogFilters(query.filters)
             let reader = try await reader(context)
             let (messages, total) = try await liveLog.store.history(for: reader, filters: filters, limit: paging.limit, offset: paging.offset)
             return [
@@ -36,16 +38,16 @@ struct LiveLogRoutes {
                 "offset": .int(Int64(paging.offset)),
             ] as JSONValue
         }
-        routes.add(.get, "/api/live-log/search", access: .user, summary: "Full-text search of what the caller may see") {
-            request, context in
-            guard let query = request.uri.queryParameters["q"].map(String.init), !query.isEmpty else {
+        routes.add(
+            .get, "/api/live-log/search", access: .user, summary: "Full-text search of what the caller may see", query: HistoryQuery.self
+        ) { _, context, query in
+            guard let words = query.q, !words.isEmpty else {
                 throw APIError(.badRequest, "invalid_field", "Send the words to find as ?q=.", details: ["field": "q", "in": "query"])
             }
-            let paging = try Paging(request, max: liveLog.historyLimit)
+            let paging = try Paging(query, max: liveLog.historyLimit)
             let reader = try await reader(context)
-            let results = try await liveLog.store.search(
-                query, for: reader, filters: LiveLogFilters(Self.filters(request)), limit: paging.limit)
-            return ["query": .string(query), "results": .array(results), "count": .int(Int64(results.count))] as JSONValue
+            let results = try await liveLog.store.search(words, for: reader, filters: LiveLogFilters(query.filters), limit: paging.limit)
+            return ["query": .string(words), "results": .array(results), "count": .int(Int64(results.count))] as JSONValue
         }
         routes.add(.get, "/api/live-log/stats", access: .admin, summary: "Gateway connections now") { _, _ in
             let clients = hub.connected
@@ -53,9 +55,9 @@ struct LiveLogRoutes {
                 "connections": .int(Int64(clients.count)), "users_online": .int(Int64(Set(clients.map(\.identity.userID)).count)),
             ] as JSONValue
         }
-        routes.add(.post, "/api/bot/messages", access: .user, summary: "Post a chat message; a command runs and is answered") {
-            request, context in
-            let chat = try await request.decodeJSON(ChatMessage.self, context: context)
+        routes.add(
+            .post, "/api/bot/messages", access: .user, summary: "Post a chat message; a command runs and is answered", body: ChatMessage.self
+        ) { request, context, chat in
             let caller = try context.requireIdentity()
             let guild = try await gate.guild(of: .init(identity: caller), explicit: request.headers[.guildID], required: false)
             let (posted, outcome) = try await dispatcher.chat(
@@ -89,12 +91,29 @@ struct LiveLogRoutes {
         return LiveLogReader(identity: identity, guilds: Set(try await guilds.guildIDs(of: identity.userID).map(String.init)))
     }
 
-    /// `type`, `user_id`, `channel`, `date_from`, `date_to` from the query string.
-    static func filters(_ request: Request) -> JSONValue {
-        var members: [String: JSONValue] = [:]
-        for key in ["type", "user_id", "channel", "date_from", "date_to"] {
-            if let value = request.uri.queryParameters[key[...]] { members[key] = .string(String(value)) }
+    /// The history's and the search's query: paging, the words to find (search), and the filters.
+    struct HistoryQuery: PagedQuery {
+        var limit: Int?
+        var offset: Int?
+        /// The words to find (search only).
+        var q: String?
+        var type: String?
+        var userID: String?
+        var channel: String?
+        var dateFrom: String?
+        var dateTo: String?
+
+        enum CodingKeys: String, CodingKey {
+            case limit, offset, q, type, channel
+            case userID = "user_id", dateFrom = "date_from", dateTo = "date_to"
         }
-        return .object(members)
+
+        /// `type`, `user_id`, `channel`, `date_from`, `date_to` as the live log's filters read them.
+        var filters: JSONValue {
+            let pairs: [(String, String?)] = [
+                ("type", type), ("user_id", userID), ("channel", channel), ("date_from", dateFrom), ("date_to", dateTo),
+            ]
+            return .object(Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, JSONValue.string($0)) } }))
+        }
     }
 }

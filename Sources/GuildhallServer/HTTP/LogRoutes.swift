@@ -8,17 +8,23 @@ import PluginAPI
 struct LogRoutes {
     let logs: CogLogs
 
+    /// `?limit&cog&level&search` (empty values count as absent).
+    struct Query: Decodable, Sendable {
+        var limit: Int?
+        var cog: String?
+        var level: String?
+        var search: String?
+    }
+
     func register(on routes: CoreRouter) {
         routes.add(
             .get, "/api/logs", access: .admin,
-            summary: "Recent log records: ?limit (default 500), ?cog (a cog's id or host), ?level (and above), ?search (any case)"
-        ) { request, _ in
-            let limit = try Paging(request, defaultLimit: 500, max: 2000).limit
-            let query = request.uri.queryParameters
-            let source = query["cog"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-            let level = try query["level"].map(String.init).flatMap { $0.isEmpty ? nil : try Self.level($0) }
-            let search = query["search"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-            let entries = logs.search(source: source, minimum: level, text: search, limit: limit)
+            summary: "Recent log records: ?limit (default 500), ?cog (a cog's id or host), ?level (and above), ?search (any case)",
+            query: Query.self
+        ) { _, _, query in
+            let limit = try Paging(limit: query.limit, offset: nil, defaultLimit: 500, max: 2000).limit
+            let level = try query.level.map(Self.level)
+            let entries = logs.search(source: query.cog, minimum: level, text: query.search, limit: limit)
             return [
                 "logs": .array(entries.map { entry in
                     ["timestamp": .string(entry.record.timestamp), "level": .string(entry.record.level.uppercased()),

@@ -52,6 +52,7 @@ struct FrontDoorMiddleware: RouterMiddleware {
         }
         response.headers.append(HTTPField(name: .requestID, value: id))
         response.headers.append(contentsOf: Self.securityHeaders)
+        if !response.headers.contains(.contentSecurityPolicy) { response.headers.append(Self.noContent) }
         if !response.headers.contains(.cacheControl) { response.headers.append(Self.noStore) }
         return response
     }
@@ -60,8 +61,9 @@ struct FrontDoorMiddleware: RouterMiddleware {
         HTTPField(name: .xContentTypeOptions, value: "nosniff"),
         HTTPField(name: .xFrameOptions, value: "DENY"),
         HTTPField(name: .referrerPolicy, value: "no-referrer"),
-        HTTPField(name: .contentSecurityPolicy, value: "default-src 'none'; frame-ancestors 'none'"),
     ]
+    /// Nothing may load from an answer, unless the route set its own policy (the `/docs` page allows its styles).
+    private static let noContent = HTTPField(name: .contentSecurityPolicy, value: "default-src 'none'; frame-ancestors 'none'")
     private static let noStore = HTTPField(name: .cacheControl, value: "no-store")
 
     private static func isSane(_ id: String) -> Bool {

@@ -31,10 +31,11 @@ struct NotificationRoutes {
     func register(on routes: CoreRouter) {
         let devices = notifier.devices
         for path in ["/api/notifications/register-token", "/api/notifications/register"] {
-            routes.add(.post, path, access: .user, summary: "Register this device's FCM token {fcm_token, platform?, device_info?}") {
-                request, context in
+            routes.add(
+                .post, path, access: .user, summary: "Register this device's FCM token {fcm_token, platform?, device_info?}",
+                body: Registration.self
+            ) { _, context, registration in
                 let caller = try context.requireIdentity()
-                let registration = try await request.decodeJSON(Registration.self, context: context)
                 let token = try Self.token(registration.fcmToken)
                 try await devices.register(
                     token: token, userID: caller.userID, platform: registration.platform.map { String($0.prefix(32)) },
@@ -42,10 +43,12 @@ struct NotificationRoutes {
                 return ["success": true, "message": "Token registered"] as JSONValue
             }
         }
-        routes.add(.post, "/api/notifications/unregister", access: .user, summary: "Forget this device's FCM token {fcm_token}") {
-            request, context in
+        routes.add(
+            .post, "/api/notifications/unregister", access: .user, summary: "Forget this device's FCM token {fcm_token}",
+            body: Unregistration.self
+        ) { _, context, unregistration in
             let caller = try context.requireIdentity()
-            let token = try Self.token(try await request.decodeJSON(Unregistration.self, context: context).fcmToken)
+            let token = try Self.token(unregistration.fcmToken)
             let removed = try await devices.remove(token: token, userID: caller.userID)
             return ["success": true, "removed": .bool(removed)] as JSONValue
         }
@@ -57,12 +60,10 @@ struct NotificationRoutes {
             return JSONValue.object(try await devices.settings(of: caller.userID).mapValues(JSONValue.bool))
         }
         routes.add(
-            .put, "/api/notifications/settings", access: .user, summary: "Change some of your switches {kind: bool, ...}"
-        ) { request, context in
+            .put, "/api/notifications/settings", access: .user, summary: "Change some of your switches {kind: bool, ...}",
+            body: [String: JSONValue].self
+        ) { _, context, members in
             let caller = try context.requireIdentity()
-            guard case .object(let members) = try await request.decodeJSON(JSONValue.self, context: context) else {
-                throw APIError(.badRequest, "invalid_json", "The settings are an object of booleans.")
-            }
             var changes: [String: Bool] = [:]
             for (key, value) in members {
                 guard PushDevices.defaultSettings[key] != nil || Self.isKindName(key) else {
@@ -78,10 +79,10 @@ struct NotificationRoutes {
         }
         routes.add(
             .post, "/api/notifications/test", access: .admin,
-            summary: "Send a test notification {fcm_token?, title?, body?} to that device or to your own devices, and say what happened"
-        ) { request, context in
+            summary: "Send a test notification {fcm_token?, title?, body?} to that device or to your own devices, and say what happened",
+            body: TestMessage.self
+        ) { _, context, message in
             let caller = try context.requireIdentity()
-            let message = try await request.decodeJSON(TestMessage.self, context: context)
             guard notifier.isConfigured else {
                 throw APIError(.serviceUnavailable, "push_not_configured", "Push notifications are not configured (the push section).")
             }

@@ -102,20 +102,3 @@ struct GuildhallResponseEncoder: ResponseEncoder, Sendable {
             body: .init(byteBuffer: try JSONValueEncoder().encode(value).jsonBuffer))
     }
 }
-
-extension Paging {
-    /// `limit` and `offset` from the query of one of the host's own routes.
-    init(_ request: Request, defaultLimit: Int = 50, max: Int = 500) throws {
-        try self.init(
-            limit: Self.integer(request, "limit"), offset: Self.integer(request, "offset"), defaultLimit: defaultLimit, max: max)
-    }
-
-    /// The query parameter `name` as an integer, nil if absent; 400 `invalid_field` naming it if it is not one.
-    static func integer(_ request: Request, _ name: String) throws -> Int? {
-        guard let text = request.uri.queryParameters[name[...]] else { return nil }
-        guard let value = Int(text) else {
-            throw APIError(.badRequest, "invalid_field", "\(name) must be an integer.", details: ["field": .string(name), "in": "query"])
-        }
-        return value
-    }
-}

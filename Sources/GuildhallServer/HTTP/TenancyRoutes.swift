@@ -69,22 +69,21 @@ struct TenancyRoutes {
         }
         routes.add(
             .put, "/api/v1/guilds/:id/config/:section", access: .user,
-            summary: "Replace a guild's overlay of a section (a cog's, or general, channels, roles, welcome)"
-        ) {
-            request, context in
+            summary: "Replace a guild's overlay of a section (a cog's, or general, channels, roles, welcome)", body: JSONValue.self
+        ) { _, context, overlay in
             let guild = try await authorizedGuild(context, allowed: [.leader])
             let section = try overlaidSection(context)
-            let overlay = try await request.decodeJSON(JSONValue.self, context: context)
             _ = try await overlays.set(section, overlay: overlay, for: guild.id, by: try context.requireIdentity().username)
             return try view(section, guild: guild.id)
         }
     }
 
     private func registerKeys(on routes: CoreRouter) {
-        routes.add(.post, "/api/v1/admin/guilds/:id/api-keys", access: .admin, summary: "Create a guild API key (shown once)") {
-            request, context in
+        routes.add(
+            .post, "/api/v1/admin/guilds/:id/api-keys", access: .admin, summary: "Create a guild API key (shown once)",
+            body: APIKeyRequest.self
+        ) { _, context, wanted in
             let guild = try await existingGuild(context)
-            let wanted = try await request.decodeJSON(APIKeyRequest.self, context: context)
             let (key, secret) = try await keys.create(guild: guild.id, wanted, by: try context.requireIdentity().username)
             return JSONResponse(.created, [
                 "api_key": .string(secret), "key": try JSONValueEncoder().encode(key),

@@ -31,33 +31,34 @@ struct UserRoutes {
     }
 
     func register(on routes: CoreRouter) {
-        routes.add(.get, "/api/v1/users", access: .admin, summary: "Users by id, paged (?limit&offset)") { request, _ in
-            let paging = try Paging(request)
+        routes.add(.get, "/api/v1/users", access: .admin, summary: "Users by id, paged (?limit&offset)", query: PageQuery.self) { _, _, query in
+            let paging = try Paging(query)
             let (page, total) = try await users.list(limit: paging.limit, offset: paging.offset)
             return [
                 "users": try JSONValueEncoder().encode(page.map(AuthRoutes.UserView.init)), "total_count": .int(Int64(total)),
                 "limit": .int(Int64(paging.limit)), "offset": .int(Int64(paging.offset)),
             ] as JSONValue
         }
-        routes.add(.post, "/api/v1/users", access: .admin, summary: "Create a user: {username, password, role?}") { request, context in
-            let wanted = try await request.decodeJSON(NewUser.self, context: context)
+        routes.add(.post, "/api/v1/users", access: .admin, summary: "Create a user: {username, password, role?}", body: NewUser.self) {
+            _, _, wanted in
             let user = try await users.create(username: wanted.username, password: wanted.password, role: wanted.role ?? .user)
             return JSONResponse(.created, try JSONValueEncoder().encode(AuthRoutes.UserView(user)))
         }
-        routes.add(.patch, "/api/v1/users/:id", access: .admin, summary: "Change a user's role or active state: {role?, is_active?}") {
-            request, context in
+        routes.add(
+            .patch, "/api/v1/users/:id", access: .admin, summary: "Change a user's role or active state: {role?, is_active?}",
+            body: Change.self
+        ) { _, context, change in
             let id = try userID(context)
-            let change = try await request.decodeJSON(Change.self, context: context)
             if change.isActive == false { try refuseSelf(id, context, "deactivate") }
             guard let user = try await users.update(id, role: change.role, isActive: change.isActive) else { throw Self.missing(id) }
             gate.forget(userID: id)
             if !user.isActive { hub.closeConnections(userID: id, reason: "account_deactivated") }
             return AuthRoutes.UserView(user)
         }
-        routes.add(.post, "/api/v1/users/:id/reset-password", access: .admin, summary: "Set a user's password: {password}") {
-            request, context in
+        routes.add(
+            .post, "/api/v1/users/:id/reset-password", access: .admin, summary: "Set a user's password: {password}", body: NewPassword.self
+        ) { _, context, wanted in
             let id = try userID(context)
-            let wanted = try await request.decodeJSON(NewPassword.self, context: context)
             guard try await users.resetPassword(id, to: wanted.password) else { throw Self.missing(id) }
             return ["success": true, "message": "Password changed"] as JSONValue
         }
