@@ -50,7 +50,12 @@ public final class GuildhallHost: Service, Sendable {
     public init(config: HostConfig, catalogue: [any Cog.Type], logger: Logger) async throws {
         let catalogue = try Catalogue(catalogue)
         self.config = config
-        logs = CogLogs()
+        var file: LogFile?
+        if !config.logging.file.isEmpty {
+            file = LogFile(path: config.logging.file, maxBytes: config.logging.maxBytes)
+            if file == nil { throw ConfigFileError(file: config.source, problems: ["key 'logging.file': \(config.logging.file) cannot be opened for writing"]) }
+        }
+        logs = CogLogs(file: file)
         let logger = logs.hostLogger(base: logger)
         self.logger = logger
         database = try SQLiteDatabase(path: config.database.path)

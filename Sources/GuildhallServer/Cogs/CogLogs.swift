@@ -16,8 +16,13 @@ final class CogLogs: Sendable {
     /// Records kept per cog; the oldest go first.
     let capacity: Int
     private let rings = Mutex<[String: [Record]]>([:])
+    /// `logging.file`, when configured: every record kept is appended there too.
+    let file: LogFile?
 
-    init(capacity: Int = 500) { self.capacity = capacity }
+    init(capacity: Int = 500, file: LogFile? = nil) {
+        self.capacity = capacity
+        self.file = file
+    }
 
     func append(_ cog: String, level: Logger.Level, _ message: String) {
         let record = Record(timestamp: Timestamp.string(from: Date()), level: level.rawValue, message: message)
@@ -25,6 +30,7 @@ final class CogLogs: Sendable {
             rings[cog, default: []].append(record)
             if rings[cog]!.count > capacity { rings[cog]!.removeFirst(rings[cog]!.count - capacity) }
         }
+        file?.append(record, source: cog)
     }
 
     /// The newest `limit` records of `cog`, oldest first.
@@ -32,20 +38,28 @@ final class CogLogs: Sendable {
         rings.withLock { Array(($0[cog] ?? []).suffix(limit)) }
     }
 
-    /// The rings there are: `host` and each cog that logged.
-    var sources: [String] { rings.withLock { $0.keys.sorted() } }
+    /// The rings there are: `host` and each cog that logged (and, with a log file, each source in it).
+    var sources: [String] {
+        let ringNames = rings.withLock { Set($0.keys) }
+        return ringNames.union(file?.records().map(\.source) ?? []).sorted()
+    }
 
-    /// The newest `limit` records across the rings (one `source` only when given) at `minimum` level or above whose
-    /// message holds `text` (any case), oldest first, each with the ring it came from.
+    /// The newest `limit` records (one `source` only when given) at `minimum` level or above whose message holds
+    /// `text` (any case), oldest first, each with its source: from the log file when one is configured (it holds
+    /// all the rings have and what came before), else from the rings.
     func search(source: String?, minimum: Logger.Level?, text: String?, limit: Int) -> [(source: String, record: Record)] {
         let needle = text?.lowercased()
-        let matching = rings.withLock { rings in
-            rings.filter { source == nil || $0.key == source }.flatMap { name, records in records.map { (source: name, record: $0) } }
-        }.filter { entry in
+        // The file is in order already; the rings are merged by time.
+        let all: [(source: String, record: Record)] =
+            if let file { file.records() } else {
+                rings.withLock { rings in rings.flatMap { name, records in records.map { (source: name, record: $0) } } }
+                    .sorted { $0.record.timestamp < $1.record.timestamp }
+            }
+        let matching = all.filter { source == nil || $0.source == source }.filter { entry in
             (minimum.map { (Logger.Level(rawValue: entry.record.level) ?? .info) >= $0 } ?? true)
                 && (needle.map { entry.record.message.lowercased().contains($0) } ?? true)
         }
-        return Array(matching.sorted { $0.record.timestamp < $1.record.timestamp }.suffix(limit))
+        return Array(matching.suffix(limit))
     }
 
     /// `base` with every record of `info` and above also kept in `cog`'s ring, whatever level the operator set

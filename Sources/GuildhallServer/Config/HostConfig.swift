@@ -115,7 +115,15 @@ public struct TenancySettings: CogConfiguration {
 public struct LoggingSettings: CogConfiguration {
     /// trace, debug, info, notice, warning, error or critical.
     public var level = "info"
+    /// Also append every record of `info` and above (the host's and the cogs') to this file as JSON lines, for
+    /// `GET /api/logs` to reach back past its in-memory rings and across restarts. Empty: no file.
+    public var file = ""
+    /// At this size the file moves to `<file>.1` and a new one starts.
+    public var maxBytes = 50 << 20
     public init() {}
+    enum CodingKeys: String, CodingKey {
+        case level, file, maxBytes = "max_bytes"
+    }
 }
 
 /// `smtp`: the mail server cogs send through (ticket transcripts). Plain SMTP with optional AUTH PLAIN, meant for a
