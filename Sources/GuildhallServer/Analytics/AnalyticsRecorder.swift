@@ -72,8 +72,11 @@ final class AnalyticsRecorder: Sendable {
     func flush() async {
         await writing.withLock {
             let batch = pending.withLock { pending in
-                defer { pending = Pending() }
-                return pending
+                var next = Pending()
+                // The next second likely brings as many: grow the buffer once, not while requests append to it.
+                next.requests.reserveCapacity(min(settings.bufferLimit, pending.requests.count + pending.requests.count / 4))
+                swap(&pending, &next)
+                return next
             }
             guard !(batch.requests.isEmpty && batch.activities.isEmpty && batch.conversationEvents.isEmpty && batch.endedSessions.isEmpty)
             else { return }
@@ -102,7 +105,8 @@ final class AnalyticsRecorder: Sendable {
     }
 
     private struct UsageKey: Hashable {
-        var minute: String
+        /// Minutes since 1970.
+        var minute: Int64
         var method: String
         var route: String
         var status: Int
@@ -130,7 +134,8 @@ final class AnalyticsRecorder: Sendable {
         var usage: [UsageKey: UsageFigures] = [:]
         for request in requests {
             let key = UsageKey(
-                minute: minute(of: request.at), method: request.method, route: request.route, status: request.status,
+                minute: Int64((request.at.timeIntervalSince1970 / 60).rounded(.down)), method: request.method, route: request.route,
+                status: request.status,
                 userID: request.identity?.userID ?? 0, guildID: request.guildID ?? 0,
                 appVersion: request.client.appVersion ?? "", platform: request.client.platform ?? "")
             let milliseconds = Double(request.latency.components.seconds) * 1000
@@ -149,16 +154,11 @@ final class AnalyticsRecorder: Sendable {
             """
         for (key, figures) in usage {
             let head: [any SQLBindable] = [
-                key.minute, key.method, key.route, key.status, key.userID, key.guildID, key.appVersion, key.platform,
+                Timestamp.string(from: Date(timeIntervalSince1970: Double(key.minute) * 60)), key.method, key.route, key.status, key.userID, key.guildID, key.appVersion, key.platform,
                 figures.count, figures.totalMilliseconds, figures.maxMilliseconds,
             ]
             try connection.execute(sql, head + figures.buckets.map { $0 as any SQLBindable })
         }
-    }
-
-    /// The minute `date` falls in, as the ISO text the tables sort by (`2026-11-29T13:05:00.000Z`).
-    static func minute(of date: Date) -> String {
-        Timestamp.string(from: Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 60).rounded(.down) * 60))
     }
 
     private struct SessionUpdate {

@@ -19,10 +19,10 @@ struct RequestRecord: Sendable {
 struct ClientInfo: Sendable {
     var appVersion: String?
     var platform: String?
-    var deviceInfo: String?
-    var sessionID: String?
-    var ip: String?
-    var userAgent: String?
+    var deviceInfo: String? = nil
+    var sessionID: String? = nil
+    var ip: String? = nil
+    var userAgent: String? = nil
 }
 
 /// A login, logout, failed login or an activity tracked through `POST /api/v1/analytics/track/activity`.

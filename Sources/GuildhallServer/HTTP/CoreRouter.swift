@@ -58,8 +58,12 @@ final class CoreRouter {
         let gate = self.gate
         router.on(RouterPath(path), method: method) { request, context in
             try await gate.serve(request, context: context, access: access, cog: nil) { request, context in
-                let query = try RequestDecoding.query(
-                    Query.self, from: QueryItems(request.uri.queryParameters.map { (String($0.key), String($0.value)) }))
+                // Routes without a query skip building the items (a health check is polled hard).
+                let query =
+                    Query.self == None.self
+                    ? None() as! Query
+                    : try RequestDecoding.query(
+                        Query.self, from: QueryItems(request.uri.queryParameters.map { (String($0.key), String($0.value)) }))
                 return try await handler(request, context, query).response(from: request, context: context)
             }
         }

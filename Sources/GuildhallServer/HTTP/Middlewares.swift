@@ -48,7 +48,7 @@ struct FrontDoorMiddleware: RouterMiddleware {
                 RequestRecord(
                     at: Date(), method: request.method.rawValue, route: route, status: response.status.code, latency: duration,
                     identity: trail.identity, guildID: trail.guildID, tokenDigest: trail.tokenDigest,
-                    client: ClientInfo(request, context)))
+                    client: ClientInfo(request, context, full: trail.identity != nil)))
         }
         response.headers.append(HTTPField(name: .requestID, value: id))
         response.headers.append(contentsOf: Self.securityHeaders)
