@@ -87,7 +87,9 @@ let package = Package(
         .target(name: "TicketsCog", dependencies: ["PluginAPI"], path: "Plugins/Tickets"),
         .target(name: "MemesCog", dependencies: ["PluginAPI"], path: "Plugins/Memes"),
         .target(name: "RocketLeagueCog", dependencies: ["PluginAPI"], path: "Plugins/RocketLeague"),
-        .target(name: "CombatLogCog", dependencies: ["PluginAPI"], path: "Plugins/CombatLog"),
+        .target(name: "CombatLogCog", dependencies: ["PluginAPI", "CZlib"], path: "Plugins/CombatLog"),
+        // The system's zlib: combat logs arrive gzip-compressed.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .executableTarget(
             name: "guildhall",
             dependencies: [

@@ -25,6 +25,7 @@ public struct CombatLogCog: Cog {
         let store = CombatLogStore(database: context.database)
         let processor = UploadProcessor(store: store, context: context)
         CombatLogRoutes(context: context, store: store, processor: processor).register()
+        context.spawn("resume interrupted uploads") { try await processor.resumeInterrupted() }
         let interval = try context.config().retentionIntervalSeconds
         context.schedule("retention", every: .seconds(max(1, interval)), forEachGuild: { guild in
             let days = try context.config(for: guild).retentionDays

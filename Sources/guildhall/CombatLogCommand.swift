@@ -11,25 +11,38 @@ struct CombatLogCommand: AsyncParsableCommand {
     struct Parse: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Parse a WoWCombatLog.txt without a server: its encounters and a table per character.")
-        @Argument(help: "The log file.") var file: String
+        @Argument(help: "The log file, plain or gzip-compressed (.gz); - reads standard input.") var file: String
         @Flag(help: "Print everything as one JSON document instead of tables.") var json = false
 
         func run() async throws {
-            let url = URL(fileURLWithPath: file)
-            guard let handle = FileHandle(forReadingAtPath: url.path) else {
-                printError("cannot open \(file)")
-                throw ExitCode(1)
-            }
-            let head = [UInt8]((try? handle.read(upToCount: 4096)) ?? Data())
-            try? handle.close()
-            guard CombatLogFile.looksLikeCombatLog(head) else {
-                printError("\(file) is not a combat log (its first line is not `<timestamp>  <EVENT>,...`)")
-                throw ExitCode(1)
+            var encounters: [ParsedEncounter] = []
+            let reader: CombatLogReader
+            if file == "-" {
+                let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date()).year ?? 2026
+                reader = try CombatLogReader(handle: .standardInput, year: year) { encounters.append($0) }
+            } else {
+                let url = URL(fileURLWithPath: file)
+                guard let handle = FileHandle(forReadingAtPath: url.path) else {
+                    printError("cannot open \(file)")
+                    throw ExitCode(1)
+                }
+                let head = [UInt8]((try? handle.read(upToCount: 4096)) ?? Data())
+                try? handle.close()
+                guard CombatLogFile.looksLikeCombatLog(head) else {
+                    printError("\(file) is not a combat log (its first line is not `<timestamp>  <EVENT>,...`)")
+                    throw ExitCode(1)
+                }
+                reader = try CombatLogReader(url) { encounters.append($0) }
             }
             let bar = ProgressBar(enabled: !json && isatty(STDERR_FILENO) == 1)
-            var encounters: [ParsedEncounter] = []
             let started = ContinuousClock.now
-            let summary = try CombatLogFile.parse(url, progress: bar.show) { encounters.append($0) }
+            while try reader.step() { bar.show(reader.bytesRead, reader.size) }
+            let summary = reader.finish()
+            if file == "-", summary.events == 0, summary.lines > 0 {
+                bar.finish()
+                printError("standard input is not a combat log (no line reads as `<timestamp>  <EVENT>,...`)")
+                throw ExitCode(1)
+            }
             bar.finish()
             if json {
                 let document: JSONValue = ["summary": try JSONValueEncoder().encode(summary), "encounters": try JSONValueEncoder().encode(encounters)]

@@ -67,7 +67,8 @@ final class CombatLogParserTests: XCTestCase {
         XCTAssertEqual(kill.characters.map(\.damageDone), [10_000])
 
         let names = Dictionary(uniqueKeysWithValues: summary.characters.map { ($0.guid, $0) })
-        XCTAssertEqual(names[F.tank], ParsedCharacter(guid: F.tank, name: "Tankard-Ravencrest-EU", className: "Warrior", spec: "Protection"))
+        XCTAssertEqual(
+            names[F.tank], ParsedCharacter(guid: F.tank, name: "Tankard-Ravencrest-EU", className: "Warrior", spec: "Protection", specID: 73))
         XCTAssertEqual(names[F.healer]?.spec, "Discipline")
         XCTAssertEqual(names[F.hunter]?.className, "Hunter")
         XCTAssertEqual(summary.characters.count, 3, "pets and guardians are not characters")
@@ -171,5 +172,60 @@ final class CombatLogParserTests: XCTestCase {
         let result = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return result
+    }
+
+    func testASpecialisationTheTableDoesNotKnowKeepsItsID() {
+        // 1480 (the Demon Hunter's Devourer, 11.2) is known; 9999 stands for one newer than the table.
+        let log = F.tww().replacingOccurrences(of: ",73,[", with: ",1480,[").replacingOccurrences(of: ",256,[", with: ",9999,[")
+        let (summary, _, _) = Self.parse(log)
+        let names = Dictionary(uniqueKeysWithValues: summary.characters.map { ($0.guid, $0) })
+        XCTAssertEqual(names[F.tank]?.specID, 1480)
+        XCTAssertEqual(names[F.tank]?.className, "Demon Hunter")
+        XCTAssertEqual(names[F.tank]?.spec, "Devourer")
+        XCTAssertEqual(names[F.healer]?.specID, 9999, "what the log says is kept")
+        XCTAssertNil(names[F.healer]?.className)
+    }
+
+    func testGzipLogsAreInflatedAsTheyAreRead() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("combatlog-gzip-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plain = folder.appendingPathComponent("WoWCombatLog-021626_230000.txt")
+        try F.tww().write(to: plain, atomically: true, encoding: .utf8)
+        let expected = try CombatLogFile.parse(plain) { _ in }
+        for name in ["a.log.gz", "b.log.gz"] {
+            try Self.gzip(plain, to: folder.appendingPathComponent(name))
+        }
+        let packed = folder.appendingPathComponent("WoWCombatLog-021626_230000.txt.gz")
+        try FileManager.default.moveItem(at: folder.appendingPathComponent("a.log.gz"), to: packed)
+        var encounters: [ParsedEncounter] = []
+        let reader = try CombatLogReader(packed, chunkSize: 37) { encounters.append($0) }
+        XCTAssertTrue(CombatLogFile.looksLikeCombatLog([UInt8](try Data(contentsOf: packed).prefix(4096))))
+        while try reader.step() {}
+        XCTAssertTrue(reader.isCompressed)
+        XCTAssertEqual(reader.bytesRead, reader.size, "progress counts compressed bytes")
+        let summary = reader.finish()
+        XCTAssertEqual(summary.events, expected.events)
+        XCTAssertEqual(summary.encounters, 2)
+        XCTAssertEqual(encounters.count, 2)
+
+        // Cut short: what could be read is kept, and the cut is reported.
+        let whole = try Data(contentsOf: packed)
+        let cut = folder.appendingPathComponent("cut.txt.gz")
+        try whole.prefix(whole.count * 2 / 3).write(to: cut)
+        let cutReader = try CombatLogReader(cut) { _ in }
+        while try cutReader.step() {}
+        let cutSummary = cutReader.finish()
+        XCTAssertTrue(cutSummary.problems.contains { $0.reason.contains("gzip data ends before its end") }, "\(cutSummary.problems)")
+    }
+
+    /// `gzip -c`, the real tool, as a user would compress a log.
+    static func gzip(_ source: URL, to target: URL) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "gzip -c \"$0\" > \"$1\"", source.path, target.path]
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
     }
 }

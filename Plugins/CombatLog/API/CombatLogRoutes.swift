@@ -70,7 +70,7 @@ struct CombatLogRoutes {
             let caller = try call.requireIdentity()
             let config = try context.config(for: guild)
             let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            let received = try await UploadReceiver(folder: context.dataDirectory.appendingPathComponent("uploads"), maxBytes: config.maxUploadBytes)
+            let received = try await UploadReceiver(folder: UploadProcessor.spool(context), maxBytes: config.maxUploadBytes)
                 .receive(call.request, id: id)
             let upload = UploadRow(
                 id: id, guildID: guild.id, guildName: guild.name, keyID: caller.apiKey?.id, uploadedBy: caller.username,

@@ -24,9 +24,19 @@ public enum CombatLogFile {
         return Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: modified).year ?? 2025
     }
 
-    /// Whether `head` (the first bytes of a file) starts like a combat log: its first line a timestamp, two spaces
-    /// and an upper-case event name followed by a comma.
+    /// Whether `head` (the first bytes of a file, plain or gzip-compressed) starts like a combat log: its first
+    /// line a timestamp, two spaces and an upper-case event name followed by a comma.
     public static func looksLikeCombatLog(_ head: [UInt8]) -> Bool {
+        guard GzipStream.isGzip(head) else { return startsLikeCombatLog(head) }
+        var plain: [UInt8] = []
+        guard let stream = try? GzipStream(outputSize: 4096) else { return false }
+        _ = try? head.withUnsafeBytes { bytes in
+            try stream.inflate(bytes) { piece in if plain.count < 4096 { plain.append(contentsOf: piece.prefix(4096 - plain.count)) } }
+        }
+        return startsLikeCombatLog(plain)
+    }
+
+    private static func startsLikeCombatLog(_ head: [UInt8]) -> Bool {
         var start = 0
         if head.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }  // a UTF-8 byte order mark
         let end = head[start...].firstIndex(of: 0x0A) ?? head.count
@@ -42,38 +52,81 @@ public enum CombatLogFile {
     }
 }
 
-/// Reads a combat log file one chunk at a time, so a caller can do other work (store encounters, report progress,
-/// wait for a budget) between chunks.
+/// Reads a combat log one chunk at a time — a file or standard input, plain or gzip-compressed (told by its first
+/// bytes) — so a caller can do other work (store encounters, report progress, wait for a budget) between chunks.
 public final class CombatLogReader {
     public let parser: CombatLogParser
-    /// The file's size when opened.
+    /// The file's size when opened (compressed, for a gzip file); 0 when unknown (standard input).
     public let size: Int64
+    /// Bytes read from the file so far (compressed bytes for a gzip file): progress is `bytesRead / size`.
     public private(set) var bytesRead: Int64 = 0
     private let handle: FileHandle
+    private let closesHandle: Bool
     private let buffer: UnsafeMutableRawBufferPointer
+    private var gzip: GzipStream?
+    private var started = false
 
-    public init(_ url: URL, chunkSize: Int = 1 << 20, onEncounter: @escaping (ParsedEncounter) -> Void) throws {
-        handle = try FileHandle(forReadingFrom: url)
-        size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int64) ?? 0
-        parser = CombatLogParser(year: CombatLogFile.year(for: url), onEncounter: onEncounter)
+    /// Reads the file at `url`.
+    public convenience init(_ url: URL, chunkSize: Int = 1 << 20, onEncounter: @escaping (ParsedEncounter) -> Void) throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int64) ?? 0
+        try self.init(
+            handle: try FileHandle(forReadingFrom: url), closing: true, size: size, year: CombatLogFile.year(for: url),
+            chunkSize: chunkSize, onEncounter: onEncounter)
+    }
+
+    /// Reads `handle` (standard input: `FileHandle.standardInput`) to its end; `size` 0 when unknown. Stamps
+    /// without a year get `year`.
+    public init(
+        handle: FileHandle, closing: Bool = false, size: Int64 = 0, year: Int, chunkSize: Int = 1 << 20,
+        onEncounter: @escaping (ParsedEncounter) -> Void
+    ) throws {
+        self.handle = handle
+        self.closesHandle = closing
+        self.size = size
+        parser = CombatLogParser(year: year, onEncounter: onEncounter)
         buffer = .allocate(byteCount: chunkSize, alignment: 16)
     }
 
     deinit {
         buffer.deallocate()
-        try? handle.close()
+        if closesHandle { try? handle.close() }
     }
 
-    /// Reads and parses the next chunk; false once the file is read.
+    /// Whether the log is gzip-compressed (known after the first ``step()``).
+    public var isCompressed: Bool { gzip != nil }
+
+    /// Reads and parses the next chunk; false once the input is read.
     public func step() throws -> Bool {
-        let count = Foundation.read(handle.fileDescriptor, buffer.baseAddress, buffer.count)
+        var count = 0
+        repeat {
+            count = Foundation.read(handle.fileDescriptor, buffer.baseAddress, buffer.count)
+        } while count < 0 && errno == EINTR
         guard count >= 0 else { throw CocoaError(.fileReadUnknown) }
         guard count > 0 else { return false }
-        parser.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+        if !started {
+            started = true
+            if GzipStream.isGzip(chunk) { gzip = try GzipStream() }
+        }
+        if let gzip {
+            try gzip.inflate(chunk) { parser.consume($0) }
+        } else {
+            parser.consume(chunk)
+        }
         bytesRead += Int64(count)
         return true
     }
 
-    /// Ends the parse (see ``CombatLogParser/finish()``).
-    public func finish() -> ParseSummary { parser.finish() }
+    /// Ends the parse (see ``CombatLogParser/finish()``); a gzip stream cut short is reported as a problem of the
+    /// parse, after what could be read of it.
+    public func finish() -> ParseSummary {
+        if let gzip {
+            do {
+                try gzip.finish { parser.consume($0) }
+            } catch {
+                parser.report("\(error)")
+            }
+        }
+        return parser.finish()
+    }
 }

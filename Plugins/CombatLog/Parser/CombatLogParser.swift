@@ -132,6 +132,11 @@ public final class CombatLogParser {
         }
     }
 
+    /// Records a problem of the input itself (a compressed stream cut short), at the current line.
+    public func report(_ reason: String) {
+        malformed(reason)
+    }
+
     private func malformed(_ reason: String) {
         summary.malformedLines += 1
         if summary.problems.count < Self.keptProblems {
@@ -237,9 +242,12 @@ public final class CombatLogParser {
             {
                 specField += 1
             }
-            if let spec = fields.integer(specField).flatMap(Specs.describe) {
-                players[index].className = spec.className
-                players[index].spec = spec.spec
+            if let specID = fields.integer(specField) {
+                players[index].specID = specID
+                if let spec = Specs.describe(specID) {
+                    players[index].className = spec.className
+                    players[index].spec = spec.spec
+                }
             }
             current?.touch(index)
         case .zoneChange:

@@ -8,10 +8,12 @@ public struct ParsedCharacter: Sendable, Codable, Equatable {
     public var name: String
     public var className: String?
     public var spec: String?
+    /// The specialisation id COMBATANT_INFO wrote, kept even when ``Specs`` does not know it.
+    public var specID: Int64? = nil
 
     enum CodingKeys: String, CodingKey {
         case guid, name, spec
-        case className = "class"
+        case className = "class", specID = "spec_id"
     }
 }
 

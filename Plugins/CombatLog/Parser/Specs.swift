@@ -1,4 +1,6 @@
-/// Class and specialisation names by the spec id COMBATANT_INFO writes.
+/// Class and specialisation names by the spec id COMBATANT_INFO writes: every specialisation of The War Within 11.2,
+/// the Demon Hunter's Devourer (1480) and the class-wide starting specialisations of new characters included. The
+/// parser keeps the id itself too (`spec_id`), so a specialisation newer than this table loses only its name.
 enum Specs {
     static func describe(_ id: Int64) -> (className: String, spec: String)? {
         table[id]
@@ -16,8 +18,13 @@ enum Specs {
         262: ("Shaman", "Elemental"), 263: ("Shaman", "Enhancement"), 264: ("Shaman", "Restoration"),
         265: ("Warlock", "Affliction"), 266: ("Warlock", "Demonology"), 267: ("Warlock", "Destruction"),
         268: ("Monk", "Brewmaster"), 269: ("Monk", "Windwalker"), 270: ("Monk", "Mistweaver"),
-        577: ("Demon Hunter", "Havoc"), 581: ("Demon Hunter", "Vengeance"),
+        577: ("Demon Hunter", "Havoc"), 581: ("Demon Hunter", "Vengeance"), 1480: ("Demon Hunter", "Devourer"),
         1467: ("Evoker", "Devastation"), 1468: ("Evoker", "Preservation"), 1473: ("Evoker", "Augmentation"),
+        // Starting specialisations (characters below level 10).
+        1444: ("Shaman", "Initial"), 1446: ("Warrior", "Initial"), 1447: ("Druid", "Initial"), 1448: ("Hunter", "Initial"),
+        1449: ("Mage", "Initial"), 1450: ("Monk", "Initial"), 1451: ("Paladin", "Initial"), 1452: ("Priest", "Initial"),
+        1453: ("Rogue", "Initial"), 1454: ("Warlock", "Initial"), 1455: ("Death Knight", "Initial"),
+        1456: ("Demon Hunter", "Initial"), 1465: ("Evoker", "Initial"),
     ]
 
     /// Blizzard's difficulty ids as names.

@@ -76,6 +76,8 @@ enum CombatLogSchema {
             );
             CREATE INDEX combatlog_metrics_by_character ON combatlog_metrics (guild_id, character_id)
             """
-        }
+        },
+        // The specialisation id as the log wrote it, kept when the name table does not know it.
+        Migration("002_spec_id", "ALTER TABLE combatlog_characters ADD COLUMN spec_id INTEGER"),
     ]
 }

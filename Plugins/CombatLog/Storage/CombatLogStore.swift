@@ -90,16 +90,17 @@ struct CombatLogStore: Sendable {
                 guard
                     let characterID = try connection.scalar(
                         """
-                        INSERT INTO combatlog_characters (guild_id, guid, name, class, spec, first_seen, last_seen)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO combatlog_characters (guild_id, guid, name, class, spec, spec_id, first_seen, last_seen)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (guild_id, guid) DO UPDATE SET
                             name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE name END,
                             class = COALESCE(excluded.class, class), spec = COALESCE(excluded.spec, spec),
+                            spec_id = COALESCE(excluded.spec_id, spec_id),
                             last_seen = \(dialect.greatest("last_seen", "excluded.last_seen")),
                             first_seen = \(dialect.least("first_seen", "excluded.first_seen"))
                         RETURNING id
                         """,
-                        [guild, metrics.guid, character?.name ?? "", character?.className, character?.spec, start, start])
+                        [guild, metrics.guid, character?.name ?? "", character?.className, character?.spec, character?.specID, start, start])
                 else { continue }
                 try connection.execute(
                     """
@@ -179,7 +180,7 @@ struct CombatLogStore: Sendable {
             let metrics = try connection.query(
                 MetricsRow.self,
                 """
-                SELECT m.*, c.name, c.class, c.spec FROM combatlog_metrics m
+                SELECT m.*, c.name, c.class, c.spec, c.spec_id FROM combatlog_metrics m
                 JOIN combatlog_characters c ON c.guild_id = m.guild_id AND c.id = m.character_id
                 WHERE m.guild_id = ? AND m.encounter_id = ? ORDER BY m.damage_done DESC
                 """, [guild, id])
@@ -286,6 +287,31 @@ struct CombatLogStore: Sendable {
                 """, arguments)
         }
         return rows.map { .object($0.mapValues(\.json)) }
+    }
+
+    /// Uploads whose parse did not finish: left `processing` or `throttled` when the server stopped.
+    func unfinishedUploads() async throws -> [UploadRow] {
+        try await database.read { connection in
+            try connection.query(UploadRow.self, "SELECT * FROM combatlog_uploads WHERE status IN ('processing', 'throttled')", [])
+        }
+    }
+
+    /// Removes the encounters (and their figures) an upload had stored, and starts its figures again at nothing:
+    /// a parse that starts over, or fails, leaves no half of the upload behind.
+    func discardEncounters(ofUpload id: String, guild: Int64, failure: String?) async throws {
+        try await database.write { connection in
+            try connection.execute(
+                """
+                DELETE FROM combatlog_metrics WHERE guild_id = ? AND encounter_id IN
+                    (SELECT id FROM combatlog_encounters WHERE guild_id = ? AND upload_id = ?)
+                """, [guild, guild, id])
+            try connection.execute("DELETE FROM combatlog_encounters WHERE guild_id = ? AND upload_id = ?", [guild, id])
+            try connection.execute(
+                """
+                UPDATE combatlog_uploads SET status = ?, progress = 0, bytes_parsed = 0, events = 0, encounters = 0, error = ?,
+                    finished_at = ? WHERE guild_id = ? AND id = ?
+                """, [failure == nil ? "processing" : "failed", failure, failure == nil ? nil : Date(), guild, id])
+        }
     }
 
     /// Deletes `guild`'s encounters (and their figures) that started before `cutoff`; answers how many.

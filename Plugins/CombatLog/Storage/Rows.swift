@@ -85,12 +85,13 @@ struct CharacterRow: Codable, Sendable {
     var name: String
     var className: String?
     var spec: String?
+    var specID: Int64?
     var firstSeen: Date
     var lastSeen: Date
 
     enum CodingKeys: String, CodingKey {
         case id, guid, name, spec
-        case guildID = "guild_id", className = "class", firstSeen = "first_seen", lastSeen = "last_seen"
+        case guildID = "guild_id", className = "class", specID = "spec_id", firstSeen = "first_seen", lastSeen = "last_seen"
     }
 }
 
@@ -101,6 +102,7 @@ struct MetricsRow: Codable, Sendable {
     var name: String?
     var className: String?
     var spec: String?
+    var specID: Int64?
     var bossName: String?
     var difficulty: String?
     var success: Bool?
@@ -117,7 +119,7 @@ struct MetricsRow: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case name, spec, difficulty, success, overhealing, deaths, dps, hps
-        case characterID = "character_id", encounterID = "encounter_id", className = "class", bossName = "boss_name"
+        case characterID = "character_id", encounterID = "encounter_id", className = "class", specID = "spec_id", bossName = "boss_name"
         case startTime = "start_time", damageDone = "damage_done", healingDone = "healing_done", absorbsDone = "absorbs_done"
         case damageTaken = "damage_taken", activeTimeMs = "active_time_ms"
     }

@@ -8,21 +8,67 @@ import Synchronization
 struct UploadProcessor: Sendable {
     let store: CombatLogStore
     let context: any CogContext<CombatLogConfig>
-    /// How often progress is written and sent.
+    /// Progress is written and sent at the start, after every `progressStep` percent or `progressInterval` of
+    /// parsing (whichever comes first), and at 100: a whole raid pull parses in well under a second, and clients
+    /// written to the combat log document wait for `progress` frames.
     static let progressInterval = Duration.milliseconds(500)
+    static let progressStep = 5.0
+
+    /// Uploads being parsed in this process, by whichever instance of the cog: at setup, an upload the database says
+    /// is being parsed but that is not here was cut off by a stop of the whole process (`kill -9`, a power cut).
+    private static let inThisProcess = Mutex<Set<String>>([])
+
+    /// The folder uploads are spooled in until they are parsed.
+    static func spool(_ context: any CogContext<CombatLogConfig>) -> URL {
+        context.dataDirectory.appendingPathComponent("uploads")
+    }
 
     /// Starts processing; false if the cog is being unloaded (nothing runs then).
     func start(_ upload: UploadRow, file: URL, guild: GuildScope, caller: Identity?) -> Bool {
-        context.spawn("upload \(upload.id)") { [self] in
-            defer { try? FileManager.default.removeItem(at: file) }
+        Self.inThisProcess.withLock { _ = $0.insert(upload.id) }
+        let started = context.spawn("upload \(upload.id)") { [self] in
+            var resumable = false
+            defer {
+                if !resumable { try? FileManager.default.removeItem(at: file) }
+                Self.inThisProcess.withLock { _ = $0.remove(upload.id) }
+            }
             do {
                 try await process(upload, file: file, guild: guild, caller: caller)
             } catch is CancellationError {
-                try? await store.finishUpload(upload.id, guild: guild.id, summary: nil, error: "cancelled: the cog was unloaded")
+                // Unloaded, or the host is stopping: the file stays, and the next load parses it again from the start.
+                resumable = true
             } catch {
                 context.logger.error("combat log upload failed", metadata: ["upload": "\(upload.id)", "error": "\(error)"])
                 try? await store.finishUpload(upload.id, guild: guild.id, summary: nil, error: "\(error)")
             }
+        }
+        if !started { Self.inThisProcess.withLock { _ = $0.remove(upload.id) } }
+        return started
+    }
+
+    /// Finishes what a stopped process left: an interrupted upload whose spooled file is still there is parsed again
+    /// from the start (its partial encounters removed first); one whose file is gone is marked failed, its partial
+    /// encounters removed. Either way a guild never keeps half an upload.
+    func resumeInterrupted() async throws {
+        let interrupted = try await store.unfinishedUploads().filter { upload in
+            !Self.inThisProcess.withLock { $0.contains(upload.id) }
+        }
+        for upload in interrupted {
+            let file = Self.spool(context).appendingPathComponent("\(upload.id).log")
+            let guild = GuildScope(id: upload.guildID, name: upload.guildName)
+            guard FileManager.default.fileExists(atPath: file.path) else {
+                try await store.discardEncounters(
+                    ofUpload: upload.id, guild: upload.guildID,
+                    failure: "interrupted: the server stopped while parsing and the file is gone; upload again")
+                context.logger.warning("interrupted upload failed", metadata: ["upload": "\(upload.id)"])
+                continue
+            }
+            try await store.discardEncounters(ofUpload: upload.id, guild: upload.guildID, failure: nil)
+            let caller = upload.keyID.map { key in
+                Identity(userID: 0, username: "api-key:\(key)", role: .user, apiKey: APIKeyGrant(id: key, guildID: upload.guildID, permissions: []))
+            }
+            context.logger.info("resuming interrupted upload", metadata: ["upload": "\(upload.id)", "guild": "\(upload.guildID)"])
+            _ = start(upload, file: file, guild: guild, caller: caller)
         }
     }
 
@@ -36,7 +82,8 @@ struct UploadProcessor: Sendable {
         let reader = try CombatLogReader(file) { finished.encounters.append($0) }
         var charged = 0
         var stored: Int64 = 0
-        var lastReport = ContinuousClock.now
+        try await report(upload, guild: guild, status: "processing", reader: reader, stored: stored)
+        var lastReport = (time: ContinuousClock.now, progress: 0.0)
         var more = true
         while more {
             try Task.checkCancellation()
@@ -52,8 +99,9 @@ struct UploadProcessor: Sendable {
                 stored += 1
             }
             finished.encounters.removeAll()
-            if ContinuousClock.now - lastReport >= Self.progressInterval {
-                lastReport = ContinuousClock.now
+            let progress = Self.progress(of: reader)
+            if more, ContinuousClock.now - lastReport.time >= Self.progressInterval || progress - lastReport.progress >= Self.progressStep {
+                lastReport = (ContinuousClock.now, progress)
                 try await report(upload, guild: guild, status: "processing", reader: reader, stored: stored)
             }
             await Task.yield()
@@ -63,6 +111,10 @@ struct UploadProcessor: Sendable {
             try await record(encounter, characters: reader.parser.characters(of: encounter), upload: upload, guild: guild)
         }
         try await store.finishUpload(upload.id, guild: guild.id, summary: summary, error: nil)
+        context.broadcast(toGuild: guild.id, frame("progress", guild, [
+            "upload_id": .string(upload.id), "status": "completed", "progress": 100, "bytes_parsed": .int(reader.bytesRead),
+            "bytes": .int(reader.size), "events": .int(Int64(summary.events)), "encounters": .int(Int64(summary.encounters)),
+        ]))
         context.broadcast(toGuild: guild.id, frame("upload_complete", guild, [
             "upload_id": .string(upload.id), "progress": 100, "events": .int(Int64(summary.events)),
             "encounters": .int(Int64(summary.encounters)), "malformed_lines": .int(Int64(summary.malformedLines)),
@@ -86,9 +138,14 @@ struct UploadProcessor: Sendable {
         }
     }
 
+    /// Percent of the file read, to one decimal. 100 is kept for the end: the last encounters may still be being
+    /// stored when every byte has been read.
+    private static func progress(of reader: CombatLogReader) -> Double {
+        reader.size > 0 ? min(99.9, (Double(reader.bytesRead) / Double(reader.size) * 1000).rounded() / 10) : 0
+    }
+
     private func report(_ upload: UploadRow, guild: GuildScope, status: String, reader: CombatLogReader, stored: Int64) async throws {
-        // 100 is kept for the end: the last encounters may still be being stored when every byte has been read.
-        let progress = reader.size > 0 ? min(99.9, (Double(reader.bytesRead) / Double(reader.size) * 1000).rounded() / 10) : 0
+        let progress = Self.progress(of: reader)
         let events = Int64(reader.parser.summary.events)
         try await store.updateProgress(
             upload.id, guild: guild.id, status: status, progress: progress, bytesParsed: reader.bytesRead, events: events, encounters: stored)

@@ -1,0 +1,2 @@
+// zlib, for inflating gzip-compressed combat logs as they stream (Debian: zlib1g-dev).
+#include <zlib.h>

@@ -1,0 +1,198 @@
+import AsyncHTTPClient
+import Foundation
+import GuildhallTesting
+import NIOCore
+import PluginAPI
+import XCTest
+
+@testable import GuildhallServer
+
+private typealias F = CombatLogFixtures
+
+/// What trying the cog with real raid logs showed (issue 15): gzip logs in uploads and on the command line, reading
+/// standard input, a progress frame even for a log that parses at once, and uploads a killed server left behind.
+final class CombatLogStreamsTests: XCTestCase {
+    /// `body` POSTed to `path` as it is (bytes, not text).
+    static func post(_ body: Data, to path: String, port: Int, token: String, headers: [(String, String)]) async throws -> (Int, JSONValue) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(data: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), (try? JSONValue(parsing: Data(buffer: bytes))) ?? .null)
+    }
+
+    /// The bytes `gzip -c` makes of `text`.
+    static func gzipped(_ text: String) throws -> Data {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gz-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plain = folder.appendingPathComponent("log.txt"), packed = folder.appendingPathComponent("log.txt.gz")
+        try text.write(to: plain, atomically: true, encoding: .utf8)
+        try CombatLogParserTests.gzip(plain, to: packed)
+        return try Data(contentsOf: packed)
+    }
+
+    static func call(port: Int, _ method: HTTPMethod, _ path: String, _ token: String?, _ body: JSONValue?) async throws -> JSONValue {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body { request.body = .bytes(ByteBuffer(data: body.jsonData())) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        return (try? JSONValue(parsing: Data(buffer: try await response.body.collect(upTo: 1 << 22)))) ?? .null
+    }
+
+    func testGzipUploadsAndProgressFramesForALogThatParsesAtOnce() async throws {
+        let host = TestHost(enabled: ["combatlog"])
+        defer { host.removeFolder() }
+        try await host.run(catalogue: CombatLogTests.catalogue) { server in
+            let tenants = try await Tenants.make(on: server)
+            let listener = WSTestClient(port: server.port, path: "/ws", bearer: tenants.keyA)
+            _ = await listener.next("welcome")
+            let packed = try Self.gzipped(F.tww())
+            XCTAssertLessThan(packed.count, F.tww().utf8.count)
+
+            // A raw body sent with Content-Encoding: gzip.
+            let (status, accepted) = try await Self.post(
+                packed, to: "/api/v1/logs/upload", port: server.port, token: tenants.keyA,
+                headers: [("Content-Encoding", "gzip"), ("X-File-Name", "WoWCombatLog-021626_230000.txt")])
+            XCTAssertEqual(status, 202, "\(accepted)")
+            var frames: [JSONValue] = []
+            while let frame = await listener.next(timeout: .seconds(10)) {
+                frames.append(frame)
+                if frame["action"] == "upload_complete" { break }
+            }
+            let progress = frames.filter { $0["type"] == "progress" }
+            XCTAssertEqual(progress.first?["progress"], 0, "a progress frame at the start")
+            XCTAssertEqual(progress.last?["progress"], 100, "and at the end, though the pull parsed in a moment")
+            XCTAssertEqual(progress.last?["status"], "completed")
+            let record = try await CombatLogTests.finished(accepted["upload_id"]!.stringValue!, key: tenants.keyA, on: server)
+            XCTAssertEqual(record["status"], "completed")
+            XCTAssertEqual(record["encounters"], 2)
+
+            // A .gz file part of a form.
+            let boundary = "----guildhall\(UUID().uuidString)"
+            var form = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"WoWCombatLog.txt.gz\"\r\nContent-Type: application/gzip\r\n\r\n".utf8)
+            form.append(packed)
+            form.append(Data("\r\n--\(boundary)--\r\n".utf8))
+            let (formStatus, formAnswer) = try await Self.post(
+                form, to: "/api/v1/logs/upload", port: server.port, token: tenants.keyA,
+                headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")])
+            XCTAssertEqual(formStatus, 202)
+            let fromForm = try await CombatLogTests.finished(formAnswer["upload_id"]!.stringValue!, key: tenants.keyA, on: server)
+            XCTAssertEqual(fromForm["encounters"], 2)
+            XCTAssertEqual(fromForm["file_name"], "WoWCombatLog.txt.gz")
+
+            // Something gzip that is not a log is refused before it is kept.
+            let notALog = try Self.gzipped("just some text\nand more\n")
+            let (refused, answer) = try await Self.post(notALog, to: "/api/v1/logs/upload", port: server.port, token: tenants.keyA, headers: [])
+            XCTAssertEqual(refused, 422)
+            XCTAssertEqual(answer["error"], "not_a_combat_log")
+            listener.close()
+        }
+    }
+
+    func testTheParseCommandReadsStandardInputAndGzipFiles() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("guildhall-parse-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fromPipe = try await CLITests.guildhall(["combatlog", "parse", "-", "--json"], in: folder, input: F.tww())
+        XCTAssertEqual(fromPipe.status, 0, fromPipe.errors)
+        let piped = try JSONValue(parsing: Data(fromPipe.output.utf8))
+        XCTAssertEqual(piped["summary"]?["encounters"], 2, "a pipe finds the encounters")
+        XCTAssertEqual(piped["encounters"]?.arrayValue?.count, 2)
+
+        try Self.gzipped(F.tww()).write(to: folder.appendingPathComponent("WoWCombatLog-021626_230000.txt.gz"))
+        let fromGzip = try await CLITests.guildhall(["combatlog", "parse", "WoWCombatLog-021626_230000.txt.gz", "--json"], in: folder)
+        XCTAssertEqual(fromGzip.status, 0, fromGzip.errors)
+        XCTAssertEqual(try JSONValue(parsing: Data(fromGzip.output.utf8))["encounters"], piped["encounters"])
+
+        let garbage = try await CLITests.guildhall(["combatlog", "parse", "-"], in: folder, input: "hello\nworld\n")
+        XCTAssertEqual(garbage.status, 1)
+        XCTAssertTrue(garbage.errors.contains("not a combat log"), garbage.errors)
+    }
+
+    /// A real server, a real `kill -9` while two uploads are being parsed (held back by the guild's event budget),
+    /// and a restart: the upload whose spooled file is still there is parsed again from the start and completes
+    /// with its encounters once; the one whose file is gone is failed; neither leaves half its encounters behind.
+    func testAKilledServerFinishesOrFailsTheUploadsItWasParsing() async throws {
+        let port = Int.random(in: 30_000...39_999)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("guildhall-kill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func start(budget: Int) throws -> Process {
+            let config = """
+                server:\n  port: \(port)\ndatabase:\n  path: ./g.sqlite\nauth:\n  bcrypt_cost: 4\nplugins:\n  enabled: [combatlog]
+                tenancy:\n  guild_events_per_minute: \(budget)\n
+                """
+            try config.write(to: folder.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = CLITests.executable
+            process.arguments = ["serve"]
+            process.currentDirectoryURL = folder
+            process.environment = ["API_ADMIN_PASS": "a-long-password", "PATH": "/usr/bin:/bin"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        let call = { @Sendable (method: HTTPMethod, path: String, token: String?, body: JSONValue?) async throws -> JSONValue in
+            try await Self.call(port: port, method, path, token, body)
+        }
+        func waitUntilUp() async throws {
+            let up = try await eventually(timeout: .seconds(20)) { (try? await call(.GET, "/api/health", nil, nil))?["status"] == "ok" }
+            XCTAssertTrue(up)
+        }
+
+        // One chunk (1 MB) of pulls is about 9,000 events: a budget of 12,000 lets the first upload store the first
+        // chunk's encounters, then holds both uploads back.
+        let pulls = F.tww().split(separator: "\n").dropFirst(3).dropLast().joined(separator: "\n") + "\n"
+        let log = F.tww().split(separator: "\n").prefix(3).joined(separator: "\n") + "\n" + String(repeating: pulls, count: 1500)
+        let expected = 2 * 1500
+        var server = try start(budget: 12_000)
+        try await waitUntilUp()
+        let admin = try await call(.POST, "/api/auth/login", nil, ["username": "admin", "password": "a-long-password"])["token"]!.stringValue!
+        let guild = try await call(.POST, "/api/v1/admin/guilds", admin, ["name": "Loothing", "server": "Silvermoon", "region": "eu", "faction": "Horde"])
+        let guildID = try XCTUnwrap(guild["id"]?.intValue, "\(guild)")
+        let key = try await call(.POST, "/api/v1/admin/guilds/\(guildID)/api-keys", admin, ["description": "uploader"])["api_key"]!.stringValue!
+        var uploads: [String] = []
+        for _ in 0..<2 {
+            let (status, answer) = try await Self.post(
+                Data(log.utf8), to: "/api/v1/logs/upload", port: port, token: key, headers: [("X-File-Name", "WoWCombatLog-021626_230000.txt")])
+            XCTAssertEqual(status, 202, "\(answer)")
+            uploads.append(answer["upload_id"]!.stringValue!)
+        }
+        let ids = uploads
+        let held = try await eventually(timeout: .seconds(20)) {
+            let first = try await call(.GET, "/api/v1/logs/\(ids[0])", key, nil)["data"]
+            let second = try await call(.GET, "/api/v1/logs/\(ids[1])", key, nil)["data"]
+            return first?["status"] == "throttled" && second?["status"] == "throttled" && (first?["encounters"]?.intValue ?? 0) > 0
+        }
+        XCTAssertTrue(held, "both uploads are being parsed, the first with encounters stored")
+        let partial = try await call(.GET, "/api/v1/encounters?limit=1", key, nil)["pagination"]?["total"]?.intValue ?? 0
+        XCTAssertGreaterThan(partial, 0)
+
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
+        let spool = folder.appendingPathComponent("cogs/combatlog/uploads")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: spool.appendingPathComponent("\(ids[0]).log").path))
+        try FileManager.default.removeItem(at: spool.appendingPathComponent("\(ids[1]).log"))
+
+        server = try start(budget: 10_000_000)
+        defer { server.terminate(); server.waitUntilExit() }
+        try await waitUntilUp()
+        let settled = try await eventually(timeout: .seconds(60)) {
+            try await call(.GET, "/api/v1/logs/\(ids[0])", key, nil)["data"]?["status"] == "completed"
+        }
+        XCTAssertTrue(settled, "the interrupted upload is parsed again and completes")
+        let first = try await call(.GET, "/api/v1/logs/\(ids[0])", key, nil)["data"]
+        XCTAssertEqual(first?["encounters"], .int(Int64(expected)))
+        let second = try await call(.GET, "/api/v1/logs/\(ids[1])", key, nil)["data"]
+        XCTAssertEqual(second?["status"], "failed")
+        XCTAssertTrue(second?["error"]?.stringValue?.contains("interrupted") ?? false, "\(String(describing: second))")
+        let total = try await call(.GET, "/api/v1/encounters?limit=1", key, nil)["pagination"]?["total"]?.intValue
+        XCTAssertEqual(total, Int64(expected), "each encounter once: the partial ones went before the parse started over")
+    }
+}
