@@ -4,6 +4,6 @@
 # create the admin user on first start. Stop with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh zlib1g-dev
+scripts/install-deps.sh
 swift build -c release --product guildhall
 exec .build/release/guildhall serve --config config.yaml "$@"

@@ -2,7 +2,7 @@
 # Installs what is missing, builds Guildhall and runs the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh python3-venv zlib1g-dev
+scripts/install-deps.sh python3-venv
 # The real third-party peers some tests talk to (python-socketio for the Socket.IO transport).
 [ -x .test-venv/bin/python ] || python3 -m venv .test-venv
 .test-venv/bin/pip install -q --disable-pip-version-check -r Tests/Peers/requirements.txt
