@@ -25,6 +25,7 @@ public struct CombatLogCog: Cog {
         let store = CombatLogStore(database: context.database)
         let processor = UploadProcessor(store: store, context: context)
         CombatLogRoutes(context: context, store: store, processor: processor).register()
+        BreakdownRoutes(context: context, store: store).register()
         context.spawn("resume interrupted uploads") { try await processor.resumeInterrupted() }
         let interval = try context.config().retentionIntervalSeconds
         context.schedule("retention", every: .seconds(max(1, interval)), forEachGuild: { guild in
@@ -41,8 +42,10 @@ public struct CombatLogConfig: CogConfiguration {
     public var retentionDays = 365
     /// How often retention runs (read when the cog loads).
     public var retentionIntervalSeconds = 3600
-    /// The largest upload accepted, in bytes.
+    /// The largest upload accepted, in bytes (as sent: a gzip upload counts compressed).
     public var maxUploadBytes: Int64 = 4 << 30
+    /// How far back a death recap looks: the hits and heals a player took in the seconds before dying.
+    public var deathRecapSeconds = 10
 
     public init() {}
 }

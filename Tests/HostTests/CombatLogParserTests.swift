@@ -228,4 +228,73 @@ final class CombatLogParserTests: XCTestCase {
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0)
     }
+
+    func testBreakdownsFollowTheRulesWorkedOutByHand() throws {
+        let (_, encounters, _) = Self.parse(F.breakdowns())
+        let pull = try XCTUnwrap(encounters.first)
+        XCTAssertEqual(pull.durationMs, 9000)
+        let breakdowns = pull.breakdowns
+        func ability(_ guid: String, _ kind: String, _ spell: Int64, pet: String? = nil) -> AbilityBreakdown? {
+            breakdowns.abilities.first { $0.guid == guid && $0.kind == kind && $0.spellID == spell && $0.pet == pet }
+        }
+        // Shield Slam: 1000 + 200 into a shield (crit), then 800: damage done counts what went into shields.
+        let slam = try XCTUnwrap(ability(F.tank, "damage", 23922))
+        XCTAssertEqual([slam.hits, slam.crits], [2, 1])
+        XCTAssertEqual([slam.total, slam.absorbed, slam.overkill], [2000, 200, 0])
+        XCTAssertEqual(slam.spellName, "Shield Slam")
+        XCTAssertEqual(slam.school, 1)
+        // Melee once (SWING_DAMAGE, not its _LANDED twin), as spell 1.
+        XCTAssertEqual(ability(F.tank, "damage", 1)?.total, 300)
+        XCTAssertEqual(ability(F.tank, "damage", 1)?.spellName, "Melee")
+        // The Augmentation Evoker's share moves to the Evoker under the buff, and shows as taken from the tank.
+        XCTAssertEqual(ability(F.evoker, "damage", 395152)?.total, 200)
+        XCTAssertEqual(ability(F.tank, "damage", 395152)?.total, -200)
+        XCTAssertEqual(pull.characters.first { $0.guid == F.tank }?.damageDone, 2000 + 300 - 200, "abilities add up to the total")
+        // The wolf's melee is the hunter's, marked as the wolf's.
+        let wolf = try XCTUnwrap(ability(F.hunter, "damage", 1, pet: "Wolf"))
+        XCTAssertEqual([wolf.total, Int64(wolf.crits)], [200, 1])
+        // Healing: amount minus overhealing; shields' absorbs are healing by the shield's spell.
+        let flash = try XCTUnwrap(ability(F.healer, "healing", 2061))
+        XCTAssertEqual([flash.total, flash.overkill, Int64(flash.hits), Int64(flash.crits)], [2000 + 500, 1000, 2, 1])
+        XCTAssertEqual(ability(F.healer, "healing", 17)?.total, 1000)
+        // Taken: amount, what shields took apart, overkill.
+        let devoured = try XCTUnwrap(ability(F.healer, "taken", 1226867))
+        XCTAssertEqual([devoured.total, devoured.absorbed], [5000, 1000])
+        XCTAssertEqual(ability(F.hunter, "taken", 1226867)?.overkill, 1500)
+
+        // The hunter's death: the heal then the killing blow within the window, and the healer's battle resurrection.
+        let death = try XCTUnwrap(breakdowns.deaths.first)
+        XCTAssertEqual(breakdowns.deaths.count, 1, "players only")
+        XCTAssertEqual(death.guid, F.hunter)
+        XCTAssertEqual(death.atMs, 6000)
+        XCTAssertEqual(death.events.map(\.kind), ["heal", "damage"])
+        XCTAssertEqual(death.events.first?.amount, 500)
+        XCTAssertEqual(death.events.first?.source, "Mendwell-Ravencrest-EU")
+        XCTAssertEqual(
+            death.killingBlow,
+            RecapEvent(atMs: 6000, kind: "damage", source: "Soulbinder Naazindhri", spellID: 1226867, spellName: "Devour", amount: 4000, overkill: 1500))
+        XCTAssertEqual(death.resurrectedBy, "Mendwell-Ravencrest-EU")
+        XCTAssertEqual(death.resurrectedAtMs, 8000)
+
+        XCTAssertEqual(
+            breakdowns.interrupts,
+            [
+                InterruptRecord(guid: F.tank, kind: "interrupt", spellID: 6552, spellName: "Pummel", extraSpellID: 1234567, extraSpellName: "Void Bolt", count: 1),
+                InterruptRecord(guid: F.healer, kind: "dispel", spellID: 527, spellName: "Purify", extraSpellID: 7654321, extraSpellName: "Shadow Curse", count: 1),
+            ].sorted { ($0.guid, $0.kind) < ($1.guid, $1.kind) })
+
+        // Per second from the pull's start, nine seconds long.
+        XCTAssertEqual(breakdowns.timeline.raid.damage, [1200, 1100, 200, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(breakdowns.timeline.raid.healing, [0, 0, 0, 1000, 2000, 500, 0, 0, 0])
+        XCTAssertEqual(breakdowns.timeline.characters[F.tank]?.damage.prefix(3), [1200, 900, 0])
+        XCTAssertEqual(breakdowns.timeline.characters[F.evoker]?.damage.prefix(2), [0, 200])
+    }
+
+    func testTheRecapWindowIsConfigurable() {
+        var encounters: [ParsedEncounter] = []
+        let parser = CombatLogParser(year: 2026, recapWindowMs: 100) { encounters.append($0) }
+        Array(F.breakdowns().utf8).withUnsafeBytes { parser.consume($0) }
+        _ = parser.finish()
+        XCTAssertEqual(encounters.first?.breakdowns.deaths.first?.events.map(\.kind), ["damage"], "the heal 200 ms before is outside 100 ms")
+    }
 }

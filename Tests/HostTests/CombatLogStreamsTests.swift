@@ -94,6 +94,55 @@ final class CombatLogStreamsTests: XCTestCase {
         }
     }
 
+    func testTheBreakdownEndpointsAnswerWithinTheGuild() async throws {
+        let host = TestHost(enabled: ["combatlog"])
+        defer { host.removeFolder() }
+        try await host.run(catalogue: CombatLogTests.catalogue) { server in
+            let tenants = try await Tenants.make(on: server)
+            let record = try await CombatLogTests.uploadAndWait(F.breakdowns(), key: tenants.keyA, on: server)
+            XCTAssertEqual(record["encounters"], 1)
+            let list = try await server.request(.GET, "/api/v1/encounters", token: tenants.keyA).json
+            let id = try XCTUnwrap(list["data"]?["encounters"]?.arrayValue?.first?["id"]?.intValue, "\(list)")
+            let characters = try await server.request(.GET, "/api/v1/encounters/\(id)", token: tenants.keyA).json["data"]?["characters"]?.arrayValue ?? []
+            let tank = try XCTUnwrap(characters.first { $0["name"] == "Tankard-Ravencrest-EU" }?["character_id"]?.intValue)
+
+            let all = try await server.request(.GET, "/api/v1/encounters/\(id)/abilities", token: tenants.keyA)
+            XCTAssertEqual(all.status, 200)
+            XCTAssertEqual(all.json["guild_id"], .int(tenants.a))
+            let mine = try await server.request(.GET, "/api/v1/encounters/\(id)/abilities?character=\(tank)&kind=damage", token: tenants.keyA)
+            let rows = mine.json["data"]?["abilities"]?.arrayValue ?? []
+            XCTAssertEqual(rows.compactMap { $0["spell_name"]?.stringValue }, ["Shield Slam", "Melee", "Ebon Might"], "biggest first")
+            XCTAssertEqual(rows.first?["total"], 2000)
+            XCTAssertEqual(rows.first?["crits"], 1)
+            XCTAssertTrue(rows.allSatisfy { $0["character_id"]?.intValue == tank && $0["kind"] == "damage" })
+
+            let deaths = try await server.request(.GET, "/api/v1/encounters/\(id)/deaths", token: tenants.keyA).json["data"]?["deaths"]?.arrayValue ?? []
+            XCTAssertEqual(deaths.count, 1)
+            XCTAssertEqual(deaths.first?["name"], "Arrowny-Ravencrest-EU")
+            XCTAssertEqual(deaths.first?["killing_blow"]?["spell_name"], "Devour")
+            XCTAssertEqual(deaths.first?["events"]?.arrayValue?.count, 2)
+            XCTAssertEqual(deaths.first?["resurrected_by"], "Mendwell-Ravencrest-EU")
+
+            let interrupts = try await server.request(.GET, "/api/v1/encounters/\(id)/interrupts", token: tenants.keyA).json["data"]?["interrupts"]?.arrayValue ?? []
+            XCTAssertEqual(Set(interrupts.compactMap { $0["extra_spell_name"]?.stringValue }), ["Void Bolt", "Shadow Curse"])
+
+            let raid = try await server.request(.GET, "/api/v1/encounters/\(id)/timeline", token: tenants.keyA).json["data"]
+            XCTAssertEqual(raid?["seconds"], 9)
+            XCTAssertEqual(raid?["damage"]?.arrayValue?.prefix(3).compactMap(\.intValue), [1200, 1100, 200])
+            let own = try await server.request(.GET, "/api/v1/encounters/\(id)/timeline?character=\(tank)", token: tenants.keyA).json["data"]
+            XCTAssertEqual(own?["damage"]?.arrayValue?.prefix(2).compactMap(\.intValue), [1200, 900])
+
+            // The other guild sees nothing of it; bad input is refused.
+            for path in ["abilities", "deaths", "interrupts", "timeline"] {
+                try await assertEqual(await server.request(.GET, "/api/v1/encounters/\(id)/\(path)", token: tenants.keyB).error, "encounter_not_found", path)
+            }
+            try await assertEqual(
+                await server.request(.GET, "/api/v1/encounters/\(id)/abilities?kind=magic", token: tenants.keyA).json["field"], "kind")
+            try await assertEqual(
+                await server.request(.GET, "/api/v1/encounters/\(id)/timeline?character=999999", token: tenants.keyA).error, "character_not_found")
+        }
+    }
+
     func testTheParseCommandReadsStandardInputAndGzipFiles() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("guildhall-parse-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

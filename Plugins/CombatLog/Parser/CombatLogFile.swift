@@ -67,23 +67,25 @@ public final class CombatLogReader {
     private var started = false
 
     /// Reads the file at `url`.
-    public convenience init(_ url: URL, chunkSize: Int = 1 << 20, onEncounter: @escaping (ParsedEncounter) -> Void) throws {
+    public convenience init(
+        _ url: URL, chunkSize: Int = 1 << 20, recapWindowMs: Int64 = 10_000, onEncounter: @escaping (ParsedEncounter) -> Void
+    ) throws {
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int64) ?? 0
         try self.init(
             handle: try FileHandle(forReadingFrom: url), closing: true, size: size, year: CombatLogFile.year(for: url),
-            chunkSize: chunkSize, onEncounter: onEncounter)
+            chunkSize: chunkSize, recapWindowMs: recapWindowMs, onEncounter: onEncounter)
     }
 
     /// Reads `handle` (standard input: `FileHandle.standardInput`) to its end; `size` 0 when unknown. Stamps
     /// without a year get `year`.
     public init(
         handle: FileHandle, closing: Bool = false, size: Int64 = 0, year: Int, chunkSize: Int = 1 << 20,
-        onEncounter: @escaping (ParsedEncounter) -> Void
+        recapWindowMs: Int64 = 10_000, onEncounter: @escaping (ParsedEncounter) -> Void
     ) throws {
         self.handle = handle
         self.closesHandle = closing
         self.size = size
-        parser = CombatLogParser(year: year, onEncounter: onEncounter)
+        parser = CombatLogParser(year: year, recapWindowMs: recapWindowMs, onEncounter: onEncounter)
         buffer = .allocate(byteCount: chunkSize, alignment: 16)
     }
 

@@ -25,6 +25,11 @@ public final class CombatLogParser {
     private var players: [ParsedCharacter] = []
     private var indexByGUID: [String: Int] = [:]
     private var owners: [UInt64: Int] = [:]
+    // Names for the breakdowns, made once per spell id and per unit, not per event.
+    private var spellNames: [Int64: String] = [1: "Melee", 0: "Environment"]
+    private var unitNames: [UInt64: String] = [:]
+    /// How far back a death recap looks.
+    let recapWindowMs: Int64
 
     // The open encounter.
     private var current: OpenEncounter?
@@ -32,9 +37,11 @@ public final class CombatLogParser {
     private var lastEventTime: Int64 = 0
     private var lastTrashTime: Int64?
 
-    /// `year` is assumed for stamps without one (the DF-era form); it steps on at a December-to-January wrap.
-    public init(year: Int, onEncounter: @escaping (ParsedEncounter) -> Void) {
+    /// `year` is assumed for stamps without one (the DF-era form); it steps on at a December-to-January wrap. A
+    /// death recap holds what the player took in the `recapWindowMs` before the death.
+    public init(year: Int, recapWindowMs: Int64 = 10_000, onEncounter: @escaping (ParsedEncounter) -> Void) {
         clock = CombatTimestamp(year: year)
+        self.recapWindowMs = recapWindowMs
         self.onEncounter = onEncounter
     }
 
@@ -168,36 +175,82 @@ public final class CombatLogParser {
             countEvent(at: time)
             learnOwner(blockAt: 8 + prefix, before: suffix)
             guard current != nil else { return true }
+            let absorbed = max(0, fields.integer(tail - 4) ?? 0)
+            let overkill = max(0, fields.integer(suffix + 2) ?? 0)
+            let school = fields.integer(suffix + 3) ?? 0
+            let critical = fields.equals(suffix + 7, "1")
+            let spell = spell(prefixFields: prefix)
             if let actor = owner(of: 0, name: 1), fields.hex(6) & 0x10 == 0 {
-                let absorbed = fields.integer(tail - 4) ?? 0
-                current!.add(\.damageDone, amount + max(0, absorbed), to: actor, at: time)
+                current!.add(\.damageDone, amount + absorbed, to: actor, at: time)
+                current!.breakdown.ability(
+                    actor, .damage, spell: spell, pet: pet(0, name: 1), school: school, total: amount + absorbed, overkill: overkill,
+                    absorbed: absorbed, critical: critical)
+                current!.breakdown.timeline(actor, damage: amount + absorbed, at: time)
             }
             if fields.isPlayer(4) {
-                current!.add(\.damageTaken, amount, to: player(4, name: 5), at: nil)
+                let victim = player(4, name: 5)
+                current!.add(\.damageTaken, amount, to: victim, at: nil)
+                current!.breakdown.ability(
+                    victim, .taken, spell: spell, pet: 0, school: school, total: amount, overkill: overkill, absorbed: absorbed,
+                    critical: critical)
+                current!.breakdown.took(
+                    victim, .init(time: time, isDamage: true, source: unit(0, name: 1), spell: spell, amount: amount, overkill: overkill))
             }
         case .damageSupport:
             guard count >= 19, let amount = fields.integer(count - 11) ?? fields.integer(count - 12) else { return false }
             countEvent(at: time)
             guard current != nil, fields.hex(6) & 0x10 == 0 else { return true }
-            // The buffed player's own event already counted the hit: move this share to the Evoker.
-            if let buffed = owner(of: 0, name: 1) { current!.add(\.damageDone, -amount, to: buffed, at: nil) }
-            if let supporter = owner(of: count - 1, name: nil) { current!.add(\.damageDone, amount, to: supporter, at: time) }
+            // The buffed player's own event already counted the hit: move this share to the Evoker, under the buff.
+            let buff = spell(prefixFields: 3)
+            let school = fields.integer(10) ?? 0
+            if let buffed = owner(of: 0, name: 1) {
+                current!.add(\.damageDone, -amount, to: buffed, at: nil)
+                current!.breakdown.ability(
+                    buffed, .damage, spell: buff, pet: 0, school: school, total: -amount, overkill: 0, absorbed: 0, critical: false)
+                current!.breakdown.timeline(buffed, damage: -amount, at: time)
+            }
+            if let supporter = owner(of: count - 1, name: nil) {
+                current!.add(\.damageDone, amount, to: supporter, at: time)
+                current!.breakdown.ability(
+                    supporter, .damage, spell: buff, pet: 0, school: school, total: amount, overkill: 0, absorbed: 0, critical: false)
+                current!.breakdown.timeline(supporter, damage: amount, at: time)
+            }
         case .heal(let prefix):
             let suffix = count - 5
             guard suffix >= 8 + prefix, let amount = fields.integer(suffix) else { return false }
             countEvent(at: time)
             learnOwner(blockAt: 8 + prefix, before: suffix)
-            guard current != nil, let actor = owner(of: 0, name: 1) else { return true }
+            guard current != nil else { return true }
             let overhealing = max(0, fields.integer(suffix + 2) ?? 0)
-            current!.add(\.healingDone, amount - overhealing, to: actor, at: time)
-            current!.add(\.overhealing, overhealing, to: actor, at: nil)
+            let spell = spell(prefixFields: 3)
+            if let actor = owner(of: 0, name: 1) {
+                current!.add(\.healingDone, amount - overhealing, to: actor, at: time)
+                current!.add(\.overhealing, overhealing, to: actor, at: nil)
+                current!.breakdown.ability(
+                    actor, .healing, spell: spell, pet: pet(0, name: 1), school: fields.integer(10) ?? 0, total: amount - overhealing,
+                    overkill: overhealing, absorbed: max(0, fields.integer(suffix + 3) ?? 0), critical: fields.equals(suffix + 4, "1"))
+                current!.breakdown.timeline(actor, healing: amount - overhealing, at: time)
+            }
+            if fields.isPlayer(4) {
+                current!.breakdown.took(
+                    player(4, name: 5),
+                    .init(time: time, isDamage: false, source: unit(0, name: 1), spell: spell, amount: amount - overhealing, overkill: overhealing))
+            }
         case .healSupport:
             guard count >= 14, let amount = fields.integer(count - 6), let overhealing = fields.integer(count - 4) else { return false }
             countEvent(at: time)
             guard current != nil else { return true }
-            if let healer = owner(of: 0, name: 1) { current!.add(\.healingDone, -(amount - overhealing), to: healer, at: nil) }
+            let buff = spell(prefixFields: 3)
+            let effective = amount - overhealing
+            if let healer = owner(of: 0, name: 1) {
+                current!.add(\.healingDone, -effective, to: healer, at: nil)
+                current!.breakdown.ability(healer, .healing, spell: buff, pet: 0, school: 0, total: -effective, overkill: 0, absorbed: 0, critical: false)
+                current!.breakdown.timeline(healer, healing: -effective, at: time)
+            }
             if let supporter = owner(of: count - 1, name: nil) {
-                current!.add(\.healingDone, amount - overhealing, to: supporter, at: time)
+                current!.add(\.healingDone, effective, to: supporter, at: time)
+                current!.breakdown.ability(supporter, .healing, spell: buff, pet: 0, school: 0, total: effective, overkill: 0, absorbed: 0, critical: false)
+                current!.breakdown.timeline(supporter, healing: effective, at: time)
             }
         case .absorbed:
             // Melee (18 fields) or spell (21) shape; from the end both read the same.
@@ -205,6 +258,11 @@ public final class CombatLogParser {
             countEvent(at: time)
             if current != nil, let absorber = owner(of: count - 10, name: count - 9) {
                 current!.add(\.absorbsDone, amount, to: absorber, at: time)
+                let shield = spell(idField: count - 6)
+                current!.breakdown.ability(
+                    absorber, .healing, spell: shield, pet: pet(count - 10, name: count - 9), school: fields.integer(count - 4) ?? 0,
+                    total: amount, overkill: 0, absorbed: 0, critical: false)
+                current!.breakdown.timeline(absorber, healing: amount, at: time)
             }
         case .summon:
             guard count >= 8 else { return false }
@@ -213,7 +271,25 @@ public final class CombatLogParser {
         case .died:
             guard count >= 8 else { return false }
             countEvent(at: time)
-            if current != nil, fields.isPlayer(4) { current!.add(\.deaths, 1, to: player(4, name: 5), at: nil) }
+            if current != nil, fields.isPlayer(4) {
+                let victim = player(4, name: 5)
+                current!.add(\.deaths, 1, to: victim, at: nil)
+                current!.breakdown.died(victim, at: time)
+            }
+        case .interrupt, .dispel:
+            guard count >= 14 else { return false }
+            countEvent(at: time)
+            if current != nil, let actor = owner(of: 0, name: 1) {
+                current!.touch(actor)
+                let isDispel = if case .dispel = kind { true } else { false }
+                current!.breakdown.interrupted(actor, dispel: isDispel, spell: spell(idField: 8), extraSpell: spell(idField: 11))
+            }
+        case .resurrect:
+            guard count >= 11 else { return false }
+            countEvent(at: time)
+            if current != nil, fields.isPlayer(4) {
+                current!.breakdown.resurrected(player(4, name: 5), by: unit(0, name: 1), at: time)
+            }
         case .encounterStart:
             guard count >= 5, let id = fields.integer(0), let difficulty = fields.integer(2), let size = fields.integer(3) else {
                 return false
@@ -222,7 +298,7 @@ public final class CombatLogParser {
             summary.events += 1
             current = OpenEncounter(
                 id: id, boss: fields.string(1), difficulty: difficulty, groupSize: size,
-                instanceID: fields.integer(4) ?? 0, instanceName: zoneName, start: time)
+                instanceID: fields.integer(4) ?? 0, instanceName: zoneName, start: time, recapWindowMs: recapWindowMs)
             lastTrashTime = nil
         case .encounterEnd:
             guard count >= 6, let id = fields.integer(0), let success = fields.integer(4) else { return false }
@@ -289,6 +365,39 @@ public final class CombatLogParser {
         return owners[fields.hash(guid)]
     }
 
+    /// The spell of an event with `prefixFields` prefix fields: its id (melee 1, environment 0), its name noted the
+    /// first time the id is seen.
+    @inline(__always)
+    private func spell(prefixFields: Int) -> Int64 {
+        switch prefixFields {
+        case 3: spell(idField: 8)
+        case 0: 1
+        default: 0
+        }
+    }
+
+    /// The spell id in field `idField` (its name in the next field), noting the name the first time.
+    @inline(__always)
+    private func spell(idField: Int) -> Int64 {
+        let id = fields.integer(idField) ?? -1
+        if spellNames[id] == nil { spellNames[id] = fields.string(idField + 1) }
+        return id
+    }
+
+    /// The GUID hash of the unit in field `guid`, its name (field `name`) noted the first time.
+    @inline(__always)
+    private func unit(_ guid: Int, name: Int) -> UInt64 {
+        let key = fields.hash(guid)
+        if unitNames[key] == nil { unitNames[key] = fields.isNobody(guid) ? "" : fields.string(name) }
+        return key
+    }
+
+    /// The pet or guardian in field `guid` acting for its owner, as a unit hash; 0 when a player acts themselves.
+    @inline(__always)
+    private func pet(_ guid: Int, name: Int) -> UInt64 {
+        fields.isPlayer(guid) ? 0 : unit(guid, name: name)
+    }
+
     /// The advanced block names the unit it describes and that unit's owner: remember pets' owners from it.
     private func learnOwner(blockAt start: Int, before suffix: Int) {
         guard suffix - start >= 17, !fields.isNobody(start + 1), !fields.isPlayer(start) else { return }
@@ -315,12 +424,15 @@ public final class CombatLogParser {
             return metrics
         }.sorted { $0.damageDone != $1.damageDone ? $0.damageDone > $1.damageDone : $0.guid < $1.guid }
         summary.encounters += 1
+        let breakdowns = open.breakdown.finish(
+            durationMs: duration, guid: { self.players[$0].guid }, spell: { self.spellNames[$0] ?? "Spell \($0)" },
+            unit: { self.unitNames[$0] ?? "" })
         onEncounter(
             ParsedEncounter(
                 encounterID: open.id, bossName: open.boss, instanceID: open.instanceID, instanceName: open.instanceName,
                 difficultyID: open.difficulty, difficulty: Specs.difficulty(open.difficulty), groupSize: open.groupSize,
                 success: end?.success ?? false, startTime: open.start, durationMs: duration, complete: end != nil,
-                events: open.events, characters: characters))
+                events: open.events, characters: characters, breakdowns: breakdowns))
     }
 }
 
@@ -336,8 +448,13 @@ private struct OpenEncounter {
     var events = 0
     var slots: [Int: CharacterMetrics] = [:]
     var lastAction: [Int: Int64] = [:]
+    var breakdown: BreakdownRecorder
 
-    init(id: Int64, boss: String, difficulty: Int64, groupSize: Int64, instanceID: Int64, instanceName: String?, start: Int64) {
+    init(
+        id: Int64, boss: String, difficulty: Int64, groupSize: Int64, instanceID: Int64, instanceName: String?, start: Int64,
+        recapWindowMs: Int64
+    ) {
+        breakdown = BreakdownRecorder(start: start, recapWindowMs: recapWindowMs)
         self.id = id
         self.boss = boss
         self.difficulty = difficulty

@@ -10,6 +10,10 @@ enum EventKind {
     case absorbed
     case summon
     case died
+    case interrupt
+    /// A dispel or a spell steal.
+    case dispel
+    case resurrect
     case encounterStart
     case encounterEnd
     case combatantInfo
@@ -41,6 +45,7 @@ enum EventKind {
             ("SPELL_HEAL", .heal(prefixFields: 3)), ("SPELL_PERIODIC_HEAL", .heal(prefixFields: 3)),
             ("SPELL_HEAL_SUPPORT", .healSupport), ("SPELL_PERIODIC_HEAL_SUPPORT", .healSupport),
             ("SPELL_ABSORBED", .absorbed), ("SPELL_SUMMON", .summon), ("UNIT_DIED", .died),
+            ("SPELL_INTERRUPT", .interrupt), ("SPELL_DISPEL", .dispel), ("SPELL_STOLEN", .dispel), ("SPELL_RESURRECT", .resurrect),
             ("ENCOUNTER_START", .encounterStart), ("ENCOUNTER_END", .encounterEnd), ("COMBATANT_INFO", .combatantInfo),
             ("ZONE_CHANGE", .zoneChange), ("COMBAT_LOG_VERSION", .header),
         ]

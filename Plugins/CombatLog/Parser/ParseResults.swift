@@ -59,9 +59,11 @@ public struct ParsedEncounter: Sendable, Codable, Equatable {
     public var complete: Bool
     public var events: Int
     public var characters: [CharacterMetrics]
+    /// By ability, deaths, interrupts and dispels, and the timeline.
+    public var breakdowns = EncounterBreakdowns()
 
     enum CodingKeys: String, CodingKey {
-        case difficulty, success, complete, events, characters
+        case difficulty, success, complete, events, characters, breakdowns
         case encounterID = "encounter_id"
         case bossName = "boss_name"
         case instanceID = "instance_id"

@@ -79,5 +79,32 @@ enum CombatLogSchema {
         },
         // The specialisation id as the log wrote it, kept when the name table does not know it.
         Migration("002_spec_id", "ALTER TABLE combatlog_characters ADD COLUMN spec_id INTEGER"),
+        // Breakdowns per encounter: by ability, deaths with their recap, interrupts and dispels, the timeline.
+        Migration("003_breakdowns") { sql in
+            """
+            CREATE TABLE combatlog_abilities (
+                guild_id INTEGER NOT NULL, encounter_id INTEGER NOT NULL, character_id INTEGER NOT NULL, kind TEXT NOT NULL,
+                spell_id INTEGER NOT NULL, spell_name TEXT NOT NULL, school INTEGER NOT NULL, pet TEXT, hits INTEGER NOT NULL,
+                crits INTEGER NOT NULL, total INTEGER NOT NULL, overkill INTEGER NOT NULL, absorbed INTEGER NOT NULL
+            );
+            CREATE INDEX combatlog_abilities_by_encounter ON combatlog_abilities (guild_id, encounter_id, character_id, kind);
+            CREATE TABLE combatlog_deaths (
+                guild_id INTEGER NOT NULL, encounter_id INTEGER NOT NULL, character_id INTEGER NOT NULL, at_ms INTEGER NOT NULL,
+                killing_blow TEXT, events TEXT NOT NULL, resurrected_by TEXT, resurrected_at_ms INTEGER
+            );
+            CREATE INDEX combatlog_deaths_by_encounter ON combatlog_deaths (guild_id, encounter_id, at_ms);
+            CREATE TABLE combatlog_interrupts (
+                guild_id INTEGER NOT NULL, encounter_id INTEGER NOT NULL, character_id INTEGER NOT NULL, kind TEXT NOT NULL,
+                spell_id INTEGER NOT NULL, spell_name TEXT NOT NULL, extra_spell_id INTEGER NOT NULL,
+                extra_spell_name TEXT NOT NULL, count INTEGER NOT NULL
+            );
+            CREATE INDEX combatlog_interrupts_by_encounter ON combatlog_interrupts (guild_id, encounter_id, character_id);
+            CREATE TABLE combatlog_timelines (
+                guild_id INTEGER NOT NULL, encounter_id INTEGER NOT NULL, character_id INTEGER NOT NULL,
+                damage TEXT NOT NULL, healing TEXT NOT NULL,
+                PRIMARY KEY (guild_id, encounter_id, character_id)
+            )
+            """
+        },
     ]
 }

@@ -85,6 +85,7 @@ struct CombatLogStore: Sendable {
                      encounter.difficultyID, encounter.difficulty, encounter.groupSize, encounter.success, encounter.complete, start,
                      encounter.durationMs, encounter.events, totalDamage, totalHealing, deaths])
             else { throw APIError(.internalServerError, "internal_error", "The encounter was not stored.") }
+            var characterIDs: [String: Int64] = [:]
             for metrics in encounter.characters {
                 let character = characters[metrics.guid]
                 guard
@@ -109,8 +110,127 @@ struct CombatLogStore: Sendable {
                     """,
                     [guild, id, characterID, metrics.damageDone, metrics.healingDone, metrics.overhealing, metrics.absorbsDone,
                      metrics.damageTaken, metrics.deaths, metrics.activeTimeMs, metrics.dps, metrics.hps])
+                characterIDs[metrics.guid] = characterID
             }
+            try Self.store(encounter.breakdowns, of: id, characters: characterIDs, guild: guild, connection)
             return id
+        }
+    }
+
+    private static func store(
+        _ breakdowns: EncounterBreakdowns, of encounter: Int64, characters: [String: Int64], guild: Int64, _ connection: any SQLConnection
+    ) throws {
+        for ability in breakdowns.abilities {
+            guard let character = characters[ability.guid] else { continue }
+            try connection.execute(
+                """
+                INSERT INTO combatlog_abilities (guild_id, encounter_id, character_id, kind, spell_id, spell_name, school, pet, hits,
+                    crits, total, overkill, absorbed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [guild, encounter, character, ability.kind, ability.spellID, ability.spellName, ability.school, ability.pet, ability.hits,
+                 ability.crits, ability.total, ability.overkill, ability.absorbed])
+        }
+        for death in breakdowns.deaths {
+            guard let character = characters[death.guid] else { continue }
+            try connection.execute(
+                """
+                INSERT INTO combatlog_deaths (guild_id, encounter_id, character_id, at_ms, killing_blow, events, resurrected_by,
+                    resurrected_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [guild, encounter, character, death.atMs, try death.killingBlow.map(Self.json), try Self.json(death.events),
+                 death.resurrectedBy, death.resurrectedAtMs])
+        }
+        for record in breakdowns.interrupts {
+            guard let character = characters[record.guid] else { continue }
+            try connection.execute(
+                """
+                INSERT INTO combatlog_interrupts (guild_id, encounter_id, character_id, kind, spell_id, spell_name, extra_spell_id,
+                    extra_spell_name, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [guild, encounter, character, record.kind, record.spellID, record.spellName, record.extraSpellID, record.extraSpellName,
+                 record.count])
+        }
+        let series = [(Int64(0), breakdowns.timeline.raid)] + breakdowns.timeline.characters.compactMap { guid, series in
+            characters[guid].map { ($0, series) }
+        }
+        for (character, line) in series {
+            try connection.execute(
+                "INSERT INTO combatlog_timelines (guild_id, encounter_id, character_id, damage, healing) VALUES (?, ?, ?, ?, ?)",
+                [guild, encounter, character, try Self.json(line.damage), try Self.json(line.healing)])
+        }
+    }
+
+    private static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONValue(encoding: value).jsonData(), as: UTF8.self)
+    }
+
+    /// The tables holding figures of encounters, each with `guild_id` and `encounter_id`: what goes when encounters go.
+    static let figureTables = ["combatlog_metrics", "combatlog_abilities", "combatlog_deaths", "combatlog_interrupts", "combatlog_timelines"]
+
+    /// Deletes the figures of `guild`'s encounters matching `condition` (on `combatlog_encounters`), then the
+    /// encounters; answers how many encounters went.
+    static func deleteEncounters(guild: Int64, where condition: String, _ arguments: [any SQLBindable], _ connection: any SQLConnection) throws -> Int {
+        for table in figureTables {
+            try connection.execute(
+                "DELETE FROM \(table) WHERE guild_id = ? AND encounter_id IN (SELECT id FROM combatlog_encounters WHERE guild_id = ? AND \(condition))",
+                [guild, guild] + arguments)
+        }
+        return try connection.execute("DELETE FROM combatlog_encounters WHERE guild_id = ? AND \(condition)", [guild] + arguments)
+    }
+
+    // MARK: Breakdowns
+
+    /// The encounter's ability rows: one character's (a character id) or everyone's, of one kind or all.
+    func abilities(of encounter: Int64, guild: Int64, character: Int64?, kind: String?) async throws -> [[String: SQLValue]] {
+        var sql = """
+            SELECT a.character_id, c.name, a.kind, a.spell_id, a.spell_name, a.school, a.pet, a.hits, a.crits, a.total, a.overkill,
+                a.absorbed FROM combatlog_abilities a
+            JOIN combatlog_characters c ON c.guild_id = a.guild_id AND c.id = a.character_id
+            WHERE a.guild_id = ? AND a.encounter_id = ?
+            """
+        var arguments: [any SQLBindable] = [guild, encounter]
+        if let character { sql += " AND a.character_id = ?"; arguments.append(character) }
+        if let kind { sql += " AND a.kind = ?"; arguments.append(kind) }
+        sql += " ORDER BY a.character_id, a.kind, a.total DESC, a.spell_id"
+        return try await database.read { [sql, arguments] connection in try connection.rows(sql, arguments) }
+    }
+
+    func deaths(of encounter: Int64, guild: Int64) async throws -> [[String: SQLValue]] {
+        try await database.read { connection in
+            try connection.rows(
+                """
+                SELECT d.character_id, c.name, d.at_ms, d.killing_blow, d.events, d.resurrected_by, d.resurrected_at_ms
+                FROM combatlog_deaths d JOIN combatlog_characters c ON c.guild_id = d.guild_id AND c.id = d.character_id
+                WHERE d.guild_id = ? AND d.encounter_id = ? ORDER BY d.at_ms, d.character_id
+                """, [guild, encounter])
+        }
+    }
+
+    func interrupts(of encounter: Int64, guild: Int64) async throws -> [[String: SQLValue]] {
+        try await database.read { connection in
+            try connection.rows(
+                """
+                SELECT i.character_id, c.name, i.kind, i.spell_id, i.spell_name, i.extra_spell_id, i.extra_spell_name, i.count
+                FROM combatlog_interrupts i JOIN combatlog_characters c ON c.guild_id = i.guild_id AND c.id = i.character_id
+                WHERE i.guild_id = ? AND i.encounter_id = ? ORDER BY i.character_id, i.kind, i.count DESC
+                """, [guild, encounter])
+        }
+    }
+
+    /// The raid's series (character 0) or one character's.
+    func timeline(of encounter: Int64, guild: Int64, character: Int64) async throws -> [String: SQLValue]? {
+        try await database.read { connection in
+            try connection.rows(
+                "SELECT damage, healing FROM combatlog_timelines WHERE guild_id = ? AND encounter_id = ? AND character_id = ?",
+                [guild, encounter, character]
+            ).first
+        }
+    }
+
+    /// Whether `guild` has encounter `id`.
+    func hasEncounter(_ id: Int64, guild: Int64) async throws -> Bool {
+        try await database.read { connection in
+            try connection.scalar("SELECT COUNT(*) FROM combatlog_encounters WHERE guild_id = ? AND id = ?", [guild, id]) == 1
         }
     }
 
@@ -300,12 +420,7 @@ struct CombatLogStore: Sendable {
     /// a parse that starts over, or fails, leaves no half of the upload behind.
     func discardEncounters(ofUpload id: String, guild: Int64, failure: String?) async throws {
         try await database.write { connection in
-            try connection.execute(
-                """
-                DELETE FROM combatlog_metrics WHERE guild_id = ? AND encounter_id IN
-                    (SELECT id FROM combatlog_encounters WHERE guild_id = ? AND upload_id = ?)
-                """, [guild, guild, id])
-            try connection.execute("DELETE FROM combatlog_encounters WHERE guild_id = ? AND upload_id = ?", [guild, id])
+            _ = try Self.deleteEncounters(guild: guild, where: "upload_id = ?", [id], connection)
             try connection.execute(
                 """
                 UPDATE combatlog_uploads SET status = ?, progress = 0, bytes_parsed = 0, events = 0, encounters = 0, error = ?,
@@ -317,12 +432,7 @@ struct CombatLogStore: Sendable {
     /// Deletes `guild`'s encounters (and their figures) that started before `cutoff`; answers how many.
     func purge(guild: Int64, before cutoff: Date) async throws -> Int {
         try await database.write { connection in
-            try connection.execute(
-                """
-                DELETE FROM combatlog_metrics WHERE guild_id = ? AND encounter_id IN
-                    (SELECT id FROM combatlog_encounters WHERE guild_id = ? AND start_time < ?)
-                """, [guild, guild, cutoff])
-            return try connection.execute("DELETE FROM combatlog_encounters WHERE guild_id = ? AND start_time < ?", [guild, cutoff])
+            try Self.deleteEncounters(guild: guild, where: "start_time < ?", [cutoff], connection)
         }
     }
 }

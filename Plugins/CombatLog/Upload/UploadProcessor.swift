@@ -79,7 +79,8 @@ struct UploadProcessor: Sendable {
 
     private func process(_ upload: UploadRow, file: URL, guild: GuildScope, caller: Identity?) async throws {
         let finished = Finished()
-        let reader = try CombatLogReader(file) { finished.encounters.append($0) }
+        let window = Int64(max(1, (try? context.config(for: guild).deathRecapSeconds) ?? 10) * 1000)
+        let reader = try CombatLogReader(file, recapWindowMs: window) { finished.encounters.append($0) }
         var charged = 0
         var stored: Int64 = 0
         try await report(upload, guild: guild, status: "processing", reader: reader, stored: stored)

@@ -161,13 +161,43 @@ final class AnalyticsRecorder: Sendable {
         }
     }
 
+    /// A session: the client's own id (scoped to the user) when it sends one, else the token.
+    private struct SessionKey: Hashable {
+        var userID: Int64
+        var clientSession: String?
+        var tokenDigest: String?
+
+        /// As stored: `client:<user>:<id>` or `token:<digest>`.
+        var text: String {
+            if let clientSession { return "client:\(userID):\(clientSession.prefix(128))" }
+            return "token:\(tokenDigest ?? "")"
+        }
+    }
+
     private struct SessionUpdate {
         var identity: Identity
+        var tokenDigest: String?
         var first: Date
         var last: Date
         var count: Int64 = 0
-        var endpoint: String
+        var method: String
+        var route: String
         var client: ClientInfo
+
+        /// Counts `request`; the latest request's endpoint and client details win, where it sent them.
+        mutating func extend(with request: RequestRecord) {
+            count += 1
+            tokenDigest = tokenDigest ?? request.tokenDigest
+            guard request.at >= last else { return }
+            last = request.at
+            method = request.method
+            route = request.route
+            let new = request.client
+            client = ClientInfo(
+                appVersion: new.appVersion ?? client.appVersion, platform: new.platform ?? client.platform,
+                deviceInfo: new.deviceInfo ?? client.deviceInfo, sessionID: new.sessionID ?? client.sessionID, ip: new.ip ?? client.ip,
+                userAgent: new.userAgent ?? client.userAgent)
+        }
     }
 
     /// Signed-in requests extend their session (or start one when there is none, or it timed out); a sign-out ends
@@ -175,20 +205,19 @@ final class AnalyticsRecorder: Sendable {
     private static func writeSessions(
         _ requests: [RequestRecord], ended: [(digest: String, at: Date)], timeout: TimeInterval, _ connection: any SQLConnection
     ) throws {
-        var updates: [String: SessionUpdate] = [:]
+        var updates: [SessionKey: SessionUpdate] = [:]
         for request in requests {
-            guard let identity = request.identity, let key = sessionKey(request) else { continue }
-            var update = updates[key] ?? SessionUpdate(
-                identity: identity, first: request.at, last: request.at, endpoint: request.route, client: request.client)
-            update.count += 1
-            if request.at >= update.last {
-                update.last = request.at
-                update.endpoint = "\(request.method) \(request.route)"
-                update.client = merged(update.client, with: request.client)
-            }
-            updates[key] = update
+            guard let identity = request.identity, identity.apiKey == nil else { continue }
+            let session = request.client.sessionID.flatMap { $0.isEmpty ? nil : $0 }
+            guard session != nil || request.tokenDigest != nil else { continue }
+            let sessionKey = SessionKey(userID: identity.userID, clientSession: session, tokenDigest: session == nil ? request.tokenDigest : nil)
+            updates[sessionKey, default: SessionUpdate(
+                identity: identity, tokenDigest: request.tokenDigest, first: request.at, last: request.at, method: request.method,
+                route: request.route, client: request.client)].extend(with: request)
         }
-        for (key, update) in updates {
+        for (sessionKey, update) in updates {
+            let key = sessionKey.text
+            let endpoint = "\(update.method) \(update.route)"
             let open = try connection.rows(
                 "SELECT id, last_activity FROM analytics_sessions WHERE session_key = ? AND ended_at IS NULL", [key]
             ).first
@@ -202,7 +231,7 @@ final class AnalyticsRecorder: Sendable {
                         platform = coalesce(?, platform), device_info = coalesce(?, device_info)
                     WHERE id = ?
                     """,
-                    [update.last, update.count, update.endpoint, update.client.ip, update.client.userAgent,
+                    [update.last, update.count, endpoint, update.client.ip, update.client.userAgent,
                      update.client.appVersion, update.client.platform, update.client.deviceInfo, id])
                 continue
             }
@@ -216,8 +245,8 @@ final class AnalyticsRecorder: Sendable {
                     request_count, last_endpoint, ip, user_agent, app_version, platform, device_info)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                [key, requests.first { sessionKey($0) == key }?.tokenDigest, update.identity.userID, update.identity.username,
-                 update.identity.role.rawValue, update.first, update.last, update.count, update.endpoint, update.client.ip,
+                [key, update.tokenDigest, update.identity.userID, update.identity.username,
+                 update.identity.role.rawValue, update.first, update.last, update.count, endpoint, update.client.ip,
                  update.client.userAgent, update.client.appVersion, update.client.platform, update.client.deviceInfo])
         }
         for end in ended {
@@ -226,19 +255,7 @@ final class AnalyticsRecorder: Sendable {
         }
     }
 
-    /// A client's own session id when it sends one (scoped to the user), else the token it signed in with.
-    private static func sessionKey(_ request: RequestRecord) -> String? {
-        guard let identity = request.identity, identity.apiKey == nil else { return nil }
-        if let session = request.client.sessionID, !session.isEmpty { return "client:\(identity.userID):\(session.prefix(128))" }
-        return request.tokenDigest.map { "token:\($0)" }
-    }
 
-    private static func merged(_ old: ClientInfo, with new: ClientInfo) -> ClientInfo {
-        ClientInfo(
-            appVersion: new.appVersion ?? old.appVersion, platform: new.platform ?? old.platform,
-            deviceInfo: new.deviceInfo ?? old.deviceInfo, sessionID: new.sessionID ?? old.sessionID, ip: new.ip ?? old.ip,
-            userAgent: new.userAgent ?? old.userAgent)
-    }
 
     private static func writeActivities(_ activities: [ActivityRecord], _ connection: any SQLConnection) throws {
         for activity in activities {

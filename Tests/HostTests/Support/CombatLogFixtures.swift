@@ -59,6 +59,43 @@ enum CombatLogFixtures {
         return lines.joined(separator: "\n")  // the last line has no newline: the file was cut mid-write
     }
 
+    static let evoker = "Player-1-0000000E"
+
+    /// One Mythic pull written to exercise each breakdown, figures worked out by hand in
+    /// `CombatLogParserTests.testBreakdownsFollowTheRulesWorkedOutByHand` (docs/combatlog.md states the rules).
+    static func breakdowns() -> String {
+        func unit(_ guid: String, _ name: String, _ flags: String) -> String { "\(guid),\"\(name)\",\(flags),0x80000000" }
+        let tank = unit(Self.tank, "Tankard-Ravencrest-EU", "0x512"), healer = unit(Self.healer, "Mendwell-Ravencrest-EU", "0x512")
+        let hunter = unit(Self.hunter, "Arrowny-Ravencrest-EU", "0x512"), wolf = unit(Self.wolf, "Wolf", "0x1112")
+        let boss = unit(Self.boss, "Soulbinder Naazindhri", "0x10a48")
+        func block(_ info: String, _ owner: String = "0000000000000000") -> String {
+            "\(info),\(owner),100,100,0,0,0,0,0,0,0,0,0,0,2044.9,3713.9,2464,1.4555,83"
+        }
+        func at(_ seconds: String) -> String { "3/2/2026 20:00:\(seconds)000  " }
+        let lines = [
+            at("00.0") + "COMBAT_LOG_VERSION,22,ADVANCED_LOG_ENABLED,1,BUILD_VERSION,11.2.0,PROJECT_ID,1",
+            at("00.0") + "ENCOUNTER_START,3130,\"Soulbinder Naazindhri\",16,20,2810",
+            at("00.5") + "SPELL_DAMAGE,\(tank),\(boss),23922,\"Shield Slam\",0x1,\(block(Self.boss)),1000,1200,-1,1,0,0,200,1,nil,nil,ST",
+            at("01.2") + "SPELL_DAMAGE,\(tank),\(boss),23922,\"Shield Slam\",0x1,\(block(Self.boss)),800,800,-1,1,0,0,0,nil,nil,nil,ST",
+            at("01.2") + "SPELL_DAMAGE_SUPPORT,\(tank),\(boss),395152,\"Ebon Might\",0xc,\(block(Self.boss)),200,200,-1,1,0,0,0,nil,nil,nil,\(Self.evoker)",
+            at("01.5") + "SWING_DAMAGE,\(tank),\(boss),\(block(Self.tank)),300,300,-1,1,0,0,0,nil,nil,nil",
+            at("01.5") + "SWING_DAMAGE_LANDED,\(tank),\(boss),\(block(Self.boss)),300,300,-1,1,0,0,0,nil,nil,nil",
+            at("02.0") + "SPELL_SUMMON,\(hunter),\(wolf),883,\"Call Pet 1\",0x1",
+            at("02.5") + "SWING_DAMAGE,\(wolf),\(boss),\(block(Self.wolf, Self.hunter)),200,200,-1,1,0,0,0,1,nil,nil",
+            at("03.0") + "SPELL_DAMAGE,\(boss),\(healer),1226867,\"Devour\",0x20,\(block(Self.healer)),5000,6000,-1,32,0,0,1000,nil,nil,nil,AOE",
+            at("03.0") + "SPELL_ABSORBED,\(boss),\(healer),1226867,\"Devour\",0x20,\(healer),17,\"Power Word: Shield\",0x2,1000,6000,nil",
+            at("04.0") + "SPELL_HEAL,\(healer),\(tank),2061,\"Flash Heal\",0x2,\(block(Self.tank)),3000,3000,1000,0,1",
+            at("05.0") + "SPELL_INTERRUPT,\(tank),\(boss),6552,\"Pummel\",0x1,1234567,\"Void Bolt\",0x20",
+            at("05.5") + "SPELL_DISPEL,\(healer),\(tank),527,\"Purify\",0x2,7654321,\"Shadow Curse\",0x20,DEBUFF",
+            at("05.8") + "SPELL_HEAL,\(healer),\(hunter),2061,\"Flash Heal\",0x2,\(block(Self.hunter)),500,500,0,0,nil",
+            at("06.0") + "SPELL_DAMAGE,\(boss),\(hunter),1226867,\"Devour\",0x20,\(block(Self.hunter)),4000,4000,1500,32,0,0,0,nil,nil,nil,AOE",
+            at("06.0") + "UNIT_DIED,0000000000000000,nil,0x80000000,0x80000000,\(hunter),0",
+            at("08.0") + "SPELL_RESURRECT,\(healer),\(hunter),391054,\"Intercession\",0x2",
+            at("09.0") + "ENCOUNTER_END,3130,\"Soulbinder Naazindhri\",16,20,1,9000",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// Dragonflight, log version 20 (17-field block, no ST/AOE), year-less stamps across New Year's Eve, Windows line
     /// ends, a UTF-8 name, and one line that is not an event.
     static let dragonflight = [
