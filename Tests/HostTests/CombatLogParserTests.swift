@@ -248,6 +248,7 @@ final class CombatLogParserTests: XCTestCase {
         XCTAssertEqual(ability(F.tank, "damage", 1)?.spellName, "Melee")
         // The Augmentation Evoker's share moves to the Evoker under the buff, and shows as taken from the tank.
         XCTAssertEqual(ability(F.evoker, "damage", 395152)?.total, 200)
+        XCTAssertEqual(ability(F.evoker, "damage", 395152)?.spellName, "Ebon Might")
         XCTAssertEqual(ability(F.tank, "damage", 395152)?.total, -200)
         XCTAssertEqual(pull.characters.first { $0.guid == F.tank }?.damageDone, 2000 + 300 - 200, "abilities add up to the total")
         // The wolf's melee is the hunter's, marked as the wolf's.

@@ -19,6 +19,12 @@ struct BreakdownRecorder {
         var spell: Int64
         /// The pet or guardian's GUID hash; 0 for the player's own.
         var pet: UInt64
+
+        // Two words into the hasher instead of four: this is hashed for every damage and heal event.
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(UInt64(UInt32(bitPattern: player)) << 34 ^ UInt64(kind.rawValue) << 32 ^ UInt64(bitPattern: spell))
+            hasher.combine(pet)
+        }
     }
 
     struct AbilityTotals {
@@ -58,10 +64,19 @@ struct BreakdownRecorder {
     let start: Int64
     let recapWindowMs: Int64
     private(set) var abilities: [AbilityKey: AbilityTotals] = [:]
-    private var recent: [Int: [Recent]] = [:]
+    /// The most events a death recap can hold.
+    static let recapCapacity = 64
+    // By player index: arrays, not dictionaries, on the per-event path. Each player's last `recapCapacity` events
+    // in a ring (`recentCount` written so far); the window is applied when a death reads them.
+    private var recent: [[Recent]] = []
+    private var recentCount: [Int] = []
     private(set) var deaths: [Death] = []
     private(set) var interrupts: [InterruptKey: Int] = [:]
-    private(set) var timeline: [Int: Timeline.Series] = [:]
+    /// Per player index, per second: plain nested arrays written in place (an optional struct of arrays was copied
+    /// on every write).
+    private var damagePerSecond: [[Int64]] = []
+    private var healingPerSecond: [[Int64]] = []
+    private var inTimeline: [Bool] = []
 
     init(start: Int64, recapWindowMs: Int64) {
         self.start = start
@@ -70,34 +85,63 @@ struct BreakdownRecorder {
 
     private func second(_ time: Int64) -> Int { Int(max(0, time - start) / 1000) }
 
+    /// Adds to one ability row; answers true when the row is new (the caller notes the spell's name then).
+    @discardableResult
     mutating func ability(
         _ player: Int, _ kind: Kind, spell: Int64, pet: UInt64, school: Int64, total: Int64, overkill: Int64, absorbed: Int64,
         critical: Bool, hits: Int = 1
-    ) {
+    ) -> Bool {
         let key = AbilityKey(player: Int32(player), kind: kind, spell: spell, pet: pet)
-        abilities[key, default: AbilityTotals(school: school)].add(total: total, overkill: overkill, absorbed: absorbed, critical: critical, hits: hits)
+        var created = false
+        abilities[key, default: { created = true; return AbilityTotals(school: school) }()]
+            .add(total: total, overkill: overkill, absorbed: absorbed, critical: critical, hits: hits)
+        return created
     }
 
     mutating func timeline(_ player: Int, damage: Int64 = 0, healing: Int64 = 0, at time: Int64) {
         let second = second(time)
-        if damage != 0 { timeline[player, default: Timeline.Series()].add(damage: damage, second: second) }
-        if healing != 0 { timeline[player, default: Timeline.Series()].add(healing: healing, second: second) }
+        if inTimeline.count <= player {
+            let missing = player + 1 - inTimeline.count
+            inTimeline.append(contentsOf: repeatElement(false, count: missing))
+            damagePerSecond.append(contentsOf: repeatElement([], count: missing))
+            healingPerSecond.append(contentsOf: repeatElement([], count: missing))
+        }
+        inTimeline[player] = true
+        if damage != 0 { Self.add(damage, at: second, to: &damagePerSecond[player]) }
+        if healing != 0 { Self.add(healing, at: second, to: &healingPerSecond[player]) }
     }
 
-    /// A hit or heal `player` took, kept for their death recap while it is within the window.
+    private static func add(_ amount: Int64, at second: Int, to series: inout [Int64]) {
+        if series.count <= second { series.append(contentsOf: repeatElement(0, count: second + 1 - series.count)) }
+        series[second] += amount
+    }
+
+    /// A hit or heal `player` took, kept for their death recap (the last `recapCapacity`).
     mutating func took(_ player: Int, _ event: Recent) {
-        var events = recent[player] ?? []
-        events.append(event)
-        if events.count > 64 || (events.first.map { event.time - $0.time > recapWindowMs } ?? false) {
-            events.removeAll { event.time - $0.time > recapWindowMs }
-            if events.count > 64 { events.removeFirst(events.count - 64) }
+        if recent.count <= player {
+            recent.append(contentsOf: repeatElement([], count: player + 1 - recent.count))
+            recentCount.append(contentsOf: repeatElement(0, count: player + 1 - recentCount.count))
         }
-        recent[player] = events
+        let slot = recentCount[player] % Self.recapCapacity
+        if recent[player].count <= slot { recent[player].append(event) } else { recent[player][slot] = event }
+        recentCount[player] += 1
+    }
+
+    /// The source of the last event `player` took (the parser notes a source's name only when it changes).
+    func lastSource(of player: Int) -> UInt64? {
+        guard player < recentCount.count, recentCount[player] > 0 else { return nil }
+        return recent[player][(recentCount[player] - 1) % Self.recapCapacity].source
     }
 
     mutating func died(_ player: Int, at time: Int64) {
-        let events = (recent[player] ?? []).filter { time - $0.time <= recapWindowMs && $0.time <= time }
-        recent[player] = nil
+        var kept: [Recent] = []
+        if player < recent.count {
+            let written = recentCount[player], ring = recent[player]
+            kept = (max(0, written - Self.recapCapacity)..<written).map { ring[$0 % Self.recapCapacity] }
+            recent[player] = []
+            recentCount[player] = 0
+        }
+        let events = kept.filter { time - $0.time <= recapWindowMs && $0.time <= time }
         deaths.append(Death(player: player, time: time, killingBlow: events.last { $0.isDamage }, events: events))
     }
 
@@ -116,12 +160,17 @@ struct BreakdownRecorder {
         durationMs: Int64, guid: (Int) -> String, spell: (Int64) -> String, unit: (UInt64) -> String
     ) -> EncounterBreakdowns {
         var result = EncounterBreakdowns()
-        result.abilities = abilities.map { key, totals in
+        // Sorted by numbers before any name is made: by player, kind, biggest first.
+        let ordered = abilities.sorted { a, b in
+            (a.key.player, a.key.kind.rawValue, -a.value.total, a.key.spell, a.key.pet)
+                < (b.key.player, b.key.kind.rawValue, -b.value.total, b.key.spell, b.key.pet)
+        }
+        result.abilities = ordered.map { key, totals in
             AbilityBreakdown(
                 guid: guid(Int(key.player)), kind: key.kind.name, spellID: key.spell, spellName: spell(key.spell), school: totals.school,
                 pet: key.pet == 0 ? nil : unit(key.pet), hits: totals.hits, crits: totals.crits, total: totals.total,
                 overkill: totals.overkill, absorbed: totals.absorbed)
-        }.sorted { ($0.guid, $0.kind, -$0.total, $0.spellID, $0.pet ?? "") < ($1.guid, $1.kind, -$1.total, $1.spellID, $1.pet ?? "") }
+        }
         func recap(_ event: Recent) -> RecapEvent {
             RecapEvent(
                 atMs: event.time - start, kind: event.isDamage ? "damage" : "heal", source: unit(event.source), spellID: event.spell,
@@ -139,9 +188,9 @@ struct BreakdownRecorder {
                 extraSpellID: key.extraSpell, extraSpellName: spell(key.extraSpell), count: count)
         }.sorted { ($0.guid, $0.kind, $0.spellID, $0.extraSpellID) < ($1.guid, $1.kind, $1.spellID, $1.extraSpellID) }
         let seconds = Int((max(durationMs, 1) + 999) / 1000)
-        for (player, series) in timeline {
-            var padded = series
-            padded.pad(to: max(seconds, series.damage.count, series.healing.count))
+        for player in inTimeline.indices where inTimeline[player] {
+            var padded = Timeline.Series(damage: damagePerSecond[player], healing: healingPerSecond[player])
+            padded.pad(to: max(seconds, padded.damage.count, padded.healing.count))
             result.timeline.characters[guid(player)] = padded
             for (index, amount) in padded.damage.enumerated() where amount != 0 { result.timeline.raid.add(damage: amount, second: index) }
             for (index, amount) in padded.healing.enumerated() where amount != 0 { result.timeline.raid.add(healing: amount, second: index) }

@@ -98,6 +98,11 @@ public struct Timeline: Sendable, Codable, Equatable {
         public var damage: [Int64] = []
         public var healing: [Int64] = []
 
+        init(damage: [Int64] = [], healing: [Int64] = []) {
+            self.damage = damage
+            self.healing = healing
+        }
+
         mutating func add(damage amount: Int64, second: Int) {
             Self.grow(&damage, to: second)
             damage[second] += amount

@@ -174,34 +174,38 @@ public final class CombatLogParser {
             guard suffix >= 8 + prefix, let amount = fields.integer(suffix) else { return false }
             countEvent(at: time)
             learnOwner(blockAt: 8 + prefix, before: suffix)
-            guard current != nil else { return true }
+            // The open encounter is moved out and back: one access to the property per event, not one per figure.
+            guard let open = current else { return true }
             let absorbed = max(0, fields.integer(tail - 4) ?? 0)
             let overkill = max(0, fields.integer(suffix + 2) ?? 0)
             let school = fields.integer(suffix + 3) ?? 0
             let critical = fields.equals(suffix + 7, "1")
             let spell = spell(prefixFields: prefix)
             if let actor = owner(of: 0, name: 1), fields.hex(6) & 0x10 == 0 {
-                current!.add(\.damageDone, amount + absorbed, to: actor, at: time)
-                current!.breakdown.ability(
+                open.add(\.damageDone, amount + absorbed, to: actor, at: time)
+                let created = open.breakdown.ability(
                     actor, .damage, spell: spell, pet: pet(0, name: 1), school: school, total: amount + absorbed, overkill: overkill,
                     absorbed: absorbed, critical: critical)
-                current!.breakdown.timeline(actor, damage: amount + absorbed, at: time)
+                if created { noteSpellName(spell, prefixFields: prefix) }
+                open.breakdown.timeline(actor, damage: amount + absorbed, at: time)
             }
             if fields.isPlayer(4) {
                 let victim = player(4, name: 5)
-                current!.add(\.damageTaken, amount, to: victim, at: nil)
-                current!.breakdown.ability(
+                open.add(\.damageTaken, amount, to: victim, at: nil)
+                let created = open.breakdown.ability(
                     victim, .taken, spell: spell, pet: 0, school: school, total: amount, overkill: overkill, absorbed: absorbed,
                     critical: critical)
-                current!.breakdown.took(
-                    victim, .init(time: time, isDamage: true, source: unit(0, name: 1), spell: spell, amount: amount, overkill: overkill))
+                if created { noteSpellName(spell, prefixFields: prefix) }
+                open.breakdown.took(
+                    victim, .init(time: time, isDamage: true, source: source(0, name: 1, lastOf: victim, in: open.breakdown), spell: spell,
+                                  amount: amount, overkill: overkill))
             }
         case .damageSupport:
             guard count >= 19, let amount = fields.integer(count - 11) ?? fields.integer(count - 12) else { return false }
             countEvent(at: time)
             guard current != nil, fields.hex(6) & 0x10 == 0 else { return true }
             // The buffed player's own event already counted the hit: move this share to the Evoker, under the buff.
-            let buff = spell(prefixFields: 3)
+            let buff = spell(idField: 8)
             let school = fields.integer(10) ?? 0
             if let buffed = owner(of: 0, name: 1) {
                 current!.add(\.damageDone, -amount, to: buffed, at: nil)
@@ -220,27 +224,32 @@ public final class CombatLogParser {
             guard suffix >= 8 + prefix, let amount = fields.integer(suffix) else { return false }
             countEvent(at: time)
             learnOwner(blockAt: 8 + prefix, before: suffix)
-            guard current != nil else { return true }
+            guard let open = current else { return true }
             let overhealing = max(0, fields.integer(suffix + 2) ?? 0)
             let spell = spell(prefixFields: 3)
-            if let actor = owner(of: 0, name: 1) {
-                current!.add(\.healingDone, amount - overhealing, to: actor, at: time)
-                current!.add(\.overhealing, overhealing, to: actor, at: nil)
-                current!.breakdown.ability(
+            let actor = owner(of: 0, name: 1)
+            if let actor {
+                open.add(\.healingDone, amount - overhealing, to: actor, at: time)
+                open.add(\.overhealing, overhealing, to: actor, at: nil)
+                let created = open.breakdown.ability(
                     actor, .healing, spell: spell, pet: pet(0, name: 1), school: fields.integer(10) ?? 0, total: amount - overhealing,
                     overkill: overhealing, absorbed: max(0, fields.integer(suffix + 3) ?? 0), critical: fields.equals(suffix + 4, "1"))
-                current!.breakdown.timeline(actor, healing: amount - overhealing, at: time)
+                if created { noteSpellName(spell, prefixFields: 3) }
+                open.breakdown.timeline(actor, healing: amount - overhealing, at: time)
             }
             if fields.isPlayer(4) {
-                current!.breakdown.took(
-                    player(4, name: 5),
-                    .init(time: time, isDamage: false, source: unit(0, name: 1), spell: spell, amount: amount - overhealing, overkill: overhealing))
+                if actor == nil { noteSpellName(spell, prefixFields: 3) }  // a heal from outside the group has no row to name it
+                let healed = player(4, name: 5)
+                open.breakdown.took(
+                    healed,
+                    .init(time: time, isDamage: false, source: source(0, name: 1, lastOf: healed, in: open.breakdown), spell: spell,
+                          amount: amount - overhealing, overkill: overhealing))
             }
         case .healSupport:
             guard count >= 14, let amount = fields.integer(count - 6), let overhealing = fields.integer(count - 4) else { return false }
             countEvent(at: time)
             guard current != nil else { return true }
-            let buff = spell(prefixFields: 3)
+            let buff = spell(idField: 8)
             let effective = amount - overhealing
             if let healer = owner(of: 0, name: 1) {
                 current!.add(\.healingDone, -effective, to: healer, at: nil)
@@ -365,15 +374,19 @@ public final class CombatLogParser {
         return owners[fields.hash(guid)]
     }
 
-    /// The spell of an event with `prefixFields` prefix fields: its id (melee 1, environment 0), its name noted the
-    /// first time the id is seen.
+    /// The spell of an event with `prefixFields` prefix fields: its id (melee 1, environment 0). Its name is noted
+    /// (``noteSpellName(_:prefixFields:)``) only when a row for it is made, not at every event.
     @inline(__always)
     private func spell(prefixFields: Int) -> Int64 {
         switch prefixFields {
-        case 3: spell(idField: 8)
+        case 3: fields.integer(8) ?? -1
         case 0: 1
         default: 0
         }
+    }
+
+    private func noteSpellName(_ id: Int64, prefixFields: Int) {
+        if prefixFields == 3, spellNames[id] == nil { spellNames[id] = fields.string(9) }
     }
 
     /// The spell id in field `idField` (its name in the next field), noting the name the first time.
@@ -389,6 +402,17 @@ public final class CombatLogParser {
     private func unit(_ guid: Int, name: Int) -> UInt64 {
         let key = fields.hash(guid)
         if unitNames[key] == nil { unitNames[key] = fields.isNobody(guid) ? "" : fields.string(name) }
+        return key
+    }
+
+    /// The unit in field `guid` as the source of something `player` took: its name is noted only when it differs
+    /// from the source of the player's last such event (a boss hitting the tank again costs no lookup).
+    @inline(__always)
+    private func source(_ guid: Int, name: Int, lastOf player: Int, in breakdown: BreakdownRecorder) -> UInt64 {
+        let key = fields.hash(guid)
+        if key != breakdown.lastSource(of: player), unitNames[key] == nil {
+            unitNames[key] = fields.isNobody(guid) ? "" : fields.string(name)
+        }
         return key
     }
 
@@ -436,8 +460,8 @@ public final class CombatLogParser {
     }
 }
 
-/// The figures of the encounter being read.
-private struct OpenEncounter {
+/// The figures of the encounter being read: a class, so reaching it from the parser costs a pointer, not a copy.
+private final class OpenEncounter {
     let id: Int64
     let boss: String
     let difficulty: Int64
@@ -464,12 +488,12 @@ private struct OpenEncounter {
         self.start = start
     }
 
-    mutating func touch(_ player: Int) {
+    func touch(_ player: Int) {
         if slots[player] == nil { slots[player] = CharacterMetrics(guid: "") }
     }
 
     /// Adds `amount` to one figure of `player`; an action at `time` also counts toward active time.
-    mutating func add<Value: AdditiveArithmetic>(
+    func add<Value: AdditiveArithmetic>(
         _ figure: WritableKeyPath<CharacterMetrics, Value>, _ amount: Value, to player: Int, at time: Int64?
     ) {
         slots[player, default: CharacterMetrics(guid: "")][keyPath: figure] += amount
