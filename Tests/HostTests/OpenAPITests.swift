@@ -92,6 +92,8 @@ final class OpenAPITests: XCTestCase {
                 defer { try? FileManager.default.removeItem(at: report) }
                 let process = Process()
                 process.executableURL = schemathesis
+                // schemathesis keeps a cache in its working folder: not in the checkout.
+                process.currentDirectoryURL = FileManager.default.temporaryDirectory
                 process.arguments = [
                     "run", "http://127.0.0.1:\(server.port)/openapi.json", "--header", "Authorization: Bearer \(admin)",
                     "--checks", "not_a_server_error,response_schema_conformance", "--max-examples", "6", "--seed", "20261129", "--mode", "all",
