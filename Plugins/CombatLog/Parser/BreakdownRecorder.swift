@@ -13,17 +13,65 @@ struct BreakdownRecorder {
         }
     }
 
-    struct AbilityKey: Hashable {
+    struct AbilityKey: Equatable {
         var player: Int32
         var kind: Kind
         var spell: Int64
         /// The pet or guardian's GUID hash; 0 for the player's own.
         var pet: UInt64
 
-        // Two words into the hasher instead of four: this is hashed for every damage and heal event.
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(UInt64(UInt32(bitPattern: player)) << 34 ^ UInt64(kind.rawValue) << 32 ^ UInt64(bitPattern: spell))
-            hasher.combine(pet)
+        /// A multiplicative mix: cheaper than `Hasher` for a table that only this parser fills.
+        var mixed: UInt64 {
+            let packed = UInt64(UInt32(bitPattern: player)) << 34 ^ UInt64(kind.rawValue) << 32 ^ UInt64(bitPattern: spell)
+            return (packed &* 0x9E37_79B9_7F4A_7C15) ^ (pet &* 0xC2B2_AE3D_27D4_EB4F)
+        }
+    }
+
+    /// Ability rows by key, with open addressing: one probe per damage or heal event in the usual case.
+    struct AbilityTable {
+        private(set) var keys: [AbilityKey?] = Array(repeating: nil, count: 256)
+        private(set) var rows: [AbilityTotals] = []
+        private var slots: [Int32] = Array(repeating: -1, count: 256)
+
+        /// The row of `key`, made with `make` when there is none; `created` says which.
+        @inline(__always)
+        mutating func row(_ key: AbilityKey, make: () -> AbilityTotals) -> (index: Int, created: Bool) {
+            if rows.count * 2 >= slots.count { grow() }
+            let mask = slots.count - 1
+            var slot = Int(truncatingIfNeeded: key.mixed >> 7) & mask
+            while true {
+                let index = Int(slots[slot])
+                if index < 0 {
+                    slots[slot] = Int32(rows.count)
+                    keys[slot] = key
+                    rows.append(make())
+                    return (rows.count - 1, true)
+                }
+                if keys[slot] == key { return (index, false) }
+                slot = (slot + 1) & mask
+            }
+        }
+
+        mutating func add(at index: Int, total: Int64, overkill: Int64, absorbed: Int64, critical: Bool, hits: Int) {
+            rows[index].add(total: total, overkill: overkill, absorbed: absorbed, critical: critical, hits: hits)
+        }
+
+        /// Every key with its row.
+        var entries: [(key: AbilityKey, value: AbilityTotals)] {
+            zip(keys, slots).compactMap { key, index in key.map { ($0, rows[Int(index)]) } }
+        }
+
+        private mutating func grow() {
+            let old = zip(keys, slots).compactMap { key, index in key.map { ($0, index) } }
+            keys = Array(repeating: nil, count: slots.count * 2)
+            slots = Array(repeating: -1, count: slots.count * 2)
+            let mask = slots.count - 1
+            for (key, index) in old {
+                var slot = Int(truncatingIfNeeded: key.mixed >> 7) & mask
+                while slots[slot] >= 0 { slot = (slot + 1) & mask }
+                slots[slot] = index
+                keys[slot] = key
+            }
         }
     }
 
@@ -63,7 +111,7 @@ struct BreakdownRecorder {
 
     let start: Int64
     let recapWindowMs: Int64
-    private(set) var abilities: [AbilityKey: AbilityTotals] = [:]
+    private(set) var abilities = AbilityTable()
     /// The most events a death recap can hold.
     static let recapCapacity = 64
     // By player index: arrays, not dictionaries, on the per-event path. Each player's last `recapCapacity` events
@@ -92,9 +140,8 @@ struct BreakdownRecorder {
         critical: Bool, hits: Int = 1
     ) -> Bool {
         let key = AbilityKey(player: Int32(player), kind: kind, spell: spell, pet: pet)
-        var created = false
-        abilities[key, default: { created = true; return AbilityTotals(school: school) }()]
-            .add(total: total, overkill: overkill, absorbed: absorbed, critical: critical, hits: hits)
+        let (index, created) = abilities.row(key) { AbilityTotals(school: school) }
+        abilities.add(at: index, total: total, overkill: overkill, absorbed: absorbed, critical: critical, hits: hits)
         return created
     }
 
@@ -161,7 +208,7 @@ struct BreakdownRecorder {
     ) -> EncounterBreakdowns {
         var result = EncounterBreakdowns()
         // Sorted by numbers before any name is made: by player, kind, biggest first.
-        let ordered = abilities.sorted { a, b in
+        let ordered = abilities.entries.sorted { a, b in
             (a.key.player, a.key.kind.rawValue, -a.value.total, a.key.spell, a.key.pet)
                 < (b.key.player, b.key.kind.rawValue, -b.value.total, b.key.spell, b.key.pet)
         }
@@ -201,7 +248,7 @@ struct BreakdownRecorder {
 }
 
 extension BreakdownRecorder.AbilityTotals {
-    fileprivate mutating func add(total: Int64, overkill: Int64, absorbed: Int64, critical: Bool, hits: Int) {
+    mutating func add(total: Int64, overkill: Int64, absorbed: Int64, critical: Bool, hits: Int) {
         self.hits += hits
         if critical { crits += 1 }
         self.total += total

@@ -182,22 +182,22 @@ public final class CombatLogParser {
             let critical = fields.equals(suffix + 7, "1")
             let spell = spell(prefixFields: prefix)
             if let actor = owner(of: 0, name: 1), fields.hex(6) & 0x10 == 0 {
-                open.add(\.damageDone, amount + absorbed, to: actor, at: time)
-                let created = open.breakdown.ability(
+                open.tally.add(\.damageDone, amount + absorbed, to: actor, at: time)
+                let created = open.tally.breakdown.ability(
                     actor, .damage, spell: spell, pet: pet(0, name: 1), school: school, total: amount + absorbed, overkill: overkill,
                     absorbed: absorbed, critical: critical)
                 if created { noteSpellName(spell, prefixFields: prefix) }
-                open.breakdown.timeline(actor, damage: amount + absorbed, at: time)
+                open.tally.breakdown.timeline(actor, damage: amount + absorbed, at: time)
             }
             if fields.isPlayer(4) {
                 let victim = player(4, name: 5)
-                open.add(\.damageTaken, amount, to: victim, at: nil)
-                let created = open.breakdown.ability(
+                open.tally.add(\.damageTaken, amount, to: victim, at: nil)
+                let created = open.tally.breakdown.ability(
                     victim, .taken, spell: spell, pet: 0, school: school, total: amount, overkill: overkill, absorbed: absorbed,
                     critical: critical)
                 if created { noteSpellName(spell, prefixFields: prefix) }
-                open.breakdown.took(
-                    victim, .init(time: time, isDamage: true, source: source(0, name: 1, lastOf: victim, in: open.breakdown), spell: spell,
+                open.tally.breakdown.took(
+                    victim, .init(time: time, isDamage: true, source: source(0, name: 1, lastOf: victim, in: open.tally.breakdown), spell: spell,
                                   amount: amount, overkill: overkill))
             }
         case .damageSupport:
@@ -208,16 +208,16 @@ public final class CombatLogParser {
             let buff = spell(idField: 8)
             let school = fields.integer(10) ?? 0
             if let buffed = owner(of: 0, name: 1) {
-                current!.add(\.damageDone, -amount, to: buffed, at: nil)
-                current!.breakdown.ability(
+                current!.tally.add(\.damageDone, -amount, to: buffed, at: nil)
+                current!.tally.breakdown.ability(
                     buffed, .damage, spell: buff, pet: 0, school: school, total: -amount, overkill: 0, absorbed: 0, critical: false)
-                current!.breakdown.timeline(buffed, damage: -amount, at: time)
+                current!.tally.breakdown.timeline(buffed, damage: -amount, at: time)
             }
             if let supporter = owner(of: count - 1, name: nil) {
-                current!.add(\.damageDone, amount, to: supporter, at: time)
-                current!.breakdown.ability(
+                current!.tally.add(\.damageDone, amount, to: supporter, at: time)
+                current!.tally.breakdown.ability(
                     supporter, .damage, spell: buff, pet: 0, school: school, total: amount, overkill: 0, absorbed: 0, critical: false)
-                current!.breakdown.timeline(supporter, damage: amount, at: time)
+                current!.tally.breakdown.timeline(supporter, damage: amount, at: time)
             }
         case .heal(let prefix):
             let suffix = count - 5
@@ -229,20 +229,20 @@ public final class CombatLogParser {
             let spell = spell(prefixFields: 3)
             let actor = owner(of: 0, name: 1)
             if let actor {
-                open.add(\.healingDone, amount - overhealing, to: actor, at: time)
-                open.add(\.overhealing, overhealing, to: actor, at: nil)
-                let created = open.breakdown.ability(
+                open.tally.add(\.healingDone, amount - overhealing, to: actor, at: time)
+                open.tally.add(\.overhealing, overhealing, to: actor, at: nil)
+                let created = open.tally.breakdown.ability(
                     actor, .healing, spell: spell, pet: pet(0, name: 1), school: fields.integer(10) ?? 0, total: amount - overhealing,
                     overkill: overhealing, absorbed: max(0, fields.integer(suffix + 3) ?? 0), critical: fields.equals(suffix + 4, "1"))
                 if created { noteSpellName(spell, prefixFields: 3) }
-                open.breakdown.timeline(actor, healing: amount - overhealing, at: time)
+                open.tally.breakdown.timeline(actor, healing: amount - overhealing, at: time)
             }
             if fields.isPlayer(4) {
                 if actor == nil { noteSpellName(spell, prefixFields: 3) }  // a heal from outside the group has no row to name it
                 let healed = player(4, name: 5)
-                open.breakdown.took(
+                open.tally.breakdown.took(
                     healed,
-                    .init(time: time, isDamage: false, source: source(0, name: 1, lastOf: healed, in: open.breakdown), spell: spell,
+                    .init(time: time, isDamage: false, source: source(0, name: 1, lastOf: healed, in: open.tally.breakdown), spell: spell,
                           amount: amount - overhealing, overkill: overhealing))
             }
         case .healSupport:
@@ -252,26 +252,26 @@ public final class CombatLogParser {
             let buff = spell(idField: 8)
             let effective = amount - overhealing
             if let healer = owner(of: 0, name: 1) {
-                current!.add(\.healingDone, -effective, to: healer, at: nil)
-                current!.breakdown.ability(healer, .healing, spell: buff, pet: 0, school: 0, total: -effective, overkill: 0, absorbed: 0, critical: false)
-                current!.breakdown.timeline(healer, healing: -effective, at: time)
+                current!.tally.add(\.healingDone, -effective, to: healer, at: nil)
+                current!.tally.breakdown.ability(healer, .healing, spell: buff, pet: 0, school: 0, total: -effective, overkill: 0, absorbed: 0, critical: false)
+                current!.tally.breakdown.timeline(healer, healing: -effective, at: time)
             }
             if let supporter = owner(of: count - 1, name: nil) {
-                current!.add(\.healingDone, effective, to: supporter, at: time)
-                current!.breakdown.ability(supporter, .healing, spell: buff, pet: 0, school: 0, total: effective, overkill: 0, absorbed: 0, critical: false)
-                current!.breakdown.timeline(supporter, healing: effective, at: time)
+                current!.tally.add(\.healingDone, effective, to: supporter, at: time)
+                current!.tally.breakdown.ability(supporter, .healing, spell: buff, pet: 0, school: 0, total: effective, overkill: 0, absorbed: 0, critical: false)
+                current!.tally.breakdown.timeline(supporter, healing: effective, at: time)
             }
         case .absorbed:
             // Melee (18 fields) or spell (21) shape; from the end both read the same.
             guard count == 18 || count == 21, let amount = fields.integer(count - 3) else { return false }
             countEvent(at: time)
             if current != nil, let absorber = owner(of: count - 10, name: count - 9) {
-                current!.add(\.absorbsDone, amount, to: absorber, at: time)
+                current!.tally.add(\.absorbsDone, amount, to: absorber, at: time)
                 let shield = spell(idField: count - 6)
-                current!.breakdown.ability(
+                current!.tally.breakdown.ability(
                     absorber, .healing, spell: shield, pet: pet(count - 10, name: count - 9), school: fields.integer(count - 4) ?? 0,
                     total: amount, overkill: 0, absorbed: 0, critical: false)
-                current!.breakdown.timeline(absorber, healing: amount, at: time)
+                current!.tally.breakdown.timeline(absorber, healing: amount, at: time)
             }
         case .summon:
             guard count >= 8 else { return false }
@@ -282,22 +282,22 @@ public final class CombatLogParser {
             countEvent(at: time)
             if current != nil, fields.isPlayer(4) {
                 let victim = player(4, name: 5)
-                current!.add(\.deaths, 1, to: victim, at: nil)
-                current!.breakdown.died(victim, at: time)
+                current!.tally.add(\.deaths, 1, to: victim, at: nil)
+                current!.tally.breakdown.died(victim, at: time)
             }
         case .interrupt, .dispel:
             guard count >= 14 else { return false }
             countEvent(at: time)
             if current != nil, let actor = owner(of: 0, name: 1) {
-                current!.touch(actor)
+                current!.tally.touch(actor)
                 let isDispel = if case .dispel = kind { true } else { false }
-                current!.breakdown.interrupted(actor, dispel: isDispel, spell: spell(idField: 8), extraSpell: spell(idField: 11))
+                current!.tally.breakdown.interrupted(actor, dispel: isDispel, spell: spell(idField: 8), extraSpell: spell(idField: 11))
             }
         case .resurrect:
             guard count >= 11 else { return false }
             countEvent(at: time)
             if current != nil, fields.isPlayer(4) {
-                current!.breakdown.resurrected(player(4, name: 5), by: unit(0, name: 1), at: time)
+                current!.tally.breakdown.resurrected(player(4, name: 5), by: unit(0, name: 1), at: time)
             }
         case .encounterStart:
             guard count >= 5, let id = fields.integer(0), let difficulty = fields.integer(2), let size = fields.integer(3) else {
@@ -334,7 +334,7 @@ public final class CombatLogParser {
                     players[index].spec = spec.spec
                 }
             }
-            current?.touch(index)
+            current?.tally.touch(index)
         case .zoneChange:
             guard count >= 2 else { return false }
             closeEncounter(end: nil)
@@ -440,15 +440,15 @@ public final class CombatLogParser {
         lastTrashTime = nil
         let duration = end.flatMap { $0.fightTime } ?? max(0, (end?.time ?? lastEventTime) - open.start)
         let seconds = Double(max(duration, 1)) / 1000
-        let characters = open.slots.map { index, totals -> CharacterMetrics in
-            var metrics = totals
+        let characters = open.tally.slots.enumerated().compactMap { index, totals -> CharacterMetrics? in
+            guard var metrics = totals else { return nil }
             metrics.guid = players[index].guid
             metrics.dps = (Double(metrics.damageDone) / seconds * 10).rounded() / 10
             metrics.hps = (Double(metrics.healingDone + metrics.absorbsDone) / seconds * 10).rounded() / 10
             return metrics
         }.sorted { $0.damageDone != $1.damageDone ? $0.damageDone > $1.damageDone : $0.guid < $1.guid }
         summary.encounters += 1
-        let breakdowns = open.breakdown.finish(
+        let breakdowns = open.tally.breakdown.finish(
             durationMs: duration, guid: { self.players[$0].guid }, spell: { self.spellNames[$0] ?? "Spell \($0)" },
             unit: { self.unitNames[$0] ?? "" })
         onEncounter(
@@ -460,7 +460,8 @@ public final class CombatLogParser {
     }
 }
 
-/// The figures of the encounter being read: a class, so reaching it from the parser costs a pointer, not a copy.
+/// The encounter being read: a class, so reaching it from the parser costs a pointer, not a copy. Its figures are
+/// one struct, so each update is one access to the class's storage rather than one per figure.
 private final class OpenEncounter {
     let id: Int64
     let boss: String
@@ -470,15 +471,13 @@ private final class OpenEncounter {
     let instanceName: String?
     let start: Int64
     var events = 0
-    var slots: [Int: CharacterMetrics] = [:]
-    var lastAction: [Int: Int64] = [:]
-    var breakdown: BreakdownRecorder
+    var tally: Tally
 
     init(
         id: Int64, boss: String, difficulty: Int64, groupSize: Int64, instanceID: Int64, instanceName: String?, start: Int64,
         recapWindowMs: Int64
     ) {
-        breakdown = BreakdownRecorder(start: start, recapWindowMs: recapWindowMs)
+        tally = Tally(breakdown: BreakdownRecorder(start: start, recapWindowMs: recapWindowMs))
         self.id = id
         self.boss = boss
         self.difficulty = difficulty
@@ -487,19 +486,37 @@ private final class OpenEncounter {
         self.instanceName = instanceName
         self.start = start
     }
+}
 
-    func touch(_ player: Int) {
+/// One open encounter's figures per character and its breakdowns.
+private struct Tally {
+    /// By player index (dense: every player seen so far has an index): nil for one not in this pull.
+    private(set) var slots: [CharacterMetrics?] = []
+    /// By player index: the time of their last action, -1 for none.
+    private var lastAction: [Int64] = []
+    var breakdown: BreakdownRecorder
+
+    init(breakdown: BreakdownRecorder) { self.breakdown = breakdown }
+
+    mutating func touch(_ player: Int) {
+        if slots.count <= player {
+            slots.append(contentsOf: repeatElement(nil, count: player + 1 - slots.count))
+            lastAction.append(contentsOf: repeatElement(-1, count: player + 1 - lastAction.count))
+        }
         if slots[player] == nil { slots[player] = CharacterMetrics(guid: "") }
     }
 
     /// Adds `amount` to one figure of `player`; an action at `time` also counts toward active time.
-    func add<Value: AdditiveArithmetic>(
+    @inline(__always)
+    mutating func add<Value: AdditiveArithmetic>(
         _ figure: WritableKeyPath<CharacterMetrics, Value>, _ amount: Value, to player: Int, at time: Int64?
     ) {
-        slots[player, default: CharacterMetrics(guid: "")][keyPath: figure] += amount
+        touch(player)
+        slots[player]![keyPath: figure] += amount
         guard let time else { return }
-        if let last = lastAction[player], time >= last, time - last <= CombatLogParser.activityGapMs {
-            slots[player]![keyPath: \.activeTimeMs] += time - last
+        let last = lastAction[player]
+        if last >= 0, time >= last, time - last <= CombatLogParser.activityGapMs {
+            slots[player]!.activeTimeMs += time - last
         }
         lastAction[player] = time
     }

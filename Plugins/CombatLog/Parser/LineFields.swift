@@ -7,6 +7,10 @@ final class LineFields {
 
     private let starts: UnsafeMutablePointer<Int32>
     private let ends: UnsafeMutablePointer<Int32>
+    /// Hashes of this line's fields, kept once computed: a unit's GUID is hashed by several steps of one event.
+    private let hashes: UnsafeMutablePointer<UInt64>
+    private let hashedLine: UnsafeMutablePointer<UInt32>
+    private var lineNumber: UInt32 = 1
     private(set) var count = 0
     /// The line being read; valid until the next ``split(_:from:)``.
     private(set) var line = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
@@ -14,17 +18,27 @@ final class LineFields {
     init() {
         starts = .allocate(capacity: Self.capacity)
         ends = .allocate(capacity: Self.capacity)
+        hashes = .allocate(capacity: Self.capacity)
+        hashedLine = .allocate(capacity: Self.capacity)
+        hashedLine.initialize(repeating: 0, count: Self.capacity)
     }
 
     deinit {
         starts.deallocate()
         ends.deallocate()
+        hashes.deallocate()
+        hashedLine.deallocate()
     }
 
     /// Splits `line[from...]`; answers false for a line whose quotes or brackets do not close (a truncated or
     /// corrupt line) or that has more fields than any event the parser reads.
     func split(_ line: UnsafeBufferPointer<UInt8>, from: Int) -> Bool {
         self.line = line
+        lineNumber &+= 1
+        if lineNumber == 0 {  // wrapped: forget every kept hash
+            hashedLine.update(repeating: 0, count: Self.capacity)
+            lineNumber = 1
+        }
         count = 0
         guard let base = line.baseAddress else { return false }
         let end = line.count
@@ -160,10 +174,13 @@ final class LineFields {
     /// A 64-bit FNV-1a hash of field `index`'s bytes: how GUIDs are keyed without making strings.
     @inline(__always)
     func hash(_ index: Int) -> UInt64 {
+        if hashedLine[index] == lineNumber { return hashes[index] }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in raw(index) {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
+        hashes[index] = hash
+        hashedLine[index] = lineNumber
         return hash
     }
 
