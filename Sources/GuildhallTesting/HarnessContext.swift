@@ -299,6 +299,7 @@ struct HarnessPeople: PeopleDirectory {
     func person(_ userID: Int64, in guild: GuildScope) async throws -> Identity? {
         guilds.contains { $0.id == guild.id } ? people.first { $0.userID == userID } : nil
     }
+    func guild(_ id: Int64) async throws -> GuildScope? { guilds.first { $0.id == id } }
 }
 
 /// Records the mail the cog sends; checks addresses as the host's mailer does.

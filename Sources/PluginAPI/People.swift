@@ -4,4 +4,8 @@ public protocol PeopleDirectory: Sendable {
     /// The active user `userID` if they act in `guild` — a member of it, an admin, or, for the default guild, someone
     /// who belongs to no guild — else nil.
     func person(_ userID: Int64, in guild: GuildScope) async throws -> Identity?
+
+    /// The active guild `id`, else nil (contract 1.2): check a guild an admin names (the target of a move) before
+    /// storing rows for it.
+    func guild(_ id: Int64) async throws -> GuildScope?
 }

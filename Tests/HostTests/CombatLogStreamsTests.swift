@@ -143,6 +143,54 @@ final class CombatLogStreamsTests: XCTestCase {
         }
     }
 
+    func testAdminsMoveEncountersBetweenGuildsWithTheirFigures() async throws {
+        let host = TestHost(enabled: ["combatlog"])
+        defer { host.removeFolder() }
+        try await host.run(catalogue: CombatLogTests.catalogue) { server in
+            let tenants = try await Tenants.make(on: server)
+            let admin = try await server.token("admin")
+            _ = try await CombatLogTests.uploadAndWait(F.breakdowns(), key: tenants.keyA, on: server)
+            _ = try await CombatLogTests.uploadAndWait(F.tww(), key: tenants.keyB, on: server)
+            let listA = try await server.request(.GET, "/api/v1/encounters", token: tenants.keyA).json["data"]?["encounters"]?.arrayValue ?? []
+            let pull = try XCTUnwrap(listA.first?["id"]?.intValue)
+            let charactersB = try await server.request(.GET, "/api/v1/characters", token: tenants.keyB).json["data"]?["total"]?.intValue ?? 0
+
+            func move(_ body: JSONValue, as token: String) async throws -> LiveServer.Reply {
+                try await server.request(.POST, "/api/v1/admin/combatlog/move", token: token, json: body)
+            }
+            // Refused as a whole: one id that is not the source guild's, a guild that does not exist, a non-admin.
+            let listB = try await server.request(.GET, "/api/v1/encounters", token: tenants.keyB).json
+            let foreign = try XCTUnwrap(listB["data"]?["encounters"]?.arrayValue?.first?["id"]?.intValue)
+            try await assertEqual(
+                await move(["encounter_ids": [.int(pull), .int(foreign)], "from_guild_id": .int(tenants.a), "to_guild_id": .int(tenants.b)], as: admin).error,
+                "encounter_not_found")
+            try await assertEqual(
+                await move(["encounter_ids": [.int(pull)], "from_guild_id": .int(tenants.a), "to_guild_id": 9999], as: admin).error, "guild_not_found")
+            try await assertEqual(
+                await move(["encounter_ids": [.int(pull)], "from_guild_id": .int(tenants.a), "to_guild_id": .int(tenants.b)], as: tenants.keyA).status, 403)
+            try await assertEqual(
+                await move(["encounter_ids": [], "from_guild_id": .int(tenants.a), "to_guild_id": .int(tenants.b)], as: admin).json["field"],
+                "encounter_ids")
+            try await assertEqual(await server.request(.GET, "/api/v1/encounters/\(pull)", token: tenants.keyA).status, 200, "nothing moved")
+
+            let moved = try await move(["encounter_ids": [.int(pull)], "from_guild_id": .int(tenants.a), "to_guild_id": .int(tenants.b)], as: admin)
+            XCTAssertEqual(moved.status, 200, "\(moved.json)")
+            XCTAssertEqual(moved.json["encounters"], 1)
+            // The tank, healer and hunter were in guild B's log already; the Evoker was not.
+            XCTAssertEqual(moved.json["characters_created"], 1)
+            try await assertEqual(await server.request(.GET, "/api/v1/encounters/\(pull)", token: tenants.keyA).error, "encounter_not_found")
+            let there = try await server.request(.GET, "/api/v1/encounters/\(pull)", token: tenants.keyB)
+            XCTAssertEqual(there.status, 200)
+            XCTAssertEqual(there.json["data"]?["characters"]?.arrayValue?.count, 4)
+            let abilities = try await server.request(.GET, "/api/v1/encounters/\(pull)/abilities?kind=damage", token: tenants.keyB).json["data"]?["abilities"]?.arrayValue ?? []
+            XCTAssertTrue(abilities.contains { $0["spell_name"] == "Shield Slam" && $0["total"] == 2000 })
+            try await assertEqual(
+                await server.request(.GET, "/api/v1/encounters/\(pull)/timeline", token: tenants.keyB).json["data"]?["seconds"], 9)
+            try await assertEqual(
+                await server.request(.GET, "/api/v1/characters", token: tenants.keyB).json["data"]?["total"]?.intValue, charactersB + 1)
+        }
+    }
+
     func testTheParseCommandReadsStandardInputAndGzipFiles() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("guildhall-parse-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

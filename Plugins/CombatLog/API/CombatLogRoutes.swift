@@ -229,6 +229,32 @@ struct CombatLogRoutes {
                 ?? ["guild_id": .int(guild), "uploads": 0, "encounters": 0, "characters": 0, "last_activity": .null]
         }
         context.route(
+            .post, "/api/v1/admin/combatlog/move", access: .admin,
+            summary: "Move encounters between guilds with their characters' figures, in one transaction: {encounter_ids, from_guild_id, to_guild_id}",
+            body: MoveRequest.self,
+            responses: [
+                .json(.ok, CombatLogStore.Moved.self, "`{encounters, characters_created}`"),
+                .error(.notFound, "encounter_not_found", "guild_not_found"), .error(.badRequest, "invalid_field"),
+            ]
+        ) { call in
+            let move = call.body
+            guard (1...1000).contains(move.encounterIDs.count) else {
+                throw APIError(.badRequest, "invalid_field", "encounter_ids holds 1 to 1000 ids.", details: ["field": "encounter_ids"])
+            }
+            guard move.fromGuildID != move.toGuildID else {
+                throw APIError(.badRequest, "invalid_field", "from_guild_id and to_guild_id are the same guild.", details: ["field": "to_guild_id"])
+            }
+            guard let target = try await context.people.guild(move.toGuildID) else {
+                throw APIError(.notFound, "guild_not_found", "There is no active guild \(move.toGuildID).", details: ["field": "to_guild_id"])
+            }
+            let moved = try await store.move(Array(Set(move.encounterIDs)), from: move.fromGuildID, to: target.id)
+            context.events.publish(
+                "combatlog.encounters.moved",
+                payload: ["from_guild_id": .int(move.fromGuildID), "to_guild_id": .int(target.id), "encounters": .int(Int64(moved.encounters))] as JSONValue,
+                guild: target.id, correlationID: call.requestID)
+            return JSONResponse(.ok, moved)
+        }
+        context.route(
             .get, "/api/v1/admin/combatlog/guilds", access: .admin, summary: "Every guild's encounters, characters and last activity",
             responses: [.json(.ok, JSONValue.self, "`{guilds: [...]}`")]
         ) { _ in
@@ -239,4 +265,14 @@ struct CombatLogRoutes {
 
 extension HTTPField.Name {
     static let contentDisposition = Self("Content-Disposition")!
+}
+
+/// `POST /api/v1/admin/combatlog/move`.
+struct MoveRequest: Decodable, Sendable {
+    var encounterIDs: [Int64]
+    var fromGuildID: Int64
+    var toGuildID: Int64
+    enum CodingKeys: String, CodingKey {
+        case encounterIDs = "encounter_ids", fromGuildID = "from_guild_id", toGuildID = "to_guild_id"
+    }
 }

@@ -13,4 +13,9 @@ struct HostPeopleDirectory: PeopleDirectory {
         let acts = memberships[guild.id] != nil || (memberships.isEmpty && guild.id == GuildScope.defaultGuildID)
         return acts ? user.identity : nil
     }
+
+    func guild(_ id: Int64) async throws -> GuildScope? {
+        guard let guild = try await guilds.cached(id), guild.isActive else { return nil }
+        return GuildScope(id: guild.id, name: guild.name)
+    }
 }
