@@ -8,7 +8,7 @@ public struct CombatLogCog: Cog {
     public typealias Configuration = CombatLogConfig
 
     public static let manifest = CogManifest(
-        id: "combatlog", displayName: "Combat Log", version: "1.1.0", contract: "1.0",
+        id: "combatlog", displayName: "Combat Log", version: "1.2.0", contract: "1.2",
         summary: "Parses World of Warcraft combat logs into encounters and per-character metrics, per guild.",
         category: "games", features: ["Combat log uploads", "Encounters and character figures", "Live parse progress", "Per-guild data"],
         routePrefixes: [
@@ -27,6 +27,9 @@ public struct CombatLogCog: Cog {
         CombatLogRoutes(context: context, store: store, processor: processor).register()
         BreakdownRoutes(context: context, store: store).register()
         context.spawn("resume interrupted uploads") { try await processor.resumeInterrupted() }
+        context.guildData(
+            exporting: { guild in try await store.exportGuild(guild.id) },
+            importing: { guild, data in try await store.importGuild(data, into: guild.id, name: guild.name) })
         let interval = try context.config().retentionIntervalSeconds
         context.schedule("retention", every: .seconds(max(1, interval)), forEachGuild: { guild in
             let days = try context.config(for: guild).retentionDays

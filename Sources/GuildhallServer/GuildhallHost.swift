@@ -197,6 +197,19 @@ public final class GuildhallHost: Service, Sendable {
         return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
     }
 
+    /// Moves one guild's data between deployments.
+    var guildTransfer: GuildTransfer {
+        GuildTransfer(guilds: guilds, database: database, switches: switches, overlays: overlays, plugins: plugins)
+    }
+
+    /// Guild `id`'s data as an export file's JSON (see ``GuildTransfer``).
+    public func exportGuild(_ id: Int64) async throws -> JSONValue { try await guildTransfer.export(id) }
+
+    /// Creates the exported guild in this deployment; answers what was imported and what was left out.
+    public func importGuild(_ document: JSONValue, by actor: String) async throws -> JSONValue {
+        try await guildTransfer.import(document, by: actor)
+    }
+
     /// Reports cog state changes into the live log as system messages for admins.
     static func cogStateReporter(bus: EventBus, liveLog: LiveLogService) -> EventBus.Listener {
         EventBus.Listener(
@@ -243,6 +256,7 @@ public final class GuildhallHost: Service, Sendable {
         MetricsEndpoint.bootstrap()
         let counters = ScrapedCounters()
         MetricsEndpoint.register(on: core) { [unowned self] in self.recordScrapeMetrics(counters: counters) }
+        guildTransfer.register(on: core)
         APIDocsRoutes(plugins: plugins).register(on: core)
         let webSocketRouter = Router(context: GatewayRequestContext.self)
         let door = GatewayDoor(

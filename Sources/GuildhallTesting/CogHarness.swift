@@ -176,6 +176,16 @@ public final class CogHarness<C: Cog>: Sendable {
         return merged
     }
 
+    /// The cog's export of `guild`'s rows (nil when it registers no `guildData`).
+    public func exportGuildData(_ guild: GuildScope) async throws -> JSONValue? {
+        try await state.guildData?.export(guild)
+    }
+
+    /// Imports an export of the cog's into `guild`.
+    public func importGuildData(_ data: JSONValue, into guild: GuildScope) async throws {
+        try await state.guildData?.import(guild, data)
+    }
+
     // MARK: - What the cog did
 
     /// Events the cog published, in order.

@@ -45,6 +45,7 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
         var validators: [@Sendable (Configuration) throws -> Void] = []
         var appliers: [@Sendable (Configuration) async -> Void] = []
         var figures: [@Sendable () async throws -> [String: JSONValue]] = []
+        var guildData: (export: @Sendable (GuildScope) async throws -> JSONValue, import: @Sendable (GuildScope, JSONValue) async throws -> Void)?
         var sealed = false
     }
 
@@ -131,6 +132,9 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
     var validators: [@Sendable (Configuration) throws -> Void] { registered.withLock { $0.validators } }
     var appliers: [@Sendable (Configuration) async -> Void] { registered.withLock { $0.appliers } }
     var figureReaders: [@Sendable () async throws -> [String: JSONValue]] { registered.withLock { $0.figures } }
+    var guildData: (export: @Sendable (GuildScope) async throws -> JSONValue, import: @Sendable (GuildScope, JSONValue) async throws -> Void)? {
+        registered.withLock { $0.guildData }
+    }
 
     /// Moves the clock on and answers the task runs that fell due, in time order.
     func advance(by duration: Duration) -> [@Sendable () async throws -> Void] {
@@ -263,6 +267,12 @@ struct HarnessContext<Configuration: CogConfiguration>: CogContext {
     func onConfigApplied(_ handler: @escaping @Sendable (Configuration) async -> Void) { state.addApplier(handler) }
     func chargeEvents(_ count: Int, in guild: GuildScope, by caller: Identity?) async throws { state.charge(count, guild: guild.id) }
     func figures(_ read: @escaping @Sendable () async throws -> [String: JSONValue]) { state.addFigures(read) }
+    func guildData(
+        exporting: @escaping @Sendable (GuildScope) async throws -> JSONValue,
+        importing: @escaping @Sendable (GuildScope, JSONValue) async throws -> Void
+    ) {
+        state.register { $0.guildData = (exporting, importing) }
+    }
 }
 
 /// Records the push notifications the cog sends.

@@ -120,6 +120,14 @@ public protocol CogContext<Configuration>: Sendable {
     /// own names win) and under `cogs.<id>` (contract 1.2).
     func figures(_ read: @escaping @Sendable () async throws -> [String: JSONValue])
 
+    /// Registers how the cog's rows of one guild leave this deployment and enter another (`guildhall guild export`,
+    /// `GET /api/v1/admin/guilds/{id}/export`, `guildhall guild import`; contract 1.2): `exporting` answers them as
+    /// JSON of the cog's own shape; `importing` stores such JSON for a guild of the importing deployment, giving the
+    /// rows ids of their own there. A cog that registers nothing is left out of exports.
+    func guildData(
+        exporting: @escaping @Sendable (GuildScope) async throws -> JSONValue,
+        importing: @escaping @Sendable (GuildScope, JSONValue) async throws -> Void)
+
     /// Charges `count` events (parsed log lines, ingested messages) to `guild`'s budget and, when `caller` is a
     /// guild API key, to the key's `events_per_minute`. Throws ``APIError`` 429 `rate_limited` with a
     /// `Retry-After` header once either budget is spent; nothing is charged then.

@@ -48,6 +48,36 @@ final class CLITests: XCTestCase {
         return folder
     }
 
+    func testGuildExportAndImportBetweenTwoDeployments() async throws {
+        let config = "database:\n  path: ./g.sqlite\nauth:\n  bcrypt_cost: 4\nplugins:\n  enabled: [combatlog]\n"
+        let source = try makeFolder(config: config), target = try makeFolder(config: config)
+        defer {
+            try? FileManager.default.removeItem(at: source)
+            try? FileManager.default.removeItem(at: target)
+        }
+        let created = try await Self.guildhall(
+            ["guild", "create", "--name", "Loothing", "--server", "Silvermoon", "--region", "eu", "--faction", "horde"], in: source)
+        XCTAssertEqual(created.status, 0, created.errors)
+        let file = source.appendingPathComponent("loothing.json").path
+        let exported = try await Self.guildhall(["guild", "export", "--guild-id", "2", "--output", file], in: source)
+        XCTAssertEqual(exported.status, 0, exported.errors)
+        let document = try JSONValue(parsing: try Data(contentsOf: URL(fileURLWithPath: file)))
+        XCTAssertEqual(document["format"], "guildhall.guild-export")
+        XCTAssertNotNil(document["cogs"]?["combatlog"], "the loaded cog's rows are in it")
+
+        let imported = try await Self.guildhall(["guild", "import", file], in: target)
+        XCTAssertEqual(imported.status, 0, imported.errors)
+        XCTAssertTrue(imported.output.contains("imported as guild 2: Loothing"), imported.output)
+        XCTAssertTrue(imported.output.contains("combatlog: imported"), imported.output)
+        let listed = try await Self.guildhall(["guild", "list"], in: target)
+        XCTAssertTrue(listed.output.contains("Loothing\tSilvermoon\teu\tHorde"), listed.output)
+        let again = try await Self.guildhall(["guild", "import", file], in: target)
+        XCTAssertEqual(again.status, 1)
+        XCTAssertFalse(again.errors.isEmpty)
+        let missing = try await Self.guildhall(["guild", "export", "--guild-id", "99"], in: source)
+        XCTAssertNotEqual(missing.status, 0)
+    }
+
     func testConfigCheckPrintsEveryProblem() async throws {
         let folder = try makeFolder(config: "server:\n  port: high\ntickets:\n  max_open_per_user: lots\nplugins:\n  enabled: [tickets, nope]\n")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -191,6 +191,69 @@ final class CombatLogStreamsTests: XCTestCase {
         }
     }
 
+    /// A guild's export from one deployment, imported into another: the guild, its members by name, its switches and
+    /// overlays, and every combat log row with ids of its own there.
+    func testAGuildMovesToAnotherDeploymentWithItsData() async throws {
+        let source = TestHost(enabled: ["combatlog"])
+        defer { source.removeFolder() }
+        let exported: JSONValue = try await source.run(catalogue: CombatLogTests.catalogue) { server in
+            let tenants = try await Tenants.make(on: server)
+            let admin = try await server.token("admin")
+            _ = try await CombatLogTests.uploadAndWait(F.breakdowns(), key: tenants.keyA, on: server)
+            _ = try await CombatLogTests.uploadAndWait(F.tww(), key: tenants.keyA, on: server)
+            _ = try await server.request(.PUT, "/api/v1/guilds/\(tenants.a)/config/combatlog", token: admin, json: ["retention_days": 30])
+            let reply = try await server.request(.GET, "/api/v1/admin/guilds/\(tenants.a)/export", token: admin)
+            XCTAssertEqual(reply.status, 200)
+            XCTAssertEqual(reply.header("Content-Disposition"), "attachment; filename=\"guild-\(tenants.a).json\"")
+            try await assertEqual(await server.request(.GET, "/api/v1/admin/guilds/\(tenants.a)/export", token: tenants.keyA).status, 403)
+            try await assertEqual(await server.request(.GET, "/api/v1/admin/guilds/999/export", token: admin).error, "guild_not_found")
+            return reply.json
+        }
+        XCTAssertEqual(exported["guild"]?["name"], "Alpha")
+        XCTAssertEqual(exported["members"]?.arrayValue?.first?["username"], "alice")
+        XCTAssertEqual(exported["cogs"]?["combatlog"]?["combatlog_encounters"]?.arrayValue?.count, 3)
+
+        let target = TestHost(enabled: ["combatlog"])
+        defer { target.removeFolder() }
+        try await target.run(catalogue: CombatLogTests.catalogue) { server in
+            let admin = try await server.token("admin")
+            // Something of the target's own first, so the imported rows cannot keep their old ids.
+            let own = try await Tenants.guild("Resident", on: server, admin: admin)
+            _ = try await CombatLogTests.uploadAndWait(F.tww(), key: try await Tenants.key(for: own, on: server, admin: admin), on: server)
+            _ = try await server.host.users.upsert(username: "alice", password: "password-alice", role: .user)
+
+            let report = try await server.host.importGuild(exported, by: "admin")
+            let guild = try XCTUnwrap(report["guild_id"]?.intValue)
+            XCTAssertEqual(report["cogs_imported"], ["combatlog"])
+            XCTAssertEqual(report["skipped"], [])
+            let key = try await Tenants.key(for: guild, on: server, admin: admin)
+            let encounters = try await server.request(.GET, "/api/v1/encounters?limit=10", token: key).json["data"]?["encounters"]?.arrayValue ?? []
+            XCTAssertEqual(encounters.count, 3)
+            let pull = try XCTUnwrap(encounters.first { $0["boss_name"] == "Soulbinder Naazindhri" }?["id"]?.intValue)
+            let deaths = try await server.request(.GET, "/api/v1/encounters/\(pull)/deaths", token: key).json["data"]?["deaths"]?.arrayValue ?? []
+            XCTAssertEqual(deaths.first?["name"], "Arrowny-Ravencrest-EU", "figures point at the imported characters")
+            let abilities = try await server.request(.GET, "/api/v1/encounters/\(pull)/abilities?kind=damage", token: key).json["data"]?["abilities"]?.arrayValue ?? []
+            XCTAssertTrue(abilities.contains { $0["spell_name"] == "Shield Slam" && $0["total"] == 2000 })
+            let members = try await server.request(.GET, "/api/v1/admin/guilds/\(guild)/members", token: admin).json["members"]?.arrayValue ?? []
+            XCTAssertEqual(members.compactMap { $0["username"]?.stringValue }, ["alice"])
+            try await assertEqual(
+                await server.request(.GET, "/api/v1/guilds/\(guild)/config/combatlog", token: admin).json["overlay"]?["retention_days"], 30)
+            // The same file again: the guild exists now.
+            do {
+                _ = try await server.host.importGuild(exported, by: "admin")
+                XCTFail("a second import of the same guild is refused")
+            } catch let error as APIError {
+                XCTAssertEqual(error.code, "guild_exists")
+            }
+            do {
+                _ = try await server.host.importGuild(["format": "something else"], by: "admin")
+                XCTFail("not an export")
+            } catch let error as APIError {
+                XCTAssertEqual(error.code, "invalid_export")
+            }
+        }
+    }
+
     func testTheParseCommandReadsStandardInputAndGzipFiles() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("guildhall-parse-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

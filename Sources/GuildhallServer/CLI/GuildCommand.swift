@@ -4,7 +4,69 @@ import PluginAPI
 
 struct GuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "guild", abstract: "Manage guilds in the configured database.", subcommands: [Create.self, List.self, APIKeyCommand.self])
+        commandName: "guild", abstract: "Manage guilds in the configured database.", subcommands: [Create.self, List.self, APIKeyCommand.self, Export.self, Import.self])
+
+    /// The configured host, with its cogs loaded, for as long as `body` runs.
+    static func withHost<T>(_ options: ConfigOptions, _ body: (GuildhallHost) async throws -> T) async throws -> T {
+        let host = try await GuildhallHost(config: try options.load(), catalogue: Deployment.cogs, logger: makeLogger(level: "warning"))
+        try await host.start()
+        do {
+            let result = try await body(host)
+            try await host.shutDown()
+            return result
+        } catch {
+            try? await host.shutDown()
+            throw error
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write one guild's data (the guild, its members, switches, overlays and each cog's rows) as JSON.")
+        @OptionGroup var options: ConfigOptions
+        @Option(name: .customLong("guild-id"), help: "The guild.") var guildID: Int64
+        @Option(help: "The file to write; standard output without.") var output: String?
+
+        func run() async throws {
+            let document: JSONValue
+            do {
+                document = try await GuildCommand.withHost(options) { try await $0.exportGuild(guildID) }
+            } catch let error as APIError {
+                printError(error.message)
+                throw ExitCode(1)
+            }
+            if let output {
+                try document.jsonData().write(to: URL(fileURLWithPath: output))
+                print("exported guild \(guildID) to \(output)")
+            } else {
+                FileHandle.standardOutput.write(document.jsonData())
+                print()
+            }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a guild from a file `guildhall guild export` wrote (in another deployment, or this one).")
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "The export file.") var file: String
+
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: file), let document = try? JSONValue(parsing: data) else {
+                printError("\(file) is not a readable JSON file")
+                throw ExitCode(1)
+            }
+            do {
+                let report = try await GuildCommand.withHost(options) { try await $0.importGuild(document, by: "cli") }
+                print("imported as guild \(report["guild_id"]?.intValue ?? 0): \(report["guild_name"]?.stringValue ?? "")")
+                for cog in report["cogs_imported"]?.arrayValue ?? [] { print("  \(cog.stringValue ?? ""): imported") }
+                for note in report["skipped"]?.arrayValue ?? [] { print("  skipped: \(note.stringValue ?? "")") }
+            } catch let error as APIError {
+                printError(error.message)
+                throw ExitCode(1)
+            }
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a guild.")

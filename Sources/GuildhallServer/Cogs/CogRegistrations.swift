@@ -34,6 +34,8 @@ final class CogRegistrations: Sendable {
         var topics: [String: GatewayHub.Topic] = [:]
         /// What the cog reports in `GET /api/admin/stats`.
         var figures: [@Sendable () async throws -> [String: JSONValue]] = []
+        /// How the cog's rows of one guild are exported and imported.
+        var guildData: GuildDataHandlers?
         /// Registrations that broke a rule (a route outside the cog's prefixes, a duplicate); any of them fails setup.
         var problems: [String] = []
     }
@@ -57,4 +59,10 @@ final class CogRegistrations: Sendable {
             return state.contents
         }
     }
+}
+
+/// A cog's export and import of one guild's rows (`CogContext.guildData`).
+struct GuildDataHandlers: Sendable {
+    let export: @Sendable (GuildScope) async throws -> JSONValue
+    let `import`: @Sendable (GuildScope, JSONValue) async throws -> Void
 }

@@ -250,6 +250,18 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
         record { contents in contents.figures.append(read) }
     }
 
+    func guildData(
+        exporting: @escaping @Sendable (GuildScope) async throws -> JSONValue,
+        importing: @escaping @Sendable (GuildScope, JSONValue) async throws -> Void
+    ) {
+        let gate = self.gate
+        record { contents in
+            contents.guildData = GuildDataHandlers(
+                export: { guild in try await gate.enter { try await exporting(guild) } },
+                import: { guild, data in try await gate.enter { try await importing(guild, data) } })
+        }
+    }
+
     func chargeEvents(_ count: Int, in guild: GuildScope, by caller: Identity?) async throws {
         let gate = services.gate
         guard let record = try await gate.guilds.cached(guild.id) else {

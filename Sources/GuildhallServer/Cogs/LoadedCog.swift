@@ -21,6 +21,7 @@ final class LoadedCog: Sendable {
     let configHandlers: ConfigStore.Handlers
     /// What the cog reports in `GET /api/admin/stats`.
     let figures: [@Sendable () async throws -> [String: JSONValue]]
+    let guildData: GuildDataHandlers?
     let actions: [String: GatewayHub.Action]
     let topics: [String: GatewayHub.Topic]
     let loadedAt = Date()
@@ -59,6 +60,7 @@ final class LoadedCog: Sendable {
         self.tasks = contents.tasks
         self.configHandlers = contents.configHandlers
         self.figures = contents.figures
+        self.guildData = contents.guildData
         self.actions = contents.actions
         self.topics = contents.topics
     }
