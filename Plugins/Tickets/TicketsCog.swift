@@ -28,6 +28,8 @@ public struct TicketsCog: Cog {
         TicketRealtime.register(service, on: context)
         context.command(TicketCommands.command(service))
         let store = service.store
+        let transfer = TicketTransfer(database: context.database, people: context.people)
+        context.guildData(exporting: { try await transfer.export($0) }, importing: { try await transfer.import($1, into: $0) })
         context.figures {
             let (total, open) = try await store.counts()
             return ["total_tickets": .int(total), "open_tickets": .int(open)]

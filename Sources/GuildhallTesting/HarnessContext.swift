@@ -310,6 +310,7 @@ struct HarnessPeople: PeopleDirectory {
         guilds.contains { $0.id == guild.id } ? people.first { $0.userID == userID } : nil
     }
     func guild(_ id: Int64) async throws -> GuildScope? { guilds.first { $0.id == id } }
+    func person(named username: String) async throws -> Identity? { people.first { $0.username == username } }
 }
 
 /// Records the mail the cog sends; checks addresses as the host's mailer does.

@@ -8,4 +8,8 @@ public protocol PeopleDirectory: Sendable {
     /// The active guild `id`, else nil (contract 1.2): check a guild an admin names (the target of a move) before
     /// storing rows for it.
     func guild(_ id: Int64) async throws -> GuildScope?
+
+    /// The active user named `username`, else nil (contract 1.2): how rows imported from another deployment find
+    /// their people here, where user ids differ.
+    func person(named username: String) async throws -> Identity?
 }

@@ -157,4 +157,31 @@ final class TicketsCogTests: XCTestCase {
         XCTAssertEqual(figures["open_tickets"], 1)
         await harness.tearDown()
     }
+
+    func testAGuildsTicketsMoveToAnotherDeploymentFoundByName() async throws {
+        let source = try await CogHarness(TicketsCog.self, people: [ann, staff])
+        let opened = await source.request(.post, "/api/tickets", as: ann, body: ["type": "bug", "subject": "Crash", "description": "Boom"])
+        let id = try XCTUnwrap(opened.json["ticket_id"]?.stringValue)
+        _ = await source.request(.post, "/api/tickets/\(id)/claim", as: staff)
+        _ = await source.request(.post, "/api/tickets/\(id)/messages", as: staff, body: ["content": "Looking"])
+        let export = try await source.exportGuildData(GuildScope(id: GuildScope.defaultGuildID, name: "Default"))
+        let exported = try XCTUnwrap(export)
+        XCTAssertEqual(exported["tickets"]?.arrayValue?.count, 1)
+        XCTAssertNil(exported["tickets"]?.arrayValue?.first?["user_id"], "people travel by name, not by id")
+        await source.tearDown()
+
+        // Elsewhere the same people have other ids; one of them is not there at all.
+        let annThere = Identity.person(.user, id: 50, name: "ann")
+        let target = try await CogHarness(TicketsCog.self, people: [annThere])
+        try await target.importGuildData(exported, into: GuildScope(id: GuildScope.defaultGuildID, name: "Default"))
+        let mine = await target.request(.get, "/api/tickets", as: annThere)
+        let tickets = mine.json["tickets"]?.arrayValue ?? []
+        XCTAssertEqual(tickets.count, 1, "\(mine.text)")
+        let newID = try XCTUnwrap(tickets.first?["ticket_id"]?.stringValue)
+        XCTAssertEqual(tickets.first?["claimed_by_name"], "mod", "the name is kept")
+        let messages = await target.request(.get, "/api/tickets/\(newID)/messages", as: annThere)
+        let contents = (messages.json["messages"]?.arrayValue ?? []).compactMap { $0["content"]?.stringValue }
+        XCTAssertTrue(contents.contains("Boom") && contents.contains("Looking"), "\(messages.text)")
+        await target.tearDown()
+    }
 }

@@ -84,6 +84,12 @@ public struct UserStore: Sendable {
     }
 
     /// The user with `id`, or nil.
+    public func find(username: String) async throws -> UserRecord? {
+        try await database.read { connection in
+            try connection.queryOne(UserRecord.self, "SELECT \(Self.columns) FROM users WHERE username = ?", [username])
+        }
+    }
+
     public func find(id: Int64) async throws -> UserRecord? {
         try await database.read { connection in
             try connection.queryOne(UserRecord.self, "SELECT \(Self.columns) FROM users WHERE id = ?", [id])

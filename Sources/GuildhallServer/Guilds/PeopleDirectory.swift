@@ -14,6 +14,10 @@ struct HostPeopleDirectory: PeopleDirectory {
         return acts ? user.identity : nil
     }
 
+    func person(named username: String) async throws -> Identity? {
+        try await users.find(username: username).flatMap { $0.isActive ? $0.identity : nil }
+    }
+
     func guild(_ id: Int64) async throws -> GuildScope? {
         guard let guild = try await guilds.cached(id), guild.isActive else { return nil }
         return GuildScope(id: guild.id, name: guild.name)
