@@ -107,6 +107,22 @@ final class HTTPConventionTests: XCTestCase {
     }
 }
 
+final class HeadRequestTests: XCTestCase {
+    func testHeadAnswersLikeGetWithoutTheBody() async throws {
+        let host = TestHost(enabled: ["echo"])
+        defer { host.removeFolder() }
+        try await host.run(catalogue: ContractTests.catalogue) { server in
+            try await assertEqual(await server.request(.HEAD, "/api/echo").status, 200, "a cog's GET route too")
+            let head = try await server.request(.HEAD, "/api/health")
+            XCTAssertEqual(head.status, 200)
+            XCTAssertTrue(head.body.isEmpty)
+            XCTAssertNotNil(head.header("X-Request-Id"))
+            try await assertEqual(await server.request(.HEAD, "/api/v1/users").status, 401, "access applies as for GET")
+            try await assertEqual(await server.request(.HEAD, "/api/nothing-here").status, 404)
+        }
+    }
+}
+
 final class MetricsTests: XCTestCase {
     func testMetricsAreServedToAdmins() async throws {
         let host = TestHost(enabled: ["echo"])

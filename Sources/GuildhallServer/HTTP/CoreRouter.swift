@@ -56,15 +56,18 @@ final class CoreRouter {
     ) {
         describe(method, path, access: access, summary: summary, query: SchemaProbe.schema(of: Query.self), body: nil, responses: responses)
         let gate = self.gate
-        router.on(RouterPath(path), method: method) { request, context in
-            try await gate.serve(request, context: context, access: access, cog: nil) { request, context in
-                // Routes without a query skip building the items (a health check is polled hard).
-                let query =
-                    Query.self == None.self
-                    ? None() as! Query
-                    : try RequestDecoding.query(
-                        Query.self, from: QueryItems(request.uri.queryParameters.map { (String($0.key), String($0.value)) }))
-                return try await handler(request, context, query).response(from: request, context: context)
+        // A GET route answers HEAD too (the front door sends no body back): the router matches by method.
+        for method in method == .get ? [HTTPRequest.Method.get, .head] : [method] {
+            router.on(RouterPath(path), method: method) { request, context in
+                try await gate.serve(request, context: context, access: access, cog: nil) { request, context in
+                    // Routes without a query skip building the items (a health check is polled hard).
+                    let query =
+                        Query.self == None.self
+                        ? None() as! Query
+                        : try RequestDecoding.query(
+                            Query.self, from: QueryItems(request.uri.queryParameters.map { (String($0.key), String($0.value)) }))
+                    return try await handler(request, context, query).response(from: request, context: context)
+                }
             }
         }
     }

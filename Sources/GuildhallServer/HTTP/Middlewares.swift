@@ -17,6 +17,17 @@ struct FrontDoorMiddleware: RouterMiddleware {
     let analytics: AnalyticsRecorder
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // HEAD is GET without the body (uptime checks send it): the host's GET routes are registered for HEAD too,
+        // and a cog's router sees a GET.
+        if request.method == .head {
+            var response = try await answer(request, context: context, next: next)
+            response.body = ResponseBody()
+            return response
+        }
+        return try await answer(request, context: context, next: next)
+    }
+
+    private func answer(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let id: String
         if let incoming = request.headers[.requestID], Self.isSane(incoming) {
@@ -30,7 +41,7 @@ struct FrontDoorMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         var response: Response
         do {
-            if let cogResponse = try await cogs.respond(to: request, context: context) {
+            if let cogResponse = try await cogs.respond(to: request.method == .head ? Self.asGet(request) : request, context: context) {
                 response = cogResponse
             } else {
                 response = try await next(request, context)
@@ -65,6 +76,12 @@ struct FrontDoorMiddleware: RouterMiddleware {
     /// Nothing may load from an answer, unless the route set its own policy (the `/docs` page allows its styles).
     private static let noContent = HTTPField(name: .contentSecurityPolicy, value: "default-src 'none'; frame-ancestors 'none'")
     private static let noStore = HTTPField(name: .cacheControl, value: "no-store")
+
+    private static func asGet(_ request: Request) -> Request {
+        var head = request.head
+        head.method = .get
+        return Request(head: head, body: request.body)
+    }
 
     private static func isSane(_ id: String) -> Bool {
         id.utf8.count <= 128 && id.utf8.allSatisfy { $0 > 32 && $0 < 127 }
