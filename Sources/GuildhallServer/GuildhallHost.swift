@@ -199,7 +199,7 @@ public final class GuildhallHost: Service, Sendable {
 
     /// Moves one guild's data between deployments.
     var guildTransfer: GuildTransfer {
-        GuildTransfer(guilds: guilds, database: database, switches: switches, overlays: overlays, plugins: plugins)
+        GuildTransfer(guilds: guilds, users: users, database: database, switches: switches, overlays: overlays, plugins: plugins)
     }
 
     /// Guild `id`'s data as an export file's JSON (see ``GuildTransfer``).

@@ -222,6 +222,30 @@ final class CombatLogStreamsTests: XCTestCase {
             _ = try await CombatLogTests.uploadAndWait(F.tww(), key: try await Tenants.key(for: own, on: server, admin: admin), on: server)
             _ = try await server.host.users.upsert(username: "alice", password: "password-alice", role: .user)
 
+            // A file that breaks halfway (an encounter without its boss) leaves nothing behind.
+            var broken = exported
+            if case .object(var cogs)? = broken["cogs"], case .object(var tables)? = cogs["combatlog"],
+                case .array(var encounters)? = tables["combatlog_encounters"], case .object(var first)? = encounters.first
+            {
+                first["boss_name"] = nil
+                encounters[0] = .object(first)
+                tables["combatlog_encounters"] = .array(encounters)
+                cogs["combatlog"] = .object(tables)
+                if case .object(var root) = broken { root["cogs"] = .object(cogs); broken = .object(root) }
+            }
+            do {
+                _ = try await server.host.importGuild(broken, by: "admin")
+                XCTFail("a broken export is refused")
+            } catch {}
+            let leftovers = try await server.host.database.read { connection in
+                [
+                    try connection.scalar("SELECT COUNT(*) FROM guilds WHERE name = 'Alpha'"),
+                    try connection.scalar("SELECT COUNT(*) FROM combatlog_characters WHERE guild_id NOT IN (SELECT id FROM guilds)"),
+                    try connection.scalar("SELECT COUNT(*) FROM guild_config WHERE guild_id NOT IN (SELECT id FROM guilds)"),
+                ]
+            }
+            XCTAssertEqual(leftovers, [0, 0, 0], "the guild and what was written for it are gone")
+
             let report = try await server.host.importGuild(exported, by: "admin")
             let guild = try XCTUnwrap(report["guild_id"]?.intValue)
             XCTAssertEqual(report["cogs_imported"], ["combatlog"])

@@ -48,6 +48,24 @@ def make_log(folder, megabytes):
     return path
 
 
+def start_server(binary, work, port):
+    """`binary serve` with the combat log cog and the guilds' budgets out of the way, once it answers."""
+    config = os.path.join(work, "config.yaml")
+    with open(config, "w") as f:
+        f.write("logging:\n  level: warning\nplugins:\n  enabled: [combatlog]\ntenancy:\n"
+                "  guild_events_per_minute: 1000000000\n  guild_requests_per_minute: 1000000000\n")
+    env = dict(os.environ, API_ADMIN_USER="admin", API_ADMIN_PASS=ADMIN_PASS, DB_PATH=os.path.join(work, "g.sqlite"),
+               API_PORT=str(port))
+    server = subprocess.Popen([binary, "serve", "--config", config], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1)
+            break
+        except Exception:
+            time.sleep(0.05)
+    return server
+
+
 def parse_run(path):
     out = subprocess.run(["taskset", "-c", "0", "/usr/bin/time", "-f", "TIME %e %M", GUILDHALL, "combatlog", "parse", path],
                          capture_output=True, text=True)
@@ -107,20 +125,8 @@ def main():
             for size in sizes[:-1]:
                 os.remove(files[size])
 
-        # The server, for 2 and 3, with the guilds' budgets out of the way.
-        config = os.path.join(work, "config.yaml")
-        with open(config, "w") as f:
-            f.write("logging:\n  level: warning\nplugins:\n  enabled: [combatlog]\ntenancy:\n"
-                    "  guild_events_per_minute: 1000000000\n  guild_requests_per_minute: 1000000000\n")
-        env = dict(os.environ, API_ADMIN_USER="admin", API_ADMIN_PASS=ADMIN_PASS, DB_PATH=os.path.join(work, "g.sqlite"),
-                   API_PORT=str(PORT))
-        server = subprocess.Popen([GUILDHALL, "serve", "--config", config], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(BASE + "/api/health", timeout=1)
-                break
-            except Exception:
-                time.sleep(0.05)
+        # The server, for 2 and 3.
+        server = start_server(GUILDHALL, work, PORT)
         admin = request("POST", "/api/auth/login", {"username": "admin", "password": ADMIN_PASS})["token"]
         budget = {"events_per_minute": 10**9, "requests_per_minute": 10**9, "max_connections": 5}
         if "upload" in ONLY:

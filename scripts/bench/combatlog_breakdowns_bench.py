@@ -12,7 +12,7 @@
 import json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from combatlog_bench import make_log  # noqa: E402
+from combatlog_bench import ADMIN_PASS, make_log, start_server  # noqa: E402
 from parser_ab import build  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -22,7 +22,6 @@ ROUNDS = int(os.environ.get("ROUNDS", "3"))
 LUA = os.path.join(ROOT, "scripts", "bench", "result.lua")
 PORT = 18730
 BASE = f"http://127.0.0.1:{PORT}"
-ADMIN_PASS = "bench-admin-password"
 
 
 def request(method, path, body=None, token=None):
@@ -65,18 +64,7 @@ def main():
         results["gzip"] = {"plain_mb": round(size_mb), "compressed_mb": round(os.path.getsize(packed) / 1048576, 1)}
         os.remove(log)
 
-        config = os.path.join(work, "config.yaml")
-        with open(config, "w") as f:
-            f.write("logging:\n  level: warning\nplugins:\n  enabled: [combatlog]\ntenancy:\n"
-                    "  guild_events_per_minute: 1000000000\n  guild_requests_per_minute: 1000000000\n")
-        env = dict(os.environ, API_ADMIN_USER="admin", API_ADMIN_PASS=ADMIN_PASS, DB_PATH=os.path.join(work, "g.sqlite"), API_PORT=str(PORT))
-        server = subprocess.Popen([CURRENT, "serve", "--config", config], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(BASE + "/api/health", timeout=1)
-                break
-            except Exception:
-                time.sleep(0.05)
+        server = start_server(CURRENT, work, PORT)
         admin = request("POST", "/api/auth/login", {"username": "admin", "password": ADMIN_PASS})["token"]
         guild = request("POST", "/api/v1/admin/guilds", {"name": "Bench", "server": "Bench", "region": "eu", "faction": "Horde"}, admin)
         key = request("POST", f"/api/v1/admin/guilds/{guild['id']}/api-keys",

@@ -60,6 +60,9 @@ final class DiscordSignIn: Sendable {
     private let http: HTTPClient
     /// States handed out and not yet used, with their expiry: a state works once.
     private let pending = Mutex<[String: Date]>([:])
+    /// The most unused states kept: `/api/discord/auth` is public, so a flood must not grow memory without bound
+    /// (past this, the state closest to expiry goes).
+    static let maxPending = 10_000
 
     init(settings: DiscordSettings, secret: String, http: HTTPClient) {
         self.settings = settings
@@ -88,7 +91,10 @@ final class DiscordSignIn: Sendable {
         let expires = Int64(now.timeIntervalSince1970) + Int64(settings.stateTTLSeconds)
         let body = "\(nonce).\(platform).\(expires)"
         pending.withLock { table in
-            table = table.filter { $0.value > now }
+            if table.count >= Self.maxPending {
+                table = table.filter { $0.value > now }
+                if table.count >= Self.maxPending, let soonest = table.min(by: { $0.value < $1.value })?.key { table[soonest] = nil }
+            }
             table[nonce] = Date(timeIntervalSince1970: TimeInterval(expires))
         }
         return "\(body).\(signature(body))"

@@ -130,17 +130,20 @@ public struct UserStore: Sendable {
     /// with a suffix if a local user has that name, and no usable password) and given `role` and `avatar` each time:
     /// the Discord server's roles decide.
     public func signIn(discordID: String, name: String, avatar: String?, role: Role) async throws -> UserRecord {
-        let unusable = try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(UUID().uuidString + UUID().uuidString, cost: bcryptCost) }
-        let base = String(name.filter { $0.isLetter || $0.isNumber || "._-".contains($0) }.prefix(48))
         let now = Date()
-        return try await database.write { connection in
-            if let linked = try connection.queryOne(
+        let relink: @Sendable (any SQLConnection) throws -> UserRecord? = { connection in
+            try connection.queryOne(
                 UserRecord.self,
                 "UPDATE users SET role = ?, avatar_url = ?, updated_at = ? WHERE discord_id = ? RETURNING \(Self.columns)",
                 [role.rawValue, avatar, now, discordID])
-            {
-                return linked
-            }
+        }
+        if let linked = try await database.write(relink) { return linked }
+        // A first sign-in: the password hash (bcrypt, slow by design) is made only now, never to be used.
+        let unusable = try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(UUID().uuidString + UUID().uuidString, cost: bcryptCost) }
+        let base = String(name.filter { $0.isLetter || $0.isNumber || "._-".contains($0) }.prefix(48))
+        return try await database.write { connection in
+            // Another sign-in of the same account may have created the user meanwhile.
+            if let linked = try relink(connection) { return linked }
             let candidates = [base, "\(base)-\(discordID.suffix(4))", "discord-\(discordID)"].filter { !$0.isEmpty }
             guard let username = try candidates.first(where: { try connection.scalar("SELECT COUNT(*) FROM users WHERE username = ?", [$0]) == 0 })
             else { throw APIError.conflict("username_taken", "No free user name for this Discord account.") }

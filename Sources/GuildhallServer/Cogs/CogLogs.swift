@@ -38,16 +38,13 @@ final class CogLogs: Sendable {
         rings.withLock { Array(($0[cog] ?? []).suffix(limit)) }
     }
 
-    /// The rings there are: `host` and each cog that logged (and, with a log file, each source in it).
-    var sources: [String] {
-        let ringNames = rings.withLock { Set($0.keys) }
-        return ringNames.union(file?.records().map(\.source) ?? []).sorted()
-    }
-
     /// The newest `limit` records (one `source` only when given) at `minimum` level or above whose message holds
-    /// `text` (any case), oldest first, each with its source: from the log file when one is configured (it holds
-    /// all the rings have and what came before), else from the rings.
-    func search(source: String?, minimum: Logger.Level?, text: String?, limit: Int) -> [(source: String, record: Record)] {
+    /// `text` (any case), oldest first, each with its source, and every source there is (`host` and each cog that
+    /// logged): from the log file when one is configured (it holds all the rings have and what came before, and is
+    /// read once), else from the rings.
+    func search(
+        source: String?, minimum: Logger.Level?, text: String?, limit: Int
+    ) -> (entries: [(source: String, record: Record)], sources: [String]) {
         let needle = text?.lowercased()
         // The file is in order already; the rings are merged by time.
         let all: [(source: String, record: Record)] =
@@ -55,11 +52,12 @@ final class CogLogs: Sendable {
                 rings.withLock { rings in rings.flatMap { name, records in records.map { (source: name, record: $0) } } }
                     .sorted { $0.record.timestamp < $1.record.timestamp }
             }
+        let sources = rings.withLock { Set($0.keys) }.union(all.map(\.source)).sorted()
         let matching = all.filter { source == nil || $0.source == source }.filter { entry in
             (minimum.map { (Logger.Level(rawValue: entry.record.level) ?? .info) >= $0 } ?? true)
                 && (needle.map { entry.record.message.lowercased().contains($0) } ?? true)
         }
-        return Array(matching.suffix(limit))
+        return (Array(matching.suffix(limit)), sources)
     }
 
     /// `base` with every record of `info` and above also kept in `cog`'s ring, whatever level the operator set

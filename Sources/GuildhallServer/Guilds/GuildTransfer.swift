@@ -8,6 +8,7 @@ import PluginAPI
 /// are left out: a key is a secret of the deployment that issued it.
 struct GuildTransfer: Sendable {
     let guilds: GuildStore
+    let users: UserStore
     let database: any PluginAPI.Database
     let switches: GuildCogSwitches
     let overlays: GuildConfigOverlays
@@ -50,7 +51,7 @@ struct GuildTransfer: Sendable {
 
     /// Creates the exported guild here (409 `guild_exists` for the same name, server and region) with what the
     /// file holds, and answers what was imported and what was left out (members without a user of that name here,
-    /// cogs not loaded here).
+    /// cogs not loaded here). If a part fails, what was written for the guild is removed again and the error thrown.
     func `import`(_ document: JSONValue, by actor: String) async throws -> JSONValue {
         guard document["format"]?.stringValue == Self.format, document["version"]?.intValue == 1 else {
             throw APIError.badRequest("invalid_export", "This is not a guild export of Guildhall (format \(Self.format), version 1).")
@@ -61,17 +62,25 @@ struct GuildTransfer: Sendable {
         else { throw APIError.badRequest("invalid_export", "The export's guild is incomplete.") }
         let guild = try await guilds.create(
             name: name, server: server, region: region, faction: faction, settings: document["guild"]?["settings"] ?? [:])
+        do {
+            return try await fill(guild, from: document, by: actor)
+        } catch {
+            try await removeEverything(of: guild.id)
+            throw error
+        }
+    }
+
+    private func fill(_ guild: Guild, from document: JSONValue, by actor: String) async throws -> JSONValue {
         var skipped: [String] = []
         for member in document["members"]?.arrayValue ?? [] {
             guard let username = member["username"]?.stringValue,
                 let role = member["role"]?.stringValue.flatMap(GuildRole.init(rawValue:))
             else { continue }
-            let user = try await database.read { try $0.scalar("SELECT id FROM users WHERE username = ?", [username]) }
-            guard let user else {
+            guard let user = try await users.find(username: username) else {
                 skipped.append("member \(username): no user of that name here")
                 continue
             }
-            try await guilds.setMember(user, of: guild.id, role: role)
+            try await guilds.setMember(user.id, of: guild.id, role: role)
         }
         for cog in document["cogs_off"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
             try await switches.set(cog, on: false, for: guild.id, by: actor)
@@ -101,6 +110,23 @@ struct GuildTransfer: Sendable {
             "guild_id": .int(guild.id), "guild_name": .string(guild.name), "cogs_imported": .array(imported.map(JSONValue.string)),
             "skipped": .array(skipped.map(JSONValue.string)),
         ]
+    }
+
+    /// Undoes a failed import: every row of every table with a `guild_id` column (the host's and the cogs'), then the
+    /// guild. Each cog's import is one transaction, so a cog that failed left nothing of its own.
+    private func removeEverything(of guild: Int64) async throws {
+        try await database.write { connection in
+            let tables = try connection.rows(
+                """
+                SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+                WHERE m.type = 'table' AND p.name = 'guild_id' AND m.name <> 'guilds'
+                """, []
+            ).compactMap { $0["name"]?.stringValue }
+            for table in tables { try connection.execute("DELETE FROM \"\(table)\" WHERE guild_id = ?", [guild]) }
+            try connection.execute("DELETE FROM guilds WHERE id = ?", [guild])
+        }
+        switches.forget(guild)
+        overlays.forget(guild)
     }
 }
 

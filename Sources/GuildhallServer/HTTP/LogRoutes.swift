@@ -24,13 +24,13 @@ struct LogRoutes {
         ) { _, _, query in
             let limit = try Paging(limit: query.limit, offset: nil, defaultLimit: 500, max: 2000).limit
             let level = try query.level.map(Self.level)
-            let entries = logs.search(source: query.cog, minimum: level, text: query.search, limit: limit)
+            let (entries, sources) = logs.search(source: query.cog, minimum: level, text: query.search, limit: limit)
             return [
                 "logs": .array(entries.map { entry in
                     ["timestamp": .string(entry.record.timestamp), "level": .string(entry.record.level.uppercased()),
                      "message": .string(entry.record.message), "cog": .string(entry.source)]
                 }),
-                "available_cogs": .array(logs.sources.map(JSONValue.string)), "count": .int(Int64(entries.count)),
+                "available_cogs": .array(sources.map(JSONValue.string)), "count": .int(Int64(entries.count)),
             ] as JSONValue
         }
     }

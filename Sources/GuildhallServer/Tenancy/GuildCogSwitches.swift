@@ -29,6 +29,11 @@ public final class GuildCogSwitches: Sendable {
     }
 
     /// The cogs `guild` has switched off.
+    /// Drops what is held in memory for `guild` (its rows are gone: a failed import was undone).
+    func forget(_ guild: Int64) {
+        off.withLock { $0 = $0.filter { $0.guild != guild } }
+    }
+
     func offCogs(of guild: Int64) -> Set<String> {
         off.withLock { Set($0.filter { $0.guild == guild }.map(\.cog)) }
     }

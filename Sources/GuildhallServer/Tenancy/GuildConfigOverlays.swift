@@ -24,6 +24,11 @@ public final class GuildConfigOverlays: Sendable {
     }
 
     /// The guild's own values for `section` (an empty object when it has none).
+    /// Drops what is held in memory for `guild` (its rows are gone: a failed import was undone).
+    func forget(_ guild: Int64) {
+        _ = overlays.withLock { $0.removeValue(forKey: guild) }
+    }
+
     func overlay(of section: String, for guild: Int64) -> JSONValue {
         overlays.withLock { $0[guild]?[section] } ?? .object([:])
     }
