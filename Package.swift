@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "GuildhallServer",
             dependencies: [
-                "PluginAPI",
+                "PluginAPI", "CSpawn",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -59,6 +59,7 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -88,6 +89,8 @@ let package = Package(
         .target(name: "MemesCog", dependencies: ["PluginAPI"], path: "Plugins/Memes"),
         .target(name: "RocketLeagueCog", dependencies: ["PluginAPI"], path: "Plugins/RocketLeague"),
         .target(name: "CombatLogCog", dependencies: ["PluginAPI", "CZlib"], path: "Plugins/CombatLog"),
+        // Starts external cogs in a process group of their own that dies with the host (fork, setpgid, prctl, exec).
+        .target(name: "CSpawn"),
         // The system's zlib: combat logs arrive gzip-compressed.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .executableTarget(

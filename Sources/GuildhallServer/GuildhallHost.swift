@@ -41,6 +41,8 @@ public final class GuildhallHost: Service, Sendable {
     let notifier: HostNotifier
     /// Upstream circuits of every cog's outbound calls.
     let outboundBreakers: CircuitBreakers
+    /// External cogs' processes, sockets and callbacks.
+    let external: ExternalRuntime
     let startedAt = ContinuousClock.now
     /// The key tokens (and Discord sign-in states) are signed with.
     private let signingSecret: String
@@ -48,7 +50,7 @@ public final class GuildhallHost: Service, Sendable {
     /// Opens the database (creating it), applies the host's migrations, creates the users the environment asks
     /// for and prepares (but does not load) the cogs of `catalogue`.
     public init(config: HostConfig, catalogue: [any Cog.Type], logger: Logger) async throws {
-        let catalogue = try Catalogue(catalogue)
+        let builtIn = try Catalogue(catalogue)
         self.config = config
         var file: LogFile?
         if !config.logging.file.isEmpty {
@@ -67,7 +69,11 @@ public final class GuildhallHost: Service, Sendable {
         self.switches = switches
         let cogIsOff: @Sendable (String, Int64) -> Bool = { switches.isOff($0, for: $1) }
         bus = EventBus(logger: logger, isOff: cogIsOff)
-        let sections = HostSections.all + catalogue.cogs.values.compactMap { $0.configSection }
+        let pluginsDirectory = Self.pluginsDirectory(config)
+        let (externalCogs, externalProblems) = ExternalRuntime.discover(in: pluginsDirectory)
+        for problem in externalProblems { logger.error("external cog left out", metadata: ["problem": "\(problem)"]) }
+        let sections = HostSections.all + builtIn.cogs.values.compactMap { $0.configSection }
+            + externalCogs.filter { builtIn.cogs[$0.cog.id] == nil }.compactMap(\.configSection)
         configStore = try await ConfigStore(sections: sections, file: config, database: database, logger: logger)
         overlays = try await GuildConfigOverlays(database: database, store: configStore)
         users = UserStore(database: database, bcryptCost: UInt8(config.auth.bcryptCost))
@@ -106,6 +112,22 @@ public final class GuildhallHost: Service, Sendable {
             outboundSettings: config.outbound,
             userAgent: { "Guildhall/\(GuildhallHost.version) (\(community.general(for: nil).botName))" },
             dataDirectory: URL(fileURLWithPath: config.database.path).deletingLastPathComponent(), logger: logger)
+        external = try ExternalRuntime(
+            settings: .init(
+                healthInterval: .milliseconds(Int64(config.plugins.healthIntervalSeconds * 1000)),
+                startTimeout: .milliseconds(Int64(config.plugins.startTimeoutSeconds * 1000))),
+            pluginsDirectory: pluginsDirectory, services: services)
+        var catalogue = builtIn
+        for manifest in externalCogs {
+            do {
+                guard builtIn.cogs[manifest.cog.id] == nil, !CogInstaller.reservedIDs.contains(manifest.cog.id) else {
+                    throw ExternalSetupError(description: "the id '\(manifest.cog.id)' is taken by the host or a built-in cog")
+                }
+                catalogue = try catalogue.replacing(ExternalCog(definition: manifest, runtime: external))
+            } catch {
+                logger.error("external cog left out", metadata: ["cog": "\(manifest.cog.id)", "problem": "\(error)"])
+            }
+        }
         plugins = PluginManager(
             catalogue: catalogue, services: services, commands: commands,
             drainTimeout: .milliseconds(Int64(max(0, config.plugins.drainTimeoutSeconds) * 1000)))
@@ -125,6 +147,8 @@ public final class GuildhallHost: Service, Sendable {
 
     /// Loads the cogs the deployment wants and starts the host's background tasks. Call before serving.
     public func start() async throws {
+        external.startCallbackServer(
+            CogHostAPI(grants: external.callbacks, services: external.services, store: CogKeyValueStore(database: database)))
         try await plugins.startUp(defaultEnabled: config.plugins.enabled)
         let hub = self.hub, liveLog = self.liveLog, logger = self.logger
         let heartbeat = Duration.seconds(config.gateway.heartbeatTimeoutSeconds)
@@ -245,7 +269,8 @@ public final class GuildhallHost: Service, Sendable {
         ).register(on: core)
         UserRoutes(users: users, gate: gate, hub: hub).register(on: core)
         LogRoutes(logs: logs).register(on: core)
-        CogRoutes(plugins: plugins, database: database).register(on: core)
+        CogRoutes(plugins: plugins, database: database, external: external, maxInstallBytes: config.plugins.maxInstallBytes)
+            .register(on: core)
         ConfigRoutes(store: configStore, bus: bus).register(on: core)
         LiveLogRoutes(liveLog: liveLog, dispatcher: dispatcher, hub: hub, guilds: guilds, gate: gate).register(on: core)
         GuildRoutes(guilds: guilds).register(on: core)
@@ -317,6 +342,7 @@ public final class GuildhallHost: Service, Sendable {
         await tasks.stop()
         closeGatewayConnections()
         await plugins.shutDown()
+        await external.shutDown()
         await bus.stop()
         try await httpClient.shutdown()
         try database.close()
@@ -325,6 +351,13 @@ public final class GuildhallHost: Service, Sendable {
     /// Closes every gateway connection as going away (the server is shutting down), so nothing waits on them.
     public func closeGatewayConnections() {
         for client in hub.connected { client.close(code: GatewayCode.goingAway, reason: "server shutting down") }
+    }
+
+    /// `plugins.directory`, else `plugins/` beside the database: where external cogs are installed.
+    static func pluginsDirectory(_ config: HostConfig) -> URL {
+        config.plugins.directory.isEmpty
+            ? URL(fileURLWithPath: config.database.path).deletingLastPathComponent().appendingPathComponent("plugins")
+            : URL(fileURLWithPath: config.plugins.directory)
     }
 
     /// SECRET_KEY / `auth.secret_key`, else a random key generated once and kept beside the database (mode 0600).

@@ -74,6 +74,29 @@ package struct ConfigSection: Sendable {
         }
     }
 
+    /// Declares section `name` whose keys are known only at run time (an external cog's manifest): `defaults` holds
+    /// every key, and `check` answers what a key should hold when `value` does not fit it (nil when it fits).
+    package static func dynamic(
+        name: String, defaults: JSONValue, secretKeys: Set<String>,
+        check: @escaping @Sendable (_ key: String, _ value: JSONValue) -> String?
+    ) -> ConfigSection {
+        ConfigSection(
+            name: name, defaults: { defaults },
+            validate: { value in
+                guard case .object(let given) = value, case .object(var merged) = defaults else {
+                    throw ConfigValidationError(path: "", expected: "an object of settings", found: value.kindDescription)
+                }
+                for (key, item) in given.sorted(by: { $0.key < $1.key }) {
+                    if let expected = check(key, item) {
+                        throw ConfigValidationError(path: key, expected: expected, found: merged[key] == nil ? "an unknown key" : item.kindDescription)
+                    }
+                    merged[key] = item
+                }
+                return .object(merged)
+            },
+            secretKeys: secretKeys, publicKeys: [])
+    }
+
     private init(
         name: String, defaults: @escaping @Sendable () -> JSONValue,
         validate: @escaping @Sendable (JSONValue) throws -> JSONValue, secretKeys: Set<String>, publicKeys: Set<String>

@@ -3,7 +3,7 @@ import PluginAPI
 /// The cogs a host can load, checked once at startup: unique ids, known dependencies without cycles, and path
 /// prefixes that no two cogs (nor the host's core routes) share.
 struct Catalogue: Sendable {
-    let cogs: [String: any Cog.Type]
+    let cogs: [String: any CogBlueprint]
     /// Every id in dependency order: each cog after the cogs it depends on.
     let dependencyOrder: [String]
 
@@ -21,11 +21,16 @@ struct Catalogue: Sendable {
         return rest.count == 1 && !taken.contains(String(rest[0]))
     }
 
+    /// The catalogue of built-in cog types.
     init(_ types: [any Cog.Type]) throws {
-        var cogs: [String: any Cog.Type] = [:]
+        try self.init(blueprints: types.map(builtInBlueprint))
+    }
+
+    init(blueprints: [any CogBlueprint]) throws {
+        var cogs: [String: any CogBlueprint] = [:]
         var problems: [String] = []
         var prefixOwners: [String: String] = [:]
-        for type in types {
+        for type in blueprints {
             let manifest = type.manifest
             if cogs[manifest.id] != nil { problems.append("two cogs have the id '\(manifest.id)'") }
             cogs[manifest.id] = type
@@ -76,6 +81,20 @@ struct Catalogue: Sendable {
     }
 
     func manifest(_ id: String) -> CogManifest? { cogs[id]?.manifest }
+
+    /// Every blueprint, in dependency order.
+    var blueprints: [any CogBlueprint] { dependencyOrder.compactMap { cogs[$0] } }
+
+    /// This catalogue with `blueprint` added or put in place of the one of the same id; throws when the result
+    /// breaks a rule (a prefix taken, a dependency missing).
+    func replacing(_ blueprint: any CogBlueprint) throws -> Catalogue {
+        try Catalogue(blueprints: blueprints.filter { $0.manifest.id != blueprint.manifest.id } + [blueprint])
+    }
+
+    /// This catalogue without `id`.
+    func removing(_ id: String) throws -> Catalogue {
+        try Catalogue(blueprints: blueprints.filter { $0.manifest.id != id })
+    }
 
     /// The cogs that depend on `id` directly or through others, in dependency order.
     func dependants(of id: String) -> [String] {

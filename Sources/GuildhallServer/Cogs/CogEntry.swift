@@ -39,6 +39,12 @@ extension PluginManager {
         public var canUnload: Bool
         /// Whether it can be reloaded: loaded.
         public var canReload: Bool
+        /// `builtin` (in the host's process) or `external` (a process of its own).
+        var kind: CogKind = .builtIn
+        /// What an external cog asked to be allowed (the admin reads them before loading it); empty for built-in cogs.
+        public var permissions: [String] = []
+        /// An external cog's process while it is loaded.
+        var process: CogSupervisor.Snapshot?
 
         enum CodingKeys: String, CodingKey {
             case name, loaded, state, version, summary, error, stats, status, description, icon, category, features
@@ -49,6 +55,7 @@ extension PluginManager {
             case loadedAt = "loaded_at"
             case errorMessage = "error_message"
             case canLoad = "can_load", canUnload = "can_unload", canReload = "can_reload"
+            case kind, permissions, process
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -74,6 +81,9 @@ extension PluginManager {
             try container.encode(canUnload, forKey: .canUnload)
             try container.encode(canReload, forKey: .canReload)
             try container.encode(stats, forKey: .stats)
+            try container.encode(kind, forKey: .kind)
+            try container.encode(permissions, forKey: .permissions)
+            if let process { try container.encode(process, forKey: .process) }
         }
     }
 }

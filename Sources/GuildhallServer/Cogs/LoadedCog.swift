@@ -8,7 +8,7 @@ import Synchronization
 /// listeners' ids on the bus, its commands, its task scope and the gate all of them pass.
 final class LoadedCog: Sendable {
     let manifest: CogManifest
-    let instance: any Cog
+    let instance: any CogInstance
     let scope: TaskScope
     let gate: CogGate
     let responder: RouterResponder<GuildhallRequestContext>
@@ -27,7 +27,7 @@ final class LoadedCog: Sendable {
     let loadedAt = Date()
 
     init(
-        manifest: CogManifest, instance: any Cog, contents: CogRegistrations.Contents, scope: TaskScope, gate: CogGate,
+        manifest: CogManifest, instance: any CogInstance, contents: CogRegistrations.Contents, scope: TaskScope, gate: CogGate,
         bus: EventBus, stats: CogStats
     ) {
         self.manifest = manifest
@@ -109,17 +109,27 @@ final class LoadedCog: Sendable {
 /// Which cog owns which path prefix, and which instance of each cog is mounted now. Swapping instances is one
 /// locked assignment, so a request sees either the old instance or the new one, never a mix.
 final class CogMounts: Sendable {
-    private let owners: [(prefix: String, cog: String)]
+    private let owners: Mutex<[(prefix: String, cog: String)]>
     private let mounted = Mutex<[String: LoadedCog]>([:])
 
     init(prefixes: [String: [String]]) {
-        owners = prefixes.flatMap { cog, prefixes in prefixes.map { (prefix: $0, cog: cog) } }
+        owners = Mutex(Self.owners(prefixes))
+    }
+
+    /// Takes the prefixes of a changed catalogue (a cog installed or uninstalled).
+    func setPrefixes(_ prefixes: [String: [String]]) {
+        let table = Self.owners(prefixes)
+        owners.withLock { $0 = table }
+    }
+
+    private static func owners(_ prefixes: [String: [String]]) -> [(prefix: String, cog: String)] {
+        prefixes.flatMap { cog, prefixes in prefixes.map { (prefix: $0, cog: cog) } }
             .sorted { $0.prefix.count > $1.prefix.count }
     }
 
     /// The cog owning `path`, by longest prefix.
     func owner(of path: String) -> String? {
-        owners.first { PathPrefix.path(path, isUnder: $0.prefix) }?.cog
+        owners.withLock { owners in owners.first { PathPrefix.path(path, isUnder: $0.prefix) }?.cog }
     }
 
     func instance(of cog: String) -> LoadedCog? {
@@ -139,7 +149,7 @@ final class CogMounts: Sendable {
 /// Sends requests under a cog's prefixes to the cog's mounted instance; 404 `cog_not_loaded` while it has none.
 struct CogDispatcher: Sendable {
     let mounts: CogMounts
-    let stats: [String: CogStats]
+    let stats: CogStatsTable
 
     /// The owning cog's response, or nil for a path no cog owns. A request that reached an instance whose gate had
     /// just closed (a reload swapped it out) is served by the instance mounted now.
@@ -153,12 +163,12 @@ struct CogDispatcher: Sendable {
             tried = instance
             do {
                 let response = try await instance.respond(to: request, context: context)
-                stats[cog]?.recordRequest(duration: ContinuousClock.now - start, failed: response.status.code >= 500)
+                stats[cog].recordRequest(duration: ContinuousClock.now - start, failed: response.status.code >= 500)
                 return response
             } catch is CogUnavailable {
                 continue
             } catch {
-                stats[cog]?.recordRequest(duration: ContinuousClock.now - start, failed: true)
+                stats[cog].recordRequest(duration: ContinuousClock.now - start, failed: true)
                 throw error
             }
         }

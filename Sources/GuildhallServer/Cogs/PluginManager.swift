@@ -17,6 +17,8 @@ public final class PluginManager: Sendable {
     /// What an operation did to one cog.
     public enum Outcome: Sendable, Equatable {
         case loaded, unloaded, reloaded
+        /// An external cog was installed (or a new version of it put in place) or uninstalled.
+        case installed, uninstalled
         case alreadyLoaded, notLoaded, notFound
         /// Refused before anything changed (a missing dependency, loaded dependants).
         case refused(code: String, reason: String, cogs: [String])
@@ -29,6 +31,8 @@ public final class PluginManager: Sendable {
             case .loaded: "loaded"
             case .unloaded: "unloaded"
             case .reloaded: "reloaded"
+            case .installed: "installed"
+            case .uninstalled: "uninstalled"
             case .alreadyLoaded: "already_loaded"
             case .notLoaded: "not_loaded"
             case .notFound: "not_found"
@@ -37,7 +41,7 @@ public final class PluginManager: Sendable {
             }
         }
 
-        public var succeeded: Bool { [.loaded, .unloaded, .reloaded].contains(self) }
+        public var succeeded: Bool { [.loaded, .unloaded, .reloaded, .installed, .uninstalled].contains(self) }
     }
 
     private struct Status {
@@ -45,9 +49,11 @@ public final class PluginManager: Sendable {
         var error: String?
     }
 
-    let catalogue: Catalogue
+    /// The cogs there are; external cogs join and leave it at run time (install, uninstall).
+    var catalogue: Catalogue { catalogueBox.withLock { $0 } }
+    private let catalogueBox: Mutex<Catalogue>
     let mounts: CogMounts
-    let stats: [String: CogStats]
+    let stats = CogStatsTable()
     private let services: CogServices
     private let commands: CommandRegistry
     private let statuses: Mutex<[String: Status]>
@@ -56,14 +62,13 @@ public final class PluginManager: Sendable {
     private let drainTimeout: Duration
 
     init(catalogue: Catalogue, services: CogServices, commands: CommandRegistry, drainTimeout: Duration) {
-        self.catalogue = catalogue
+        self.catalogueBox = Mutex(catalogue)
         self.drainTimeout = drainTimeout
         self.services = services
         self.commands = commands
         let mounts = CogMounts(prefixes: catalogue.cogs.mapValues { $0.manifest.routePrefixes })
         self.mounts = mounts
         services.bus.readCogListeners { mounts.all.flatMap(\.listeners) }
-        self.stats = catalogue.cogs.mapValues { _ in CogStats() }
         self.statuses = Mutex(catalogue.cogs.mapValues { _ in Status() })
     }
 
@@ -76,9 +81,14 @@ public final class PluginManager: Sendable {
 
     /// One cog's entry, or nil if it is not in the catalogue.
     public func entry(_ id: String) -> Entry? {
-        guard let manifest = catalogue.manifest(id) else { return nil }
-        let status = statuses.withLock { $0[id] ?? Status() }
+        let catalogue = self.catalogue
+        guard let blueprint = catalogue.cogs[id] else { return nil }
+        let manifest = blueprint.manifest
+        var status = statuses.withLock { $0[id] ?? Status() }
         let instance = mounts.instance(of: id)
+        if let failure = (instance?.instance as? ExternalCog.Instance)?.supervisor.snapshot, failure.phase == .failed {
+            status = Status(state: .failed, error: failure.error)
+        }
         let compatible = (try? Compatibility.check(manifest)) != nil
         let dependenciesLoaded = manifest.dependsOn.allSatisfy { mounts.instance(of: $0) != nil }
         let dependantsLoaded = catalogue.dependants(of: id).contains { mounts.instance(of: $0) != nil }
@@ -87,10 +97,11 @@ public final class PluginManager: Sendable {
             version: manifest.version, contractVersion: manifest.contract.description, summary: manifest.summary,
             category: manifest.category, features: manifest.features, dependsOn: manifest.dependsOn,
             routePrefixes: manifest.routePrefixes, loadedAt: instance?.loadedAt, error: status.error,
-            stats: stats[id]?.snapshot ?? CogStats().snapshot,
-            status: !compatible ? .disabled : instance != nil ? .loaded : status.state == .failed ? .error : .unloaded,
+            stats: stats[id].snapshot,
+            status: !compatible ? .disabled : status.state == .failed ? .error : instance != nil ? .loaded : .unloaded,
             canLoad: compatible && instance == nil && dependenciesLoaded, canUnload: instance != nil && !dependantsLoaded,
-            canReload: instance != nil)
+            canReload: instance != nil, kind: blueprint.kind, permissions: (blueprint as? ExternalCog)?.definition.permissions.names ?? [],
+            process: (instance?.instance as? ExternalCog.Instance)?.supervisor.snapshot)
     }
 
     /// The recent log records of cog `id`: what it logged and what was done to it.
@@ -124,6 +135,69 @@ public final class PluginManager: Sendable {
     /// Replaces `id`'s instance with a new one; with `cascade`, also its loaded dependants, as one unit.
     public func reload(_ id: String, cascade: Bool, by actor: String) async -> Outcome {
         await lock.withLock { await self.performReload(id, cascade: cascade, actor: actor) }
+    }
+
+    /// Puts external cog `blueprint` in the catalogue: a new cog (not loaded; the admin reads its permissions, then
+    /// loads it), or a new version of an installed one, which is reloaded if it is loaded. If that reload fails the
+    /// old version keeps serving, the catalogue keeps it, and `restore` puts its files back.
+    func install(_ blueprint: any CogBlueprint, by actor: String, restore: @Sendable () -> Void) async -> Outcome {
+        await lock.withLock {
+            let id = blueprint.manifest.id
+            let current = self.catalogue
+            if let existing = current.cogs[id], existing.kind == .builtIn {
+                restore()
+                return await self.finish(
+                    .refused(code: "builtin_cog", reason: "\(id) is a built-in cog's id", cogs: [id]), "install", [id], actor)
+            }
+            do {
+                let next = try current.replacing(blueprint)
+                if let section = blueprint.configSection { try await self.services.config.add(section) }
+                self.setCatalogue(next)
+            } catch {
+                restore()
+                return await self.finish(.refused(code: "invalid_cog", reason: "\(error)", cogs: [id]), "install", [id], actor)
+            }
+            guard self.mounts.instance(of: id) != nil else { return await self.finish(.installed, "install", [id], actor) }
+            let outcome = await self.performReload(id, cascade: false, actor: actor)
+            guard outcome.succeeded else {
+                self.setCatalogue(current)
+                restore()
+                return outcome
+            }
+            return await self.finish(.installed, "install", [id], actor)
+        }
+    }
+
+    /// Takes external cog `id` out of the catalogue once it is unloaded and nothing installed depends on it;
+    /// `remove` deletes its files. Its stored data (key-value store, config versions) stays for a reinstall.
+    func uninstall(_ id: String, by actor: String, remove: @Sendable () throws -> Void) async -> Outcome {
+        await lock.withLock {
+            let current = self.catalogue
+            guard let blueprint = current.cogs[id] else { return await self.finish(.notFound, "uninstall", [id], actor) }
+            guard blueprint.kind == .external else {
+                return await self.finish(
+                    .refused(code: "builtin_cog", reason: "\(id) is built in; it can be unloaded, not uninstalled", cogs: [id]),
+                    "uninstall", [id], actor)
+            }
+            guard self.mounts.instance(of: id) == nil else {
+                return await self.finish(
+                    .refused(code: "cog_loaded", reason: "\(id) is loaded; unload it first", cogs: [id]), "uninstall", [id], actor)
+            }
+            do {
+                let next = try current.removing(id)
+                try remove()
+                self.setCatalogue(next)
+                _ = try await self.services.database.write { try $0.execute("DELETE FROM cog_states WHERE cog = ?", [id]) }
+            } catch {
+                return await self.finish(.refused(code: "cog_needed", reason: "\(error)", cogs: [id]), "uninstall", [id], actor)
+            }
+            return await self.finish(.uninstalled, "uninstall", [id], actor)
+        }
+    }
+
+    private func setCatalogue(_ next: Catalogue) {
+        catalogueBox.withLock { $0 = next }
+        mounts.setPrefixes(next.cogs.mapValues { $0.manifest.routePrefixes })
     }
 
     /// Loads the cogs the deployment wants, in dependency order: the admin's stored choices, else config.yaml's
@@ -242,19 +316,19 @@ public final class PluginManager: Sendable {
 
     /// Checks the cog's contract, applies its migrations, creates an instance and runs its setup; answers the
     /// instance, not yet live.
-    private func prepare<C: Cog>(_ type: C.Type) async throws -> LoadedCog {
-        let manifest = type.manifest
+    private func prepare(_ blueprint: any CogBlueprint) async throws -> LoadedCog {
+        let manifest = blueprint.manifest
         try Compatibility.check(manifest)  // also for reloads, which never pass through performLoad
-        try await Migrator(database: services.database).apply(type.migrations, owner: manifest.id)
-        let instance = type.init()
+        try await Migrator(database: services.database).apply(blueprint.migrations, owner: manifest.id)
+        let instance = blueprint.instantiate()
         let registrations = CogRegistrations()
         let scope = TaskScope()
         let gate = CogGate(cog: manifest.id)
-        let context = HostCogContext<C.Configuration>(
+        let parts = CogContextParts(
             manifest: manifest, services: services, registrations: registrations, scope: scope, gate: gate,
-            stats: stats[manifest.id]!, logger: services.logs.logger(for: manifest.id, base: services.logger))
+            stats: stats[manifest.id], logger: services.logs.logger(for: manifest.id, base: services.logger))
         do {
-            try await instance.setup(context)
+            try await instance.setup(parts)
         } catch {
             _ = registrations.seal()
             await gate.drain(within: .zero, scope: scope)
@@ -275,7 +349,7 @@ public final class PluginManager: Sendable {
         }
         return LoadedCog(
             manifest: manifest, instance: instance, contents: contents, scope: scope, gate: gate, bus: services.bus,
-            stats: stats[manifest.id]!)
+            stats: stats[manifest.id])
     }
 
     /// Makes new instances live: one swap of the mounts moves their routes and their listeners together (the bus
@@ -290,7 +364,7 @@ public final class PluginManager: Sendable {
             if let section = instance.manifest.configSection {
                 services.config.setHandlers(instance.configHandlers, for: section)
             }
-            instance.startTasks(stats: stats[cog]!, logger: services.logger)
+            instance.startTasks(stats: stats[cog], logger: services.logger)
         }
     }
 

@@ -27,10 +27,12 @@ public final class ConfigStore: Sendable {
         var appliers: [@Sendable (JSONValue) async -> Void] = []
     }
 
-    let sections: [String: ConfigSection]
+    /// Every section by name; an installed external cog adds its own at run time.
+    var sections: [String: ConfigSection] { registered.withLock { $0.sections } }
+    private let registered: Mutex<(sections: [String: ConfigSection], fileValues: [String: JSONValue])>
     /// Each section as config.yaml and the environment give it (the type's defaults where the file says nothing):
     /// what a reset restores.
-    private let fileValues: [String: JSONValue]
+    private var fileValues: [String: JSONValue] { registered.withLock { $0.fileValues } }
     private let current: Mutex<[String: JSONValue]>
     /// Each section's current value decoded, by section and type: cogs read their settings on every request, and
     /// decoding lays the value over the type's defaults each time. Emptied for a section when it changes.
@@ -47,10 +49,10 @@ public final class ConfigStore: Sendable {
     /// Validates the file's runtime sections against `sections` (every problem reported) and lays the newest
     /// stored version of each over it.
     init(sections: [ConfigSection], file: HostConfig, database: any PluginAPI.Database, logger: Logger) async throws {
-        self.sections = Dictionary(uniqueKeysWithValues: sections.map { ($0.name, $0) })
+        let sections = Dictionary(uniqueKeysWithValues: sections.map { ($0.name, $0) })
         self.database = database
-        let values = try Self.validateFile(file, sections: self.sections)
-        fileValues = values
+        let values = try Self.validateFile(file, sections: sections)
+        registered = Mutex((sections, values))
         var effective = values
         let stored = try await database.read { connection in
             try connection.rows(
@@ -61,7 +63,7 @@ public final class ConfigStore: Sendable {
         }
         for row in stored {
             guard case .text(let name)? = row["section"], case .text(let text)? = row["value"],
-                let section = self.sections[name]
+                let section = sections[name]
             else { continue }
             do {
                 effective[name] = try section.validate(JSONValue.parse(Data(text.utf8)))
@@ -72,6 +74,24 @@ public final class ConfigStore: Sendable {
             }
         }
         self.current = Mutex(effective)
+    }
+
+    /// Adds (or, for a new version, replaces) the section of a cog installed while the host runs (config.yaml cannot
+    /// name it): its defaults, with the newest stored version laid over them where it still fits.
+    func add(_ section: ConfigSection) async throws {
+        let defaults = try section.validate(.object([:]))
+        let stored = try await database.read { connection in
+            try connection.rows("SELECT value FROM config_versions WHERE section = ? ORDER BY version DESC LIMIT 1", [section.name])
+        }
+        var effective = defaults
+        if case .text(let text)? = stored.first?["value"], let value = try? section.validate(JSONValue.parse(Data(text.utf8))) {
+            effective = value
+        }
+        registered.withLock {
+            $0.sections[section.name] = section
+            $0.fileValues[section.name] = defaults
+        }
+        current.withLock { $0[section.name] = effective }
     }
 
     /// Every problem of the file's runtime sections: unknown sections and values that do not fit their type.

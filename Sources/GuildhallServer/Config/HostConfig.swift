@@ -51,6 +51,14 @@ public struct PluginSettings: CogConfiguration {
     public var enabled: [String] = []
     /// How long an unload, reload or shutdown waits for a cog's work in flight before cancelling it.
     public var drainTimeoutSeconds = 10.0
+    /// The folder of external cogs, one folder with a `cog.yaml` each; empty: `plugins/` beside the database.
+    public var directory = ""
+    /// How often a running external cog's health check is called; two misses in a row restart it.
+    public var healthIntervalSeconds = 5.0
+    /// How long a starting external cog has to answer its health check.
+    public var startTimeoutSeconds = 10.0
+    /// The largest `.tar.gz` `POST /api/cogs/install` accepts.
+    public var maxInstallBytes = 64 << 20
     public init() {}
 }
 

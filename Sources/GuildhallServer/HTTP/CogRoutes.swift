@@ -6,6 +6,14 @@ import PluginAPI
 struct CogRoutes {
     let plugins: PluginManager
     let database: any PluginAPI.Database
+    let external: ExternalRuntime
+    let maxInstallBytes: Int
+
+    /// `POST /api/cogs/install` with a JSON body: a `.tar.gz` or a folder on the server.
+    struct InstallFromPath: Decodable {
+        var path: String
+        var sha256: String?
+    }
 
     /// `{"cog_name": "tickets"}` or `{"cog_names": [...]}`, with `"cascade": true` for unload and reload.
     struct Command: Decodable {
@@ -94,6 +102,22 @@ struct CogRoutes {
                 return JSONResponse(.ok, entry)
             }
         }
+        routes.add(
+            .post, "/api/cogs/install", access: .admin,
+            summary: "Install an external cog: a .tar.gz body (application/gzip, ?sha256=) or {\"path\", \"sha256\"} on the server",
+            responses: [.error(.unprocessableContent, "invalid_manifest", "checksum_mismatch"), .error(.badRequest, "invalid_archive", "invalid_path")]
+        ) { request, context in
+            let actor = try context.requireIdentity().username
+            let entry = try await install(request, actor: actor)
+            return JSONResponse(.created, entry)
+        }
+        routes.add(.delete, "/api/cogs/:name", access: .admin, summary: "Uninstall an unloaded external cog") { _, context in
+            let name = context.parameters.get("name") ?? ""
+            let installer = CogInstaller(pluginsDirectory: external.pluginsDirectory)
+            let outcome = await plugins.uninstall(name, by: try context.requireIdentity().username) { try installer.remove(name) }
+            guard outcome.succeeded else { throw Self.error(for: outcome, cog: name) }
+            return JSONValue.object(["uninstalled": .string(name)])
+        }
         routes.add(.get, "/api/cogs/:name/logs", access: .admin, summary: "A cog's recent log records (?limit=100)", query: PageQuery.self) {
             _, context, query in
             let name = context.parameters.get("name") ?? ""
@@ -113,6 +137,72 @@ struct CogRoutes {
             }
             return AuditPage(entries: entries, totalCount: total, limit: paging.limit, offset: paging.offset)
         }
+    }
+
+    /// Stages the upload or the named path, puts it in place and adds it to the catalogue (reloading a loaded
+    /// older version); anything refused leaves the plugins folder as it was.
+    private func install(_ request: Request, actor: String) async throws -> PluginManager.Entry {
+        let installer = CogInstaller(pluginsDirectory: external.pluginsDirectory)
+        let staged: CogInstaller.Staged
+        do {
+            if (request.headers[.contentType] ?? "").hasPrefix("application/json") {
+                let body = try RequestDecoding.body(InstallFromPath.self, from: try await request.body.collect(upTo: 65_536))
+                var isFolder: ObjCBool = false
+                guard body.path.hasPrefix("/"), FileManager.default.fileExists(atPath: body.path, isDirectory: &isFolder) else {
+                    throw APIError(.badRequest, "invalid_path", "path must be an absolute path to a .tar.gz or a folder on the server.")
+                }
+                if isFolder.boolValue {
+                    guard body.sha256 == nil else { throw APIError(.badRequest, "invalid_field", "sha256 checks an archive, not a folder.") }
+                    staged = try installer.stage(folder: URL(fileURLWithPath: body.path))
+                } else {
+                    staged = try installer.stage(archive: URL(fileURLWithPath: body.path), sha256: body.sha256)
+                }
+            } else {
+                let upload = try await spool(request.body, in: external.pluginsDirectory)
+                defer { try? FileManager.default.removeItem(at: upload) }
+                staged = try installer.stage(archive: upload, sha256: request.uri.queryParameters["sha256"].map(String.init))
+            }
+        } catch let refusal as CogInstaller.Refusal {
+            throw APIError(
+                refusal.code == "invalid_manifest" || refusal.code == "checksum_mismatch" ? .unprocessableContent : .badRequest,
+                refusal.code, refusal.description, details: refusal.problems.isEmpty ? [:] : ["problems": .array(refusal.problems.map(JSONValue.string))])
+        }
+        let placed = try installer.place(staged)
+        let outcome = await plugins.install(ExternalCog(definition: placed.manifest, runtime: external), by: actor, restore: placed.undo)
+        guard outcome.succeeded, let entry = plugins.entry(placed.manifest.cog.id) else {
+            throw Self.error(for: outcome, cog: placed.manifest.cog.id)
+        }
+        placed.commit()
+        return entry
+    }
+
+    /// Writes an uploaded archive to a file as it arrives, refusing it past `maxInstallBytes`.
+    private func spool(_ body: Hummingbird.RequestBody, in folder: URL) async throws -> URL {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent(".upload-\(UUID().uuidString).tar.gz")
+        guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
+            throw APIError(.internalServerError, "storage_error", "The upload cannot be written to the plugins folder.")
+        }
+        let handle = try FileHandle(forWritingTo: file)
+        defer { try? handle.close() }
+        var written = 0
+        do {
+            for try await buffer in body {
+                written += buffer.readableBytes
+                guard written <= maxInstallBytes else {
+                    throw APIError(.contentTooLarge, "payload_too_large", "An archive is at most \(maxInstallBytes) bytes.")
+                }
+                try handle.write(contentsOf: buffer.readableBytesView)
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: file)
+            throw error
+        }
+        guard written > 0 else {
+            try? FileManager.default.removeItem(at: file)
+            throw APIError(.badRequest, "invalid_archive", "Send the .tar.gz as the body, or {\"path\": ...} as JSON.")
+        }
+        return file
     }
 
     private func run(_ operation: Operation, _ name: String, cascade: Bool, actor: String) async -> PluginManager.Outcome {
@@ -176,7 +266,7 @@ struct CogRoutes {
             APIError(
                 .internalServerError, "cog_setup_failed", "\(cog) failed to set up: \(reason)",
                 details: ["cog": .string(cog)])
-        case .loaded, .unloaded, .reloaded:
+        case .loaded, .unloaded, .reloaded, .installed, .uninstalled:
             APIError(.internalServerError, "internal_error", "The operation succeeded but the cog vanished.")
         }
     }

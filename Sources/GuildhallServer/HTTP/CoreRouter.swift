@@ -22,7 +22,7 @@ final class CoreRouter {
 
     /// Creates the router with the host's middleware chain, which must be in place before any route is added.
     init(
-        gate: AccessGate, maxBodyBytes: Int, corsOrigins: [String], mounts: CogMounts, stats: [String: CogStats],
+        gate: AccessGate, maxBodyBytes: Int, corsOrigins: [String], mounts: CogMounts, stats: CogStatsTable,
         analytics: AnalyticsRecorder
     ) {
         self.gate = gate

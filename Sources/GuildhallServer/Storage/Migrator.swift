@@ -253,5 +253,16 @@ enum HostMigrations {
             ALTER TABLE users ADD COLUMN avatar_url TEXT;
             CREATE UNIQUE INDEX users_by_discord_id ON users (discord_id) WHERE discord_id IS NOT NULL
             """),
+        // External cogs' key-value stores: one namespace per cog, and per guild within it (0: the deployment's).
+        Migration(
+            "013_cog_kv",
+            """
+            CREATE TABLE cog_kv (
+                cog TEXT NOT NULL, guild_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+                version INTEGER NOT NULL, expires_at REAL, updated_at TEXT NOT NULL,
+                PRIMARY KEY (cog, guild_id, key)
+            );
+            CREATE INDEX cog_kv_by_expiry ON cog_kv (expires_at) WHERE expires_at IS NOT NULL
+            """),
     ]
 }

@@ -150,6 +150,20 @@ extension RouteDeclaration {
     }
 }
 
+extension RouteDeclaration {
+    /// A route whose handler reads the raw request and answers the raw response (the host's proxy to an external
+    /// cog), described by the schemas given.
+    package static func raw(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, summary: String, parametersSchema: JSONValue,
+        querySchema: JSONValue, bodySchema: JSONValue?, responses: [ResponseDescription],
+        handle: @escaping @Sendable (CogRequest) async throws -> CogResponse
+    ) -> RouteDeclaration {
+        RouteDeclaration(
+            method: method, path: path, access: access, summary: summary, parametersSchema: parametersSchema,
+            querySchema: querySchema, bodySchema: bodySchema, streamedBodyTypes: [], responses: responses, handle: handle)
+    }
+}
+
 extension StreamedBody {
     /// A body read as a stream, of one of `contentTypes`.
     public static func accepting(_ contentTypes: String...) -> StreamedBody { StreamedBody(contentTypes: contentTypes) }

@@ -1,0 +1,133 @@
+import Foundation
+import PluginAPI
+
+/// The key-value store external cogs reach through their callbacks: a namespace per cog (a cog never sees another's
+/// keys) and per guild, values of JSON, a version per key for compare-and-set, and an optional expiry.
+struct CogKeyValueStore: Sendable {
+    let database: any PluginAPI.Database
+
+    /// One stored key.
+    struct Item: Encodable, Sendable, Equatable {
+        var key: String
+        var value: JSONValue
+        var version: Int64
+        var expiresAt: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case key, value, version
+            case expiresAt = "expires_at"
+        }
+    }
+
+    /// The largest value stored, as JSON text.
+    static let maxValueBytes = 64 << 10
+    static let maxKeyLength = 200
+
+    static func check(key: String) throws {
+        guard !key.isEmpty, key.utf8.count <= maxKeyLength else {
+            throw APIError(.badRequest, "invalid_key", "A key is 1 to \(maxKeyLength) bytes.")
+        }
+    }
+
+    func get(cog: String, guild: Int64, key: String) async throws -> Item? {
+        try Self.check(key: key)
+        let now = Date().timeIntervalSince1970
+        return try await database.read { connection in
+            try connection.rows(
+                "SELECT key, value, version, expires_at FROM cog_kv WHERE cog = ? AND guild_id = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)",
+                [cog, guild, key, now]
+            ).first.flatMap(Self.item)
+        }
+    }
+
+    /// Keys starting with `prefix`, in order, at most `limit`.
+    func list(cog: String, guild: Int64, prefix: String, limit: Int) async throws -> [Item] {
+        let now = Date().timeIntervalSince1970
+        let pattern = prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + "%"
+        return try await database.read { connection in
+            try connection.rows(
+                """
+                SELECT key, value, version, expires_at FROM cog_kv WHERE cog = ? AND guild_id = ? AND key LIKE ? ESCAPE '\\'
+                AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?
+                """, [cog, guild, pattern, now, limit]
+            ).compactMap(Self.item)
+        }
+    }
+
+    /// Stores `value`; with `expectedVersion`, only if the key is at that version now (0: only if it does not exist),
+    /// else 409 `version_conflict` with the current version. Answers the stored item.
+    func put(
+        cog: String, guild: Int64, key: String, value: JSONValue, expectedVersion: Int64?, ttl: Double?
+    ) async throws -> Item {
+        try Self.check(key: key)
+        let text = String(decoding: value.jsonData(), as: UTF8.self)
+        guard text.utf8.count <= Self.maxValueBytes else {
+            throw APIError(.contentTooLarge, "value_too_large", "A value is at most \(Self.maxValueBytes) bytes of JSON.")
+        }
+        if let ttl, ttl <= 0 { throw APIError(.badRequest, "invalid_field", "ttl_seconds must be above zero.", details: ["field": "ttl_seconds"]) }
+        let now = Date()
+        let expiresAt = ttl.map { now.addingTimeInterval($0) }
+        return try await database.write { connection in
+            let current = try connection.rows(
+                "SELECT version, expires_at FROM cog_kv WHERE cog = ? AND guild_id = ? AND key = ?", [cog, guild, key]
+            ).first
+            var version: Int64 = 0
+            if let current, case .integer(let stored)? = current["version"] {
+                let expired: Bool = {
+                    if case .real(let at)? = current["expires_at"] { return at <= now.timeIntervalSince1970 }
+                    if case .integer(let at)? = current["expires_at"] { return Double(at) <= now.timeIntervalSince1970 }
+                    return false
+                }()
+                version = expired ? 0 : stored
+            }
+            if let expectedVersion, expectedVersion != version {
+                throw APIError(
+                    .conflict, "version_conflict", "The key is at version \(version), not \(expectedVersion).",
+                    details: ["key": .string(key), "version": .int(version)])
+            }
+            let next = version + 1
+            _ = try connection.execute(
+                """
+                INSERT INTO cog_kv (cog, guild_id, key, value, version, expires_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (cog, guild_id, key) DO UPDATE SET value = excluded.value, version = excluded.version,
+                    expires_at = excluded.expires_at, updated_at = excluded.updated_at
+                """, [cog, guild, key, text, next, expiresAt?.timeIntervalSince1970, Timestamp.string(from: now)])
+            return Item(key: key, value: value, version: next, expiresAt: expiresAt)
+        }
+    }
+
+    /// Deletes `key` (with `expectedVersion`, only at that version); answers whether it was there.
+    func delete(cog: String, guild: Int64, key: String, expectedVersion: Int64?) async throws -> Bool {
+        try Self.check(key: key)
+        if let expectedVersion {
+            guard let item = try await get(cog: cog, guild: guild, key: key), item.version == expectedVersion else {
+                throw APIError(.conflict, "version_conflict", "The key is not at version \(expectedVersion).", details: ["key": .string(key)])
+            }
+        }
+        return try await database.write { connection in
+            try connection.execute("DELETE FROM cog_kv WHERE cog = ? AND guild_id = ? AND key = ?", [cog, guild, key]) > 0
+        }
+    }
+
+    /// Removes expired keys (called now and then; reads already ignore them).
+    func purgeExpired() async throws {
+        let now = Date().timeIntervalSince1970
+        _ = try await database.write { connection in
+            try connection.execute("DELETE FROM cog_kv WHERE expires_at IS NOT NULL AND expires_at <= ?", [now])
+        }
+    }
+
+    private static func item(_ row: [String: SQLValue]) -> Item? {
+        guard case .text(let key)? = row["key"], case .text(let text)? = row["value"], case .integer(let version)? = row["version"],
+            let value = try? JSONValue.parse(Data(text.utf8))
+        else { return nil }
+        var expiresAt: Date?
+        switch row["expires_at"] {
+        case .real(let at)?: expiresAt = Date(timeIntervalSince1970: at)
+        case .integer(let at)?: expiresAt = Date(timeIntervalSince1970: Double(at))
+        default: break
+        }
+        return Item(key: key, value: value, version: version, expiresAt: expiresAt)
+    }
+}

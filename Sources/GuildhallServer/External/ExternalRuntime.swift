@@ -1,0 +1,154 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import PluginAPI
+import Synchronization
+
+/// What every external cog of one host shares: the private folder of sockets, the client that calls the cogs, the
+/// grants behind their callback secrets, the callback server, and the plugins folder they are installed in.
+final class ExternalRuntime: Sendable {
+    struct Settings: Sendable {
+        var healthInterval: Duration
+        var startTimeout: Duration
+    }
+
+    let settings: Settings
+    /// Where external cogs are installed, one folder each.
+    let pluginsDirectory: URL
+    /// A private folder (mode 0700) for the sockets: the host's callback socket and each process's own.
+    let runDirectory: String
+    /// The socket cogs call back on.
+    var hostSocketPath: String { runDirectory + "/host.sock" }
+    let client: HTTPClient
+    let callbacks = CallbackGrants()
+    let services: CogServices
+    private let server = Mutex<Task<Void, Never>?>(nil)
+
+    init(settings: Settings, pluginsDirectory: URL, services: CogServices) throws {
+        self.settings = settings
+        self.pluginsDirectory = pluginsDirectory
+        self.services = services
+        var template = Array("/tmp/guildhall-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw ExternalSetupError(description: "cannot create a socket folder in /tmp") }
+        runDirectory = String(cString: made)
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        configuration.decompression = .disabled
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Starts serving the callback API on ``hostSocketPath``.
+    func startCallbackServer(_ api: CogHostAPI) {
+        let logger = services.logger
+        let task = Task {
+            do {
+                try await api.application(socketPath: hostSocketPath).run()
+            } catch is CancellationError {
+            } catch {
+                logger.error("external cogs' callback server stopped", metadata: ["error": "\(error)"])
+            }
+        }
+        server.withLock { $0 = task }
+    }
+
+    /// Stops the callback server and the client, and removes the socket folder (after the cogs stopped).
+    func shutDown() async {
+        let task = server.withLock { $0 }
+        task?.cancel()
+        await task?.value
+        try? await client.shutdown()
+        try? FileManager.default.removeItem(atPath: runDirectory)
+    }
+
+    func socketPath(for cog: String, generation: Int) -> String { "\(runDirectory)/\(cog).\(generation).sock" }
+
+    func removeSocket(_ path: String?) {
+        if let path { unlink(path) }
+    }
+
+    /// 32 random bytes as hex.
+    static func newSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+    }
+
+    /// Host variables a cog process inherits; nothing else of the host's environment (its secrets) reaches it.
+    static let inheritedVariables = ["PATH", "LANG", "LC_ALL", "TZ", "HOME", "TMPDIR"]
+
+    /// The process's whole environment: a few of the host's variables and the protocol's (docs/external-cogs.md).
+    func environment(for manifest: ExternalManifest, socketPath: String, secret: String) throws -> [String: String] {
+        let host = ProcessInfo.processInfo.environment
+        var environment = host.filter { Self.inheritedVariables.contains($0.key) }
+        if environment["PATH"] == nil { environment["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
+        let dataDirectory = services.dataDirectory.appendingPathComponent("cogs").appendingPathComponent(manifest.cog.id)
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        let config = manifest.cog.configSection.flatMap { services.config.value(of: $0) } ?? .object([:])
+        environment["GUILDHALL_COG_ID"] = manifest.cog.id
+        environment["GUILDHALL_SOCKET"] = socketPath
+        environment["GUILDHALL_HOST_SOCKET"] = hostSocketPath
+        environment["GUILDHALL_SECRET"] = secret
+        environment["GUILDHALL_CONFIG"] = String(decoding: config.jsonData(), as: UTF8.self)
+        environment["GUILDHALL_DATA_DIR"] = dataDirectory.path
+        environment["GUILDHALL_CONTRACT"] = ContractVersion.current.description
+        environment["GUILDHALL_HOST_VERSION"] = GuildhallHost.version
+        environment["PYTHONUNBUFFERED"] = "1"
+        return environment
+    }
+
+    /// A supervised cog failed for good: told to admins like a failed load.
+    func reportFailure(cog: String, reason: String) {
+        services.logs.append(cog, level: .error, "failed: \(reason)")
+        services.bus.publish(
+            "cog.failed", payload: CogEventPayload(cog: cog, operation: "supervise", actor: "host", version: nil, error: reason),
+            source: "host", correlationID: nil)
+    }
+
+    /// The manifests of the external cogs installed in `directory`; a folder whose manifest is unusable, or that is
+    /// not named after its cog's id, is left out and named in `problems`.
+    static func discover(in directory: URL) -> (manifests: [ExternalManifest], problems: [String]) {
+        let folders = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? []
+        var manifests: [ExternalManifest] = []
+        var problems: [String] = []
+        for folder in folders.sorted(by: { $0.path < $1.path })
+        where !folder.lastPathComponent.hasPrefix(".")
+            && FileManager.default.fileExists(atPath: folder.appendingPathComponent(ExternalManifest.fileName).path)
+        {
+            do {
+                let manifest = try ExternalManifest(folder: folder)
+                guard manifest.cog.id == folder.lastPathComponent else {
+                    problems.append("\(folder.path): the folder must be named after the cog's id '\(manifest.cog.id)'")
+                    continue
+                }
+                manifests.append(manifest)
+            } catch {
+                problems.append("\(folder.path): \(error)")
+            }
+        }
+        return (manifests, problems)
+    }
+}
+
+struct ExternalSetupError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// The live callback secrets: each running cog process's, with what its manifest allows. A secret dies with its
+/// process.
+final class CallbackGrants: Sendable {
+    struct Grant: Sendable {
+        var cog: String
+        var permissions: CogPermissions
+    }
+
+    private let grants = Mutex<[String: Grant]>([:])
+
+    func grant(_ secret: String, to manifest: ExternalManifest) {
+        grants.withLock { $0[secret] = Grant(cog: manifest.cog.id, permissions: manifest.permissions) }
+    }
+
+    func revoke(_ secret: String) {
+        _ = grants.withLock { $0.removeValue(forKey: secret) }
+    }
+
+    func lookup(_ secret: String) -> Grant? { grants.withLock { $0[secret] } }
+}
