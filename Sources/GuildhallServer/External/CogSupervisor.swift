@@ -33,7 +33,6 @@ final class CogSupervisor: Sendable {
         var restarts = 0
         var lastExit: String?
         var error: String?
-        var generation = 0
         var watcher: Task<Void, Never>?
     }
 
@@ -61,13 +60,14 @@ final class CogSupervisor: Sendable {
     /// Starts the first process and waits for its health check; throws with the reason it did not come up.
     func start() async throws {
         let (process, channel) = try await launch()
-        let watcher = Task { await self.supervise() }
         state.withLock {
             $0.phase = .running
             $0.process = process
             $0.channel = channel
-            $0.watcher = watcher
         }
+        // Started once the process is recorded, so supervision always finds it.
+        let watcher = Task { await self.supervise() }
+        state.withLock { $0.watcher = watcher }
     }
 
     /// Stops the process (SIGTERM to its group, SIGKILL after a grace) and supervision with it.
@@ -218,11 +218,7 @@ final class CogSupervisor: Sendable {
 
     /// Starts a process on a new socket with a new secret and waits until it answers its health check.
     private func launch() async throws -> (CogProcess, CogChannel) {
-        let generation = state.withLock { state in
-            state.generation += 1
-            return state.generation
-        }
-        let socketPath = runtime.socketPath(for: manifest.cog.id, generation: generation)
+        let socketPath = runtime.newSocketPath(for: manifest.cog.id)
         let secret = ExternalRuntime.newSecret()
         let channel = CogChannel(socketPath: socketPath, secret: secret, client: runtime.client)
         runtime.callbacks.grant(secret, to: manifest)
@@ -278,22 +274,23 @@ final class OutputLimiter: Sendable {
     }
 
     func write(_ line: String, isError: Bool) {
-        let (admit, dropped) = window.withLock { window -> (Bool, Int) in
+        let (admit, firstDrop, droppedBefore) = window.withLock { window -> (Bool, Bool, Int) in
             window.recent = Array((window.recent + [line]).suffix(5))
             let now = ContinuousClock.now
-            var dropped = 0
+            var droppedBefore = 0
             if now - window.started >= .seconds(1) {
-                dropped = window.dropped
+                droppedBefore = window.dropped
                 window = Window(started: now, written: 0, dropped: 0, recent: window.recent)
             }
             guard window.written < perSecond else {
                 window.dropped += 1
-                return (false, dropped)
+                return (false, window.dropped == 1, droppedBefore)
             }
             window.written += 1
-            return (true, dropped)
+            return (true, false, droppedBefore)
         }
-        if dropped > 0 { logger.warning("cog output dropped: more than \(perSecond) lines a second", metadata: ["dropped": "\(dropped)"]) }
+        if firstDrop { logger.warning("cog output dropped: more than \(perSecond) lines a second") }
+        if droppedBefore > 0 { logger.warning("cog output dropped in the last second", metadata: ["dropped": "\(droppedBefore)"]) }
         guard admit else { return }
         if isError {
             logger.warning("\(line)", metadata: ["stream": "stderr"])

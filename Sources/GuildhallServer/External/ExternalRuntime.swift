@@ -23,6 +23,7 @@ final class ExternalRuntime: Sendable {
     let callbacks = CallbackGrants()
     let services: CogServices
     private let server = Mutex<Task<Void, Never>?>(nil)
+    private let sockets = Atomic<Int>(0)
 
     init(settings: Settings, pluginsDirectory: URL, services: CogServices) throws {
         self.settings = settings
@@ -60,7 +61,10 @@ final class ExternalRuntime: Sendable {
         try? FileManager.default.removeItem(atPath: runDirectory)
     }
 
-    func socketPath(for cog: String, generation: Int) -> String { "\(runDirectory)/\(cog).\(generation).sock" }
+    /// A socket path no other process of this host has used: a reload's new process starts beside the old one.
+    func newSocketPath(for cog: String) -> String {
+        "\(runDirectory)/\(cog).\(sockets.add(1, ordering: .relaxed).newValue).sock"
+    }
 
     func removeSocket(_ path: String?) {
         if let path { unlink(path) }

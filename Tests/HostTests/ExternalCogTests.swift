@@ -1,0 +1,408 @@
+import AsyncHTTPClient
+import Foundation
+import GuildhallServer
+import GuildhallTesting
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import PluginAPI
+import XCTest
+
+/// External cogs end to end: a real Python process on its Unix socket behind a real host, driven over HTTP.
+final class ExternalCogTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Fixtures/external-cogs").standardized
+
+    /// A host with the probe cog installed in its plugins folder (and loaded when `load`).
+    static func host(load: Bool = true, configure: (inout HostConfig) -> Void = { _ in }) throws -> TestHost {
+        let host = TestHost(enabled: load ? ["probe"] : []) { config in
+            config.plugins.healthIntervalSeconds = 0.5
+            configure(&config)
+        }
+        try copy(fixture: "probe", into: host.folder.appendingPathComponent("plugins/probe"))
+        return host
+    }
+
+    /// Copies a fixture cog (its SDK symlink followed) to `target`.
+    static func copy(fixture name: String, into target: URL) throws {
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try run(["cp", "-RL", fixtures.appendingPathComponent(name).path, target.path])
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String], in folder: URL? = nil) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    static func entry(_ server: LiveServer, _ admin: String, _ name: String = "probe") async throws -> JSONValue {
+        let cogs = try await server.request(.GET, "/api/cogs", token: admin).json["cogs"]?.arrayValue ?? []
+        return try XCTUnwrap(cogs.first { $0["name"] == .string(name) })
+    }
+
+    func testRoutesReachTheProcessWithTheCallerSignedAndCredentialsStripped() async throws {
+        let host = try Self.host()
+        defer { host.removeFolder() }
+        try await host.run(catalogue: []) { server in
+            let admin = try await server.token("admin"), user = try await server.token("user")
+            let entry = try await Self.entry(server, admin)
+            XCTAssertEqual(entry["kind"], "external")
+            XCTAssertEqual(entry["state"], "loaded")
+            XCTAssertEqual(entry["permissions"], ["kv", "events:publish:probe.*", "events:subscribe:probe.*"])
+            XCTAssertEqual(entry["process"]?["phase"], "running")
+
+            let whoami = try await server.request(.GET, "/api/probe/whoami", token: user, headers: [("X-Request-Id", "req-42")])
+            XCTAssertEqual(whoami.status, 200, "\(whoami.json)")
+            XCTAssertEqual(whoami.json["identity"]?["username"], "user")
+            XCTAssertEqual(whoami.json["guild"]?["id"], .int(GuildScope.defaultGuildID))
+            XCTAssertEqual(whoami.json["saw_authorization"], false)
+            XCTAssertEqual(whoami.json["request_id"], .string(whoami.header("X-Request-Id") ?? "?"))
+
+            // The host's access rule comes first, and its type checks.
+            try await assertEqual(try await server.request(.GET, "/api/probe/whoami").status, 401)
+            try await assertEqual(try await server.request(.GET, "/api/probe/config", token: user).status, 403)
+            let bad = try await server.request(.GET, "/api/probe/items/abc")
+            XCTAssertEqual(bad.status, 400)
+            XCTAssertEqual(bad.error, "invalid_id")
+            try await assertEqual(try await server.request(.GET, "/api/probe/items/7?full=maybe").error, "invalid_field")
+            let item = try await server.request(.GET, "/api/probe/items/7?full=true")
+            XCTAssertEqual(item.json, ["id": 7, "full": "true"])
+
+            // Bodies go through, statuses and the cog's own errors come back.
+            let echo = try await server.request(.POST, "/api/probe/echo", json: ["text": "héllo"])
+            XCTAssertEqual(echo.status, 201)
+            XCTAssertEqual(echo.json["text"], "héllo")
+            let missing = try await server.request(.GET, "/api/probe/nothing")
+            XCTAssertEqual(missing.status, 404)
+
+            // Config: the manifest's defaults, changed through the host's config API.
+            try await assertEqual(try await server.request(.GET, "/api/probe/config", token: admin).json, ["greeting": "hello", "limit": 3])
+            let changed = try await server.request(.PUT, "/api/config/probe", token: admin, json: ["limit": 5])
+            XCTAssertEqual(changed.status, 200, "\(changed.json)")
+            let wrongType = try await server.request(.PUT, "/api/config/probe", token: admin, json: ["limit": "five"])
+            XCTAssertEqual(wrongType.status, 400)
+            XCTAssertEqual(wrongType.error, "invalid_config")
+            XCTAssertEqual(wrongType.json["field"], "limit")
+            try await assertEqual(try await server.request(.GET, "/api/probe/config", token: admin).json["limit"], 5)
+
+            // The API description lists the cog's routes with their types.
+            let description = try await server.request(.GET, "/openapi.json").json
+            XCTAssertNotNil(description["paths"]?["/api/probe/items/{id}"]?["get"])
+        }
+    }
+
+    func testCallbacksKeepToTheCogsStoreAndPermissions() async throws {
+        let host = try Self.host()
+        defer { host.removeFolder() }
+        try await host.run(catalogue: []) { server in
+            let user = try await server.token("user")
+            let first = try await server.request(.PUT, "/api/probe/kv/score", token: user, json: ["value": ["points": 1], "if_version": 0])
+            XCTAssertEqual(first.status, 200, "\(first.json)")
+            XCTAssertEqual(first.json["version"], 1)
+            let stale = try await server.request(.PUT, "/api/probe/kv/score", token: user, json: ["value": ["points": 2], "if_version": 0])
+            XCTAssertEqual(stale.status, 409)
+            XCTAssertEqual(stale.error, "version_conflict")
+            let second = try await server.request(.PUT, "/api/probe/kv/score", token: user, json: ["value": ["points": 2], "if_version": 1])
+            XCTAssertEqual(second.json["version"], 2)
+            try await assertEqual(try await server.request(.GET, "/api/probe/kv/score", token: user).json["value"], ["points": 2])
+
+            // An event it may publish reaches its own subscription; one it did not ask for is refused.
+            let published = try await server.request(.POST, "/api/probe/publish", token: user, json: ["name": "probe.poked"])
+            XCTAssertEqual(published.status, 202, "\(published.json)")
+            let seen = try await eventually {
+                try await server.request(.GET, "/api/probe/kv/last_event", token: user).json["value"]?["name"] == "probe.poked"
+            }
+            XCTAssertTrue(seen)
+            let refused = try await server.request(.POST, "/api/probe/publish", token: user, json: ["name": "ticket.created"])
+            XCTAssertEqual(refused.status, 403)
+            XCTAssertEqual(refused.error, "permission_denied")
+            XCTAssertEqual(refused.json["message"]?.stringValue?.contains("events:publish:ticket.created"), true)
+
+            // Commands and gateway actions reach it as the caller.
+            let identity = Identity(userID: 3, username: "user", role: .user)
+            let reply = try await server.host.chat("!probe a b", as: identity)
+            XCTAssertEqual(reply, "user: a b")
+        }
+    }
+
+    func testACrashAnswers502AndTheCogIsBackAtOnceThenFailsAfterThree() async throws {
+        let host = try Self.host()
+        defer { host.removeFolder() }
+        try await host.run(catalogue: []) { server in
+            let admin = try await server.token("admin")
+            let before = try await server.request(.GET, "/api/probe/public").json["pid"]
+            let crashed = try await server.request(.POST, "/api/probe/crash")
+            XCTAssertEqual(crashed.status, 502)
+            XCTAssertEqual(crashed.error, "cog_unavailable")
+            try await assertEqual(try await server.request(.GET, "/api/health").status, 200, "the host is unaffected")
+            // The next request waits for the restart instead of failing.
+            let after = try await server.request(.GET, "/api/probe/public")
+            XCTAssertEqual(after.status, 200)
+            XCTAssertNotEqual(after.json["pid"], before)
+            try await assertEqual(try await Self.entry(server, admin)["process"]?["restarts"], 1)
+
+            // The second crash is restarted after a backoff; the third within ten minutes marks it failed.
+            _ = try await server.request(.POST, "/api/probe/crash")
+            let back = try await eventually(timeout: .seconds(10)) {
+                let process = try await Self.entry(server, admin)["process"]
+                return process?["phase"] == "running" && process?["restarts"] == 2
+            }
+            XCTAssertTrue(back)
+            _ = try await server.request(.POST, "/api/probe/crash")
+            let failed = try await eventually { try await Self.entry(server, admin)["state"] == "failed" }
+            XCTAssertTrue(failed)
+            let entry = try await Self.entry(server, admin)
+            XCTAssertEqual(entry["status"], "error")
+            XCTAssertEqual(entry["error"]?.stringValue?.contains("crashed 3 times in 10 minutes"), true, "\(entry)")
+            let down = try await server.request(.GET, "/api/probe/public")
+            XCTAssertEqual(down.status, 503)
+            XCTAssertEqual(down.error, "cog_failed")
+
+            // The admin acts: a reload starts it afresh.
+            let reloaded = try await server.request(.POST, "/api/cogs/probe/reload", token: admin)
+            XCTAssertEqual(reloaded.status, 200, "\(reloaded.json)")
+            try await assertEqual(try await server.request(.GET, "/api/probe/public").status, 200)
+            try await assertEqual(try await Self.entry(server, admin)["state"], "loaded")
+        }
+    }
+
+    func testAHangingRouteAnswers504AndBlocksNothingElse() async throws {
+        let host = try Self.host()
+        defer { host.removeFolder() }
+        try await host.run(catalogue: []) { server in
+            async let hung = server.request(.GET, "/api/probe/hang")
+            try await Task.sleep(for: .milliseconds(100))
+            let started = ContinuousClock.now
+            try await assertEqual(try await server.request(.GET, "/api/probe/public").status, 200)
+            XCTAssertLessThan(ContinuousClock.now - started, .milliseconds(500))
+            let answer = try await hung
+            XCTAssertEqual(answer.status, 504)
+            XCTAssertEqual(answer.error, "cog_timeout")
+        }
+    }
+
+    func testAFloodOfOutputIsCappedAndTheCogKeepsServing() async throws {
+        let host = try Self.host()
+        defer { host.removeFolder() }
+        try await host.run(catalogue: []) { server in
+            let admin = try await server.token("admin")
+            try await assertEqual(try await server.request(.GET, "/api/probe/flood").status, 200)
+            try await assertEqual(try await server.request(.GET, "/api/probe/public").status, 200)
+            let capped = try await eventually {
+                let logs = try await server.request(.GET, "/api/cogs/probe/logs?limit=500", token: admin).json["logs"]?.arrayValue ?? []
+                return logs.contains { $0["message"]?.stringValue?.contains("cog output dropped") == true }
+            }
+            XCTAssertTrue(capped, "the cog's log ring says lines were dropped")
+            let logs = try await server.request(.GET, "/api/cogs/probe/logs?limit=500", token: admin).json["logs"]?.arrayValue ?? []
+            XCTAssertLessThan(logs.filter { $0["message"]?.stringValue?.hasPrefix("flood line") == true }.count, 500)
+        }
+    }
+
+    func testReloadUnderLoadLosesNoRequestAndUnloadStopsTheProcess() async throws {
+        let host = try Self.host()
+        defer { host.removeFolder() }
+        try await host.run(catalogue: []) { server in
+            let admin = try await server.token("admin")
+            let oldEntry = try await Self.entry(server, admin)
+            let oldPID = try XCTUnwrap(oldEntry["process"]?["pid"]?.intValue)
+            let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        var seen: [Int] = []
+                        for _ in 0..<60 { seen.append(try await server.request(.GET, "/api/probe/public").status) }
+                        return seen
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(50))
+                    return [try await server.request(.POST, "/api/cogs/probe/reload", token: admin).status]
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            XCTAssertEqual(Set(statuses), [200], "every request answered while the process was replaced")
+            let newEntry = try await Self.entry(server, admin)
+            let newPID = try XCTUnwrap(newEntry["process"]?["pid"]?.intValue)
+            XCTAssertNotEqual(newPID, oldPID)
+            XCTAssertEqual(kill(pid_t(oldPID), 0), -1, "the old process was stopped")
+
+            try await assertEqual(try await server.request(.POST, "/api/cogs/probe/unload", token: admin).status, 200)
+            XCTAssertEqual(kill(pid_t(newPID), 0), -1, "unload stops the process")
+            try await assertEqual(try await server.request(.GET, "/api/probe/public").error, "cog_not_loaded")
+        }
+    }
+
+    // MARK: - Install
+
+    /// `folder` packed as a .tar.gz.
+    static func archive(_ folder: URL, extra: [String] = []) throws -> Data {
+        let file = folder.deletingLastPathComponent().appendingPathComponent("\(UUID().uuidString).tar.gz")
+        XCTAssertEqual(try run(["tar", "-czf", file.path, "-C", folder.path, "."] + extra), 0)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return try Data(contentsOf: file)
+    }
+
+    func testInstallFromAnArchiveThenLoadUnloadAndUninstall() async throws {
+        let host = try Self.host(load: false)
+        defer { host.removeFolder() }
+        // Start without it; it arrives through the API.
+        try FileManager.default.removeItem(at: host.folder.appendingPathComponent("plugins/probe"))
+        let staging = host.folder.appendingPathComponent("source/probe")
+        try Self.copy(fixture: "probe", into: staging)
+        let archive = try Self.archive(staging)
+        let digest = SHA256Hex.of(archive)
+        try await host.run(catalogue: []) { server in
+            let admin = try await server.token("admin")
+            try await assertEqual(try await server.request(.GET, "/api/probe/public").status, 404)
+
+            let wrong = try await CombatLogStreamsTests.post(
+                archive, to: "/api/cogs/install?sha256=\(String(repeating: "0", count: 64))", port: server.port, token: admin,
+                headers: [("Content-Type", "application/gzip")])
+            XCTAssertEqual(wrong.0, 422)
+            XCTAssertEqual(wrong.1["error"], "checksum_mismatch")
+            let user = try await server.token("user")
+            let forbidden = try await CombatLogStreamsTests.post(
+                archive, to: "/api/cogs/install", port: server.port, token: user, headers: [("Content-Type", "application/gzip")])
+            XCTAssertEqual(forbidden.0, 403)
+
+            let (status, installed) = try await CombatLogStreamsTests.post(
+                archive, to: "/api/cogs/install?sha256=\(digest)", port: server.port, token: admin,
+                headers: [("Content-Type", "application/gzip")])
+            XCTAssertEqual(status, 201, "\(installed)")
+            XCTAssertEqual(installed["kind"], "external")
+            XCTAssertEqual(installed["loaded"], false, "an admin reads the permissions before loading it")
+            XCTAssertEqual(installed["permissions"]?.arrayValue?.count, 3)
+
+            try await assertEqual(try await server.request(.POST, "/api/cogs/probe/load", token: admin).status, 200)
+            try await assertEqual(try await server.request(.GET, "/api/probe/public").status, 200)
+            let loaded = try await server.request(.DELETE, "/api/cogs/probe", token: admin)
+            XCTAssertEqual(loaded.status, 409)
+            XCTAssertEqual(loaded.error, "cog_loaded")
+            try await assertEqual(try await server.request(.DELETE, "/api/cogs/tickets", token: admin).status, 404)
+            try await assertEqual(try await server.request(.POST, "/api/cogs/probe/unload", token: admin).status, 200)
+            let removed = try await server.request(.DELETE, "/api/cogs/probe", token: admin)
+            XCTAssertEqual(removed.status, 200, "\(removed.json)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: host.folder.appendingPathComponent("plugins/probe").path))
+            try await assertEqual(try await server.request(.POST, "/api/cogs/probe/load", token: admin).status, 404)
+
+            // From a folder on the server, by path.
+            let byPath = try await server.request(.POST, "/api/cogs/install", token: admin, json: ["path": .string(staging.path)])
+            XCTAssertEqual(byPath.status, 201, "\(byPath.json)")
+        }
+    }
+
+    func testInstallRefusesBadManifestsAndUnsafeArchivesWithTheReason() async throws {
+        let host = try Self.host(load: false)
+        defer { host.removeFolder() }
+        let source = host.folder.appendingPathComponent("bad")
+        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        try """
+            id: Not An Id
+            version: 1.0.0
+            contract: "1.2"
+            command: [python3, cog.py]
+            route_prefixes: [/api/bad]
+            routes:
+              - {method: GET, path: /elsewhere, access: everyone}
+            permissions: [root]
+            surprise: true
+            """.write(to: source.appendingPathComponent("cog.yaml"), atomically: true, encoding: .utf8)
+        let bad = try Self.archive(source)
+        let unsafe = host.folder.appendingPathComponent("unsafe")
+        try Self.copy(fixture: "probe", into: unsafe)
+        try FileManager.default.createSymbolicLink(atPath: unsafe.appendingPathComponent("passwd").path, withDestinationPath: "/etc/passwd")
+        let linked = try Self.archive(unsafe)
+        try await host.run(catalogue: []) { server in
+            let admin = try await server.token("admin")
+            let (status, answer) = try await CombatLogStreamsTests.post(
+                bad, to: "/api/cogs/install", port: server.port, token: admin, headers: [("Content-Type", "application/gzip")])
+            XCTAssertEqual(status, 422)
+            XCTAssertEqual(answer["error"], "invalid_manifest")
+            let problems = answer["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            for expected in ["id:", "name:", "summary:", "routes[0].path", "routes[0].access", "unknown permission 'root'", "surprise: not a manifest key"] {
+                XCTAssertTrue(problems.contains { $0.contains(expected) }, "\(expected) in \(problems)")
+            }
+            let symlink = try await CombatLogStreamsTests.post(
+                linked, to: "/api/cogs/install", port: server.port, token: admin, headers: [("Content-Type", "application/gzip")])
+            XCTAssertEqual(symlink.0, 400)
+            XCTAssertEqual(symlink.1["error"], "invalid_archive")
+            let garbage = try await server.request(.POST, "/api/cogs/install", token: admin, raw: "not an archive", headers: [("Content-Type", "application/gzip")])
+            XCTAssertEqual(garbage.status, 400)
+            try await assertEqual(try await server.request(.POST, "/api/cogs/install", token: admin, json: ["path": "relative/path"]).error, "invalid_path")
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: host.folder.appendingPathComponent("plugins").path)
+            XCTAssertEqual(leftovers, ["probe"], "a refused install leaves nothing behind")
+        }
+    }
+
+    func testACogThatCannotStartFailsItsLoadWithItsOutputAndAReloadKeepsTheOldOneServing() async throws {
+        let host = try Self.host()
+        defer { host.removeFolder() }
+        try await host.run(catalogue: []) { server in
+            let admin = try await server.token("admin")
+            let pid = try await server.request(.GET, "/api/probe/public").json["pid"]
+            // A new version whose program dies at once.
+            let broken = host.folder.appendingPathComponent("broken/probe")
+            try Self.copy(fixture: "probe", into: broken)
+            try "import sys\nprint('cannot start: missing dependency', file=sys.stderr)\nsys.exit(4)\n"
+                .write(to: broken.appendingPathComponent("cog.py"), atomically: true, encoding: .utf8)
+            let answer = try await server.request(.POST, "/api/cogs/install", token: admin, json: ["path": .string(broken.path)])
+            XCTAssertEqual(answer.status, 500)
+            XCTAssertEqual(answer.error, "cog_setup_failed")
+            XCTAssertEqual(answer.json["message"]?.stringValue?.contains("cannot start: missing dependency"), true, "\(answer.json)")
+            try await assertEqual(try await server.request(.GET, "/api/probe/public").json["pid"], pid, "the old version still serves")
+            let kept = try String(contentsOf: host.folder.appendingPathComponent("plugins/probe/cog.py"), encoding: .utf8)
+            XCTAssertTrue(kept.contains("def whoami"), "the old version's files are back")
+        }
+    }
+
+    func testAKilledHostLeavesNoCogProcessBehind() async throws {
+        let port = Int.random(in: 40_000...44_999)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("guildhall-external-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Self.copy(fixture: "probe", into: folder.appendingPathComponent("plugins/probe"))
+        try "server:\n  port: \(port)\ndatabase:\n  path: ./g.sqlite\nauth:\n  bcrypt_cost: 4\nplugins:\n  enabled: [probe]\n"
+            .write(to: folder.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        let server = Process()
+        server.executableURL = CLITests.executable
+        server.arguments = ["serve"]
+        server.currentDirectoryURL = folder
+        server.environment = ["API_ADMIN_PASS": "a-long-password", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        var pid: Int64?
+        for _ in 0..<200 where pid == nil {
+            pid = (try? await CombatLogStreamsTests.call(port: port, .GET, "/api/probe/public", nil, nil))?["pid"]?.intValue
+            if pid == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let cog = pid_t(try XCTUnwrap(pid, "the server and its cog came up"))
+        XCTAssertEqual(kill(cog, 0), 0)
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
+        let gone = try await eventually(timeout: .seconds(5)) { kill(cog, 0) == -1 }
+        XCTAssertTrue(gone, "the cog process died with the host")
+    }
+}
+
+/// SHA-256 as lowercase hex.
+enum SHA256Hex {
+    static func of(_ data: Data) -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID().uuidString)")
+        try? data.write(to: folder)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [folder.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try? process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(String(decoding: output, as: UTF8.self).prefix(64))
+    }
+}
