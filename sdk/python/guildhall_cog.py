@@ -45,7 +45,7 @@ import urllib.parse
 
 __all__ = [
     "Cog", "Host", "HTTPError", "CommandError", "Request", "Response", "route", "on_event", "command", "action",
-    "every", "run", "host", "default_cog", "sign",
+    "every", "run", "host", "default_cog", "sign", "signed_headers", "HostDouble",
 ]
 
 #: How far the host's timestamp may be from ours before a request is refused (replays of old requests).
@@ -77,6 +77,19 @@ def sign(secret, method, target, request_id, timestamp, identity, guild):
     """The host's signature of one request (docs/external-cogs.md, "Signed requests")."""
     text = "\n".join(["v1", method, target, request_id, timestamp, identity, guild])
     return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def signed_headers(secret, method, target, identity=None, guild=None, request_id="test"):
+    """The header fields the host sends with a call (for tests that call ``Cog.handle`` directly)."""
+    encode = lambda value: base64.b64encode(json.dumps(value).encode()).decode() if value else ""
+    headers = {"X-Guildhall-Request-Id": request_id, "X-Guildhall-Timestamp": str(int(time.time()))}
+    if identity:
+        headers["X-Guildhall-Identity"] = encode(identity)
+    if guild:
+        headers["X-Guildhall-Guild"] = encode(guild)
+    headers["X-Guildhall-Signature"] = sign(secret, method, target, request_id, headers["X-Guildhall-Timestamp"],
+                                            encode(identity), encode(guild))
+    return headers
 
 
 def _decode_header(value):
@@ -115,9 +128,11 @@ class Request:
         return values[0] if values else default
 
     def json(self):
-        """The body as JSON; 400 ``invalid_json`` if it is not."""
+        """The body as JSON; 400 ``invalid_json`` if there is none or it is not JSON."""
+        if not self.body:
+            raise HTTPError(400, "invalid_json", "Send a JSON body.")
         try:
-            return json.loads(self.body or b"null")
+            return json.loads(self.body)
         except ValueError:
             raise HTTPError(400, "invalid_json", "The body is not JSON.")
 
@@ -126,9 +141,16 @@ class Host:
     """Calls back into the host over its Unix socket, authenticated by this process's secret."""
 
     def __init__(self, socket_path=None, secret=None):
-        self.socket_path = socket_path or os.environ.get("GUILDHALL_HOST_SOCKET", "")
-        self.secret = secret or os.environ.get("GUILDHALL_SECRET", "")
+        self._socket_path, self._secret = socket_path, secret
         self._local = threading.local()
+
+    @property
+    def socket_path(self):  # read when used, so a test may set the environment after import
+        return self._socket_path or os.environ.get("GUILDHALL_HOST_SOCKET", "")
+
+    @property
+    def secret(self):
+        return self._secret or os.environ.get("GUILDHALL_SECRET", "")
 
     def _connection(self):
         connection = getattr(self._local, "connection", None)
@@ -438,6 +460,94 @@ def _answer(result):
         status, body = result
         return (status, {}, b"") if body is None else _json(status, body)
     return _json(200, result)
+
+
+class HostDouble:
+    """A stand-in for the host's callback API, for a cog's own unit tests: a real HTTP server on a Unix socket that
+    keeps events, live log messages, gateway frames and the key-value store in memory. It enforces nothing;
+    test permissions against the real host (docs/external-cogs.md, "Testing")."""
+
+    def __init__(self, socket_path, config=None, secret="test-secret"):
+        self.socket_path, self.secret, self.config = socket_path, secret, config or {}
+        self.events, self.live_log, self.frames, self.store = [], [], [], {}
+        double = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"null") if length else None
+                if self.headers.get("Authorization") != "Bearer " + double.secret:
+                    status, answer = 401, {"error": "invalid_secret"}
+                else:
+                    status, answer = double.answer(self.command, self.path, body)
+                payload = b"" if answer is None else json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+            def address_string(self):
+                return "cog"
+
+            def log_message(self, format, *args):
+                pass
+
+        class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+            daemon_threads = True
+
+        if os.path.exists(socket_path):
+            os.unlink(socket_path)
+        self.server = Server(socket_path, Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def answer(self, method, target, body):
+        parsed = urllib.parse.urlsplit(target)
+        query = {k: v[0] for k, v in urllib.parse.parse_qs(parsed.query).items()}
+        path = parsed.path
+        if path == "/v1/config":
+            return 200, self.config
+        if path == "/v1/events":
+            self.events.append(body)
+            return 202, None
+        if path == "/v1/live-log":
+            self.live_log.append(body)
+            return 200, body
+        if path in ("/v1/gateway/publish", "/v1/gateway/broadcast"):
+            self.frames.append(body)
+            return 200, {"delivered": 0}
+        if path == "/v1/kv":
+            return self._kv(method, query, body)
+        return 404, {"error": "not_found"}
+
+    def _kv(self, method, query, body):
+        if method == "PUT":
+            key = (body.get("guild_id") or 0, body["key"])
+            version = self.store.get(key, {}).get("version", 0)
+            if body.get("if_version") is not None and body["if_version"] != version:
+                return 409, {"error": "version_conflict", "message": f"The key is at version {version}."}
+            item = {"key": body["key"], "value": body["value"], "version": version + 1, "expires_at": None}
+            self.store[key] = item
+            return 200, item
+        guild = int(query.get("guild_id") or 0)
+        if "key" in query:
+            item = self.store.get((guild, query["key"]))
+            if method == "DELETE":
+                if item is None:
+                    return 404, {"error": "key_not_found"}
+                del self.store[(guild, query["key"])]
+                return 204, None
+            return (200, item) if item else (404, {"error": "key_not_found"})
+        prefix = query.get("prefix", "")
+        items = sorted((item for (g, k), item in self.store.items() if g == guild and k.startswith(prefix)), key=lambda i: i["key"])
+        return 200, {"items": items[: int(query.get("limit") or 100)]}
 
 
 #: The cog the module-level decorators register on.

@@ -64,8 +64,9 @@ struct ExternalCog: CogBlueprint {
             }
             for action in definition.actions {
                 context.action(action.name, access: action.access) { call in
-                    try await self.call(
+                    let answer = try await self.call(
                         "/actions/\(action.name)", call.body, identity: call.caller, guild: call.guild, requestID: UUID().uuidString)
+                    return try await Self.applyTopicChanges(answer, for: call)
                 }
             }
             for topic in definition.topics {
@@ -90,6 +91,19 @@ struct ExternalCog: CogBlueprint {
         }
 
         func teardown() async { await supervisor.stop() }
+
+        /// A cog answers an action with `join_topics` and `leave_topics` to subscribe the caller's connection (each
+        /// join passes the topic's rule); what remains of the answer, if anything, is sent back to the caller.
+        static func applyTopicChanges(_ answer: JSONValue?, for call: GatewayCall) async throws -> JSONValue? {
+            guard case .object(var members)? = answer else { return answer }
+            for topic in members.removeValue(forKey: "join_topics")?.arrayValue ?? [] {
+                if let name = topic.stringValue { try await call.join(name) }
+            }
+            for topic in members.removeValue(forKey: "leave_topics")?.arrayValue ?? [] {
+                if let name = topic.stringValue { call.leave(name) }
+            }
+            return members.isEmpty ? nil : .object(members)
+        }
 
         /// The route declaration that passes `route`'s requests to the process, after checking its typed parameters.
         private func proxy(_ route: ExternalManifest.Route) -> RouteDeclaration {
