@@ -152,6 +152,33 @@ final class CLITests: XCTestCase {
         }
     }
 
+    func testCogsInstallAndUninstallAnExternalCog() async throws {
+        let host = TestHost()
+        defer { host.removeFolder() }
+        let folder = try makeFolder(config: "")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let counter = ExternalExamplesTests.examples.appendingPathComponent("node-counter")
+        XCTAssertEqual(try ExternalCogTests.run(["tar", "-czf", folder.appendingPathComponent("counter.tar.gz").path, "-C", counter.path, "."]), 0)
+        try await host.run(catalogue: []) { server in
+            let url = "http://127.0.0.1:\(server.port)"
+            let credentials = ["GUILDHALL_USER": "admin", "GUILDHALL_PASSWORD": "password-admin"]
+            let wrongSum = try await Self.guildhall(
+                ["cogs", "install", "counter.tar.gz", "--sha256", String(repeating: "a", count: 64), "--url", url], in: folder,
+                environment: credentials)
+            XCTAssertEqual(wrongSum.status, 1)
+            XCTAssertTrue(wrongSum.errors.contains("422 checksum_mismatch"), wrongSum.errors)
+            let installed = try await Self.guildhall(["cogs", "install", "counter.tar.gz", "--url", url], in: folder, environment: credentials)
+            XCTAssertEqual(installed.status, 0, installed.errors)
+            XCTAssertEqual(installed.output, "counter 1.0.0: installed, not loaded\n  asks for: kv, events:publish:counter.*\n")
+            let again = try await Self.guildhall(["cogs", "install", counter.path, "--url", url], in: folder, environment: credentials)
+            XCTAssertEqual(again.status, 0, "a folder is installed over the archive's version: \(again.errors)")
+            let removed = try await Self.guildhall(["cogs", "uninstall", "counter", "--url", url], in: folder, environment: credentials)
+            XCTAssertEqual(removed.output, "counter: uninstalled\n", removed.errors)
+            let list = try await Self.guildhall(["cogs", "list", "--url", url], in: folder, environment: credentials)
+            XCTAssertFalse(list.output.contains("counter"), list.output)
+        }
+    }
+
     func testServeShutsDownCleanlyOnSIGTERM() async throws {
         let port = Int.random(in: 20_000...29_999)
         let folder = try makeFolder(config: "server:\n  port: \(port)\ndatabase:\n  path: ./g.sqlite\nauth:\n  bcrypt_cost: 4\nplugins:\n  enabled: [tickets, memes]\n")

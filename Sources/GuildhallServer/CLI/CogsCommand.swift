@@ -2,15 +2,15 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 
-/// `guildhall cogs list|load|unload|reload`: the admin API of a running server.
+/// `guildhall cogs list|load|unload|reload|install|uninstall`: the admin API of a running server.
 struct CogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cogs", abstract: "List, load, unload or reload cogs on a running server.",
+        commandName: "cogs", abstract: "List, load, unload, reload, install or uninstall cogs on a running server.",
         discussion: """
             Signs in with GUILDHALL_USER and GUILDHALL_PASSWORD (or API_ADMIN_USER and API_ADMIN_PASS) from the
             environment, else asks.
             """,
-        subcommands: [List.self, Load.self, Unload.self, Reload.self])
+        subcommands: [List.self, Load.self, Unload.self, Reload.self, Install.self, Uninstall.self])
 
     struct Server: ParsableArguments {
         @Option(help: "The server's base URL.")
@@ -58,6 +58,45 @@ struct CogsCommand: AsyncParsableCommand {
         func run() async throws { try await CogsCommand.operate("reload", name, cascade: cascade, server.url) }
     }
 
+    struct Install: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Install an external cog from a .tar.gz (uploaded) or a folder (read by the server, on its machine).",
+            discussion: "The cog is installed, not loaded: read the permissions it asks for, then `guildhall cogs load NAME`.")
+        @OptionGroup var server: Server
+        @Argument(help: "A .tar.gz of the cog, or its folder.") var path: String
+        @Option(help: "The archive's expected SHA-256 (hex).") var sha256: String?
+
+        func run() async throws {
+            let url = URL(fileURLWithPath: path).standardizedFileURL
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+                printError("\(path) does not exist")
+                throw ExitCode(1)
+            }
+            let session = try await AdminClient.session(server.url)
+            let answer: [String: Any]
+            if isFolder.boolValue {
+                answer = try await session.call("POST", "/api/cogs/install", body: ["path": url.path])
+            } else {
+                let query = sha256.map { "?sha256=\($0)" } ?? ""
+                answer = try await session.upload("/api/cogs/install" + query, try Data(contentsOf: url), contentType: "application/gzip")
+            }
+            print("\(answer["name"] as? String ?? "?") \(answer["version"] as? String ?? ""): installed, not loaded")
+            let permissions = answer["permissions"] as? [String] ?? []
+            print(permissions.isEmpty ? "  asks for no permissions" : "  asks for: " + permissions.joined(separator: ", "))
+        }
+    }
+
+    struct Uninstall: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Uninstall an unloaded external cog (its stored data stays).")
+        @OptionGroup var server: Server
+        @Argument(help: "The cog's name.") var name: String
+        func run() async throws {
+            _ = try await AdminClient.call(server.url, "DELETE", "/api/cogs/\(name)", body: nil)
+            print("\(name): uninstalled")
+        }
+    }
+
     static func operate(_ operation: String, _ name: String, cascade: Bool, _ url: String) async throws {
         let answer = try await AdminClient.call(url, "POST", "/api/cogs/\(operation)", body: ["cog_name": name, "cascade": cascade])
         print("\(answer["name"] as? String ?? name): \(answer["state"] as? String ?? "?")")
@@ -73,6 +112,11 @@ enum AdminClient {
 
         func call(_ method: String, _ path: String, body: [String: Any]?) async throws -> [String: Any] {
             try await AdminClient.request(base, method, path, body: body, token: token)
+        }
+
+        /// POSTs `data` as the body, of `contentType`.
+        func upload(_ path: String, _ data: Data, contentType: String) async throws -> [String: Any] {
+            try await AdminClient.request(base, "POST", path, body: nil, raw: (data, contentType), token: token)
         }
     }
 
@@ -98,13 +142,18 @@ enum AdminClient {
         return readLine() ?? ""
     }
 
-    fileprivate static func request(_ base: String, _ method: String, _ path: String, body: [String: Any]?, token: String?) async throws -> [String: Any] {
+    fileprivate static func request(
+        _ base: String, _ method: String, _ path: String, body: [String: Any]?, raw: (Data, String)? = nil, token: String?
+    ) async throws -> [String: Any] {
         var request = HTTPClientRequest(url: base + path)
         request.method = .init(rawValue: method)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(Array(try JSONSerialization.data(withJSONObject: body)))
+        } else if let (data, contentType) = raw {
+            request.headers.add(name: "Content-Type", value: contentType)
+            request.body = .bytes(Array(data))
         }
         let response: HTTPClientResponse
         do {

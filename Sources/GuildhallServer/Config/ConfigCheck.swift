@@ -1,7 +1,7 @@
 import PluginAPI
 
-/// The checks `guildhall config check` runs beyond loading the file: the catalogue, every runtime section
-/// against its type, and that `plugins.enabled` names known cogs.
+/// The checks `guildhall config check` runs beyond loading the file: the catalogue, the external cogs installed in
+/// the plugins folder, every runtime section against its type, and that `plugins.enabled` names known cogs.
 public enum ConfigCheck {
     public static func problems(in config: HostConfig, catalogue types: [any Cog.Type]) -> [String] {
         let catalogue: Catalogue
@@ -12,8 +12,10 @@ public enum ConfigCheck {
         } catch {
             return ["\(error)"]
         }
-        var problems: [String] = []
-        let sections = HostSections.all + catalogue.cogs.values.compactMap { $0.configSection }
+        let (external, externalProblems) = ExternalRuntime.discover(in: GuildhallHost.pluginsDirectory(config))
+        var problems = externalProblems.map { "external cog \($0)" }
+        let sections = HostSections.all + catalogue.cogs.values.compactMap { $0.configSection } + external.compactMap(\.configSection)
+        let known = Set(catalogue.cogs.keys).union(external.map(\.cog.id))
         do {
             _ = try ConfigStore.validateFile(config, sections: Dictionary(uniqueKeysWithValues: sections.map { ($0.name, $0) }))
         } catch let error as ConfigFileError {
@@ -21,8 +23,8 @@ public enum ConfigCheck {
         } catch {
             problems.append("\(error)")
         }
-        for cog in config.plugins.enabled where catalogue.cogs[cog] == nil {
-            problems.append("key 'plugins.enabled': unknown cog '\(cog)' (known: \(catalogue.cogs.keys.sorted().joined(separator: ", ")))")
+        for cog in config.plugins.enabled where !known.contains(cog) {
+            problems.append("key 'plugins.enabled': unknown cog '\(cog)' (known: \(known.sorted().joined(separator: ", ")))")
         }
         return problems
     }

@@ -38,6 +38,8 @@ struct CogChannel: Sendable {
         let guildText = guild.flatMap(Self.headerValue) ?? ""
         let timestamp = String(Int(Date().timeIntervalSince1970))
         var headers = HTTPHeaders()
+        // A socket has no host name; servers that insist on the field (Node's) get a constant one.
+        headers.add(name: "Host", value: "cog")
         headers.add(name: "X-Guildhall-Request-Id", value: requestID)
         headers.add(name: "X-Guildhall-Timestamp", value: timestamp)
         if !identityText.isEmpty { headers.add(name: "X-Guildhall-Identity", value: identityText) }

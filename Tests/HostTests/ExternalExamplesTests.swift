@@ -5,10 +5,12 @@ import NIOHTTP1
 import PluginAPI
 import XCTest
 
-/// examples/tournaments, the Python external cog, installed into a real host and used as its users would.
-final class TournamentsExampleTests: XCTestCase {
-    static let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../examples/tournaments").standardized
+/// The external cog examples — tournaments in Python, the counter in Node — installed into a real host and used as
+/// their users would.
+final class ExternalExamplesTests: XCTestCase {
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../examples").standardized
+    static let example = examples.appendingPathComponent("tournaments")
 
     func testTheTournamentsCogThroughTheHost() async throws {
         let host = TestHost()
@@ -81,6 +83,33 @@ final class TournamentsExampleTests: XCTestCase {
             XCTAssertTrue(result.seenByA.contains("/api/v1/tournaments/:id"), "\(result.seenByA)")
             XCTAssertTrue(result.seenByA.contains("/api/live-log/messages"), "its announcement reached guild A only")
             XCTAssertEqual(result.violations, [])
+        }
+    }
+
+    func testTheNodeCounterSpeaksTheProtocolWithoutAnSDK() async throws {
+        let host = TestHost()
+        defer { host.removeFolder() }
+        try await host.run(catalogue: []) { server in
+            let admin = try await server.token("admin")
+            let path = Self.examples.appendingPathComponent("node-counter").path
+            try await assertEqual(try await server.request(.POST, "/api/cogs/install", token: admin, json: ["path": .string(path)]).status, 201)
+            let loaded = try await server.request(.POST, "/api/cogs/counter/load", token: admin)
+            XCTAssertEqual(loaded.status, 200, "\(loaded.json)")
+            let tenants = try await Tenants.make(on: server)
+            let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        let reply = try await server.request(.POST, "/api/counter", token: tenants.alice)
+                        XCTAssertEqual(reply.status, 200, "\(reply.json)")
+                        return Int(reply.json["count"]?.intValue ?? 0)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            XCTAssertEqual(counts.sorted(), [1, 2, 3, 4], "compare-and-set lets no increment overwrite another")
+            try await assertEqual(try await server.request(.GET, "/api/counter", token: tenants.keyA).json["count"], 4)
+            try await assertEqual(try await server.request(.GET, "/api/counter", token: tenants.bob).json["count"], 0, "guild B counts apart")
+            try await assertEqual(try await server.request(.GET, "/api/counter/ping").json, ["pong": true])
         }
     }
 }
