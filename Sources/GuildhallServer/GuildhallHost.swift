@@ -147,8 +147,8 @@ public final class GuildhallHost: Service, Sendable {
 
     /// Loads the cogs the deployment wants and starts the host's background tasks. Call before serving.
     public func start() async throws {
-        external.startCallbackServer(
-            CogHostAPI(grants: external.callbacks, services: external.services, store: CogKeyValueStore(database: database)))
+        let keyValues = CogKeyValueStore(database: database)
+        external.startCallbackServer(CogHostAPI(grants: external.callbacks, services: external.services, store: keyValues))
         try await plugins.startUp(defaultEnabled: config.plugins.enabled)
         let hub = self.hub, liveLog = self.liveLog, logger = self.logger
         let heartbeat = Duration.seconds(config.gateway.heartbeatTimeoutSeconds)
@@ -167,6 +167,15 @@ public final class GuildhallHost: Service, Sendable {
                 guard let self else { return }
                 await Self.analyticsHousekeeping(store: analyticsStore, figures: self.systemFigures(), logger: logger)
             } while (try? await Task.sleep(for: .seconds(3600))) != nil
+        }
+        tasks.launch {
+            while (try? await Task.sleep(for: .seconds(3600))) != nil {
+                do {
+                    try await keyValues.purgeExpired()
+                } catch {
+                    logger.error("external cogs' expired keys not purged", metadata: ["error": "\(error)"])
+                }
+            }
         }
         tasks.launch {
             repeat {

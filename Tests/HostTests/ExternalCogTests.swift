@@ -303,7 +303,7 @@ final class ExternalCogTests: XCTestCase {
         try """
             id: Not An Id
             version: 1.0.0
-            contract: "1.2"
+            contract: "2.0"
             command: [python3, cog.py]
             route_prefixes: [/api/bad]
             routes:
@@ -323,7 +323,7 @@ final class ExternalCogTests: XCTestCase {
             XCTAssertEqual(status, 422)
             XCTAssertEqual(answer["error"], "invalid_manifest")
             let problems = answer["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            for expected in ["id:", "name:", "summary:", "routes[0].path", "routes[0].access", "unknown permission 'root'", "surprise: not a manifest key"] {
+            for expected in ["id:", "name:", "summary:", "contract: built for 2.0; this host implements 1.3", "routes[0].path", "routes[0].access", "unknown permission 'root'", "surprise: not a manifest key"] {
                 XCTAssertTrue(problems.contains { $0.contains(expected) }, "\(expected) in \(problems)")
             }
             let symlink = try await CombatLogStreamsTests.post(
