@@ -106,6 +106,12 @@ let package = Package(
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             path: "Benchmarks/HelloBaseline"
         ),
+        // The in-process side of scripts/bench-external.sh: the host with a one-route cog beside external ones.
+        .executableTarget(
+            name: "bench-external",
+            dependencies: ["GuildhallServer", "PluginAPI"],
+            path: "Benchmarks/ExternalRoute"
+        ),
         .testTarget(
             name: "PluginAPITests",
             dependencies: ["PluginAPI"]

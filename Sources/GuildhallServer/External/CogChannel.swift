@@ -12,6 +12,19 @@ struct CogChannel: Sendable {
     let socketPath: String
     let secret: String
     let client: HTTPClient
+    /// Made once per process: every request is signed with it.
+    private let key: SymmetricKey
+    /// `http+unix://<socket path, percent-encoded>`: a request's URL is this and its target.
+    private let urlPrefix: String
+
+    init(socketPath: String, secret: String, client: HTTPClient) {
+        self.socketPath = socketPath
+        self.secret = secret
+        self.client = client
+        self.key = SymmetricKey(data: Data(secret.utf8))
+        let root = URL(httpURLWithSocketPath: socketPath, uri: "/")?.absoluteString ?? "http+unix://invalid/"
+        self.urlPrefix = String(root.dropLast())
+    }
 
     /// Header fields the host never passes to a cog: the caller's credentials, and the host's own signed fields
     /// (a caller cannot forge those).
@@ -25,11 +38,23 @@ struct CogChannel: Sendable {
     /// The signature of one request: HMAC-SHA256 with the process's secret over the method, the target, the request
     /// id, the time and the identity and guild fields, in that order, one per line (docs/external-cogs.md).
     static func signature(
-        secret: String, method: String, target: String, requestID: String, timestamp: String, identity: String, guild: String
+        key: SymmetricKey, method: String, target: String, requestID: String, timestamp: String, identity: String, guild: String
     ) -> String {
         let text = ["v1", method, target, requestID, timestamp, identity, guild].joined(separator: "\n")
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return hex(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key))
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Lowercase hex, without a formatter per byte (this runs for every proxied request).
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        var digits: [UInt8] = []
+        digits.reserveCapacity(64)
+        for byte in bytes {
+            digits.append(hexDigits[Int(byte >> 4)])
+            digits.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return String(decoding: digits, as: UTF8.self)
     }
 
     /// The host's signed header fields for a call made on behalf of `identity` in `guild`.
@@ -47,7 +72,7 @@ struct CogChannel: Sendable {
         headers.add(
             name: "X-Guildhall-Signature",
             value: Self.signature(
-                secret: secret, method: method, target: target, requestID: requestID, timestamp: timestamp,
+                key: key, method: method, target: target, requestID: requestID, timestamp: timestamp,
                 identity: identityText, guild: guildText))
         return headers
     }
@@ -57,9 +82,7 @@ struct CogChannel: Sendable {
         (try? JSONValue(encoding: value)).map { $0.jsonData().base64EncodedString() }
     }
 
-    private func url(_ target: String) -> String {
-        URL(httpURLWithSocketPath: socketPath, uri: target)?.absoluteString ?? "http+unix://invalid\(target)"
-    }
+    private func url(_ target: String) -> String { urlPrefix + target }
 
     /// Passes a caller's request to the cog and its answer back, bodies streamed both ways. Throws ``APIError``
     /// 504 `cog_timeout` when the cog does not answer within `timeout`, 502 `cog_unavailable` when it cannot be
