@@ -102,6 +102,26 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(good.output, "config.yaml: OK\n")
     }
 
+    func testConfigCheckKnowsTheInstalledExternalCogs() async throws {
+        let folder = try makeFolder(config: "database:\n  path: ./g.sqlite\nprobe:\n  limit: many\nplugins:\n  enabled: [probe, ghost]\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try ExternalCogTests.copy(fixture: "probe", into: folder.appendingPathComponent("plugins/probe"))
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("plugins/broken"), withIntermediateDirectories: true)
+        try "id: broken\n".write(to: folder.appendingPathComponent("plugins/broken/cog.yaml"), atomically: true, encoding: .utf8)
+        let check = try await Self.guildhall(["config", "check"], in: folder)
+        XCTAssertEqual(check.status, 1)
+        XCTAssertTrue(check.errors.contains("key 'probe.limit'"), check.errors)
+        XCTAssertTrue(check.errors.contains("unknown cog 'ghost'"), check.errors)
+        XCTAssertFalse(check.errors.contains("unknown cog 'probe'"), check.errors)
+        XCTAssertTrue(check.errors.contains("plugins/broken: invalid cog.yaml"), check.errors)
+
+        try "database:\n  path: ./g.sqlite\nprobe:\n  limit: 9\nplugins:\n  enabled: [probe]\n"
+            .write(to: folder.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("plugins/broken"))
+        let good = try await Self.guildhall(["config", "check"], in: folder)
+        XCTAssertEqual(good.status, 0, good.errors)
+    }
+
     func testUsersMigrationsAndBackups() async throws {
         let folder = try makeFolder(config: "database:\n  path: ./state/g.sqlite\nauth:\n  bcrypt_cost: 4\n")
         defer { try? FileManager.default.removeItem(at: folder) }

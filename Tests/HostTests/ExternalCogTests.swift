@@ -130,6 +130,40 @@ final class ExternalCogTests: XCTestCase {
         }
     }
 
+    func testAGuildThatSwitchedItOffReachesItNowhere() async throws {
+        let host = try Self.host()
+        defer { host.removeFolder() }
+        try await host.run(catalogue: []) { server in
+            let admin = try await server.token("admin")
+            let tenants = try await Tenants.make(on: server)
+            let switched = try await server.request(.POST, "/api/v1/guilds/\(tenants.b)/cogs/probe/disable", token: admin)
+            XCTAssertEqual(switched.json["enabled"], false, "\(switched.json)")
+            try await assertEqual(try await server.request(.GET, "/api/probe/whoami", token: tenants.alice).json["guild"]?["id"], .int(tenants.a))
+            let refused = try await server.request(.GET, "/api/probe/whoami", token: tenants.keyB)
+            XCTAssertEqual(refused.status, 404)
+            XCTAssertEqual(refused.error, "cog_disabled_for_guild")
+            // Guild B's events do not reach it; guild A's do.
+            _ = try await server.request(.POST, "/api/probe/publish", token: tenants.alice, json: ["name": "probe.from_a"])
+            server.host.bus.publish("probe.from_b", payload: JSONValue.object([:]), guild: tenants.b, correlationID: nil)
+            let seenA = try await eventually {
+                try await server.request(.GET, "/api/probe/kv/last_event", token: tenants.alice).json["value"]?["name"] == "probe.from_a"
+            }
+            XCTAssertTrue(seenA)
+            try await Task.sleep(for: .milliseconds(200))
+            let guildB = tenants.b
+            let storedForB = try await server.host.database.read {
+                try $0.scalar("SELECT COUNT(*) FROM cog_kv WHERE cog = 'probe' AND guild_id = ?", [guildB])
+            }
+            XCTAssertEqual(storedForB, 0, "the event of a guild that switched the cog off never reached it")
+            // Commands likewise: alice's guild has it, bob's does not.
+            let alice = try await server.host.users.find(username: "alice"), bob = try await server.host.users.find(username: "bob")
+            try await assertEqual(try await server.host.chat("!probe hi", as: XCTUnwrap(alice).identity), "alice: hi")
+            let bobReply = try await server.host.chat("!probe hi", as: XCTUnwrap(bob).identity)
+            XCTAssertNotEqual(bobReply, "bob: hi")
+            XCTAssertEqual(bobReply?.contains("probe"), true, bobReply ?? "no reply")
+        }
+    }
+
     func testACrashAnswers502AndTheCogIsBackAtOnceThenFailsAfterThree() async throws {
         let host = try Self.host()
         defer { host.removeFolder() }
