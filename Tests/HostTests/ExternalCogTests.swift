@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import GuildhallServer
+@testable import GuildhallServer
 import GuildhallTesting
 import NIOCore
 import NIOFoundationCompat
@@ -23,10 +23,21 @@ final class ExternalCogTests: XCTestCase {
         return host
     }
 
-    /// Copies a fixture cog (its SDK symlink followed) to `target`.
-    static func copy(fixture name: String, into target: URL) throws {
+    /// Copies a fixture cog (its SDK symlink followed) to `target`; `id` renames it (its id and route prefix).
+    static func copy(fixture name: String, into target: URL, as id: String? = nil) throws {
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         try run(["cp", "-RL", fixtures.appendingPathComponent(name).path, target.path])
+        guard let id else { return }
+        for file in ["cog.yaml", "cog.py"] {
+            let url = target.appendingPathComponent(file)
+            let text = try String(contentsOf: url, encoding: .utf8)
+                .replacingOccurrences(of: "id: \(name)", with: "id: \(id)").replacingOccurrences(of: "/api/\(name)", with: "/api/\(id)")
+                .replacingOccurrences(of: "name: Probe", with: "name: Other").replacingOccurrences(of: "\(name).*", with: "\(id).*")
+                .replacingOccurrences(of: "- {name: probe,", with: "- {name: \(id),").replacingOccurrences(of: "name: probe_ping", with: "name: \(id)_ping")
+                .replacingOccurrences(of: "@command(\"probe\")", with: "@command(\"\(id)\")")
+                .replacingOccurrences(of: "@action(\"probe_ping\")", with: "@action(\"\(id)_ping\")")
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
     }
 
     @discardableResult
@@ -46,9 +57,9 @@ final class ExternalCogTests: XCTestCase {
     }
 
     func testRoutesReachTheProcessWithTheCallerSignedAndCredentialsStripped() async throws {
-        let host = try Self.host()
+        let host = try Self.host { $0.server.maxBodyBytes = 4096 }
         defer { host.removeFolder() }
-        try await host.run(catalogue: []) { server in
+        let pid = try await host.run(catalogue: []) { server in
             let admin = try await server.token("admin"), user = try await server.token("user")
             let entry = try await Self.entry(server, admin)
             XCTAssertEqual(entry["kind"], "external")
@@ -77,6 +88,8 @@ final class ExternalCogTests: XCTestCase {
             let echo = try await server.request(.POST, "/api/probe/echo", json: ["text": "héllo"])
             XCTAssertEqual(echo.status, 201)
             XCTAssertEqual(echo.json["text"], "héllo")
+            let tooLarge = try await server.request(.POST, "/api/probe/echo", json: ["text": .string(String(repeating: "x", count: 5000))])
+            XCTAssertEqual(tooLarge.status, 413)
             let missing = try await server.request(.GET, "/api/probe/nothing")
             XCTAssertEqual(missing.status, 404)
 
@@ -93,11 +106,15 @@ final class ExternalCogTests: XCTestCase {
             // The API description lists the cog's routes with their types.
             let description = try await server.request(.GET, "/openapi.json").json
             XCTAssertNotNil(description["paths"]?["/api/probe/items/{id}"]?["get"])
+            let last = try await Self.entry(server, admin)
+            return try XCTUnwrap(last["process"]?["pid"]?.intValue)
         }
+        XCTAssertEqual(kill(pid_t(pid), 0), -1, "the host's shutdown stopped the cog's process")
     }
 
     func testCallbacksKeepToTheCogsStoreAndPermissions() async throws {
-        let host = try Self.host()
+        let host = try Self.host { $0.plugins.enabled = ["probe", "other"] }
+        try Self.copy(fixture: "probe", into: host.folder.appendingPathComponent("plugins/other"), as: "other")
         defer { host.removeFolder() }
         try await host.run(catalogue: []) { server in
             let user = try await server.token("user")
@@ -109,6 +126,18 @@ final class ExternalCogTests: XCTestCase {
             XCTAssertEqual(stale.error, "version_conflict")
             let second = try await server.request(.PUT, "/api/probe/kv/score", token: user, json: ["value": ["points": 2], "if_version": 1])
             XCTAssertEqual(second.json["version"], 2)
+            try await assertEqual(try await server.request(.GET, "/api/probe/kv/score", token: user).json["value"], ["points": 2])
+
+            // Keys expire.
+            let brief = try await server.request(.PUT, "/api/probe/kv/brief", token: user, json: ["value": ["x": 1], "ttl_seconds": 0.3])
+            XCTAssertNotEqual(brief.json["expires_at"], .null, "\(brief.json)")
+            try await assertEqual(try await server.request(.GET, "/api/probe/kv/brief", token: user).status, 200)
+            try await Task.sleep(for: .milliseconds(500))
+            try await assertEqual(try await server.request(.GET, "/api/probe/kv/brief", token: user).status, 404)
+
+            // Another cog, in the same guild, sees none of its keys and has config of its own.
+            try await assertEqual(try await server.request(.GET, "/api/other/kv/score", token: user).status, 404)
+            try await assertEqual(try await server.request(.PUT, "/api/other/kv/score", token: user, json: ["value": ["mine": true]]).json["version"], 1)
             try await assertEqual(try await server.request(.GET, "/api/probe/kv/score", token: user).json["value"], ["points": 2])
 
             // An event it may publish reaches its own subscription; one it did not ask for is refused.
@@ -420,6 +449,16 @@ final class ExternalCogTests: XCTestCase {
         server.waitUntilExit()
         let gone = try await eventually(timeout: .seconds(5)) { kill(cog, 0) == -1 }
         XCTAssertTrue(gone, "the cog process died with the host")
+        // The next host to start removes the dead one's socket folder.
+        let killed = String(server.processIdentifier)
+        func leftovers() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter { name in
+                name.hasPrefix("guildhall-") && (try? String(contentsOfFile: "/tmp/\(name)/host.pid", encoding: .utf8)) == killed
+            }
+        }
+        XCTAssertEqual(leftovers().count, 1)
+        ExternalRuntime.removeStaleRunDirectories()
+        XCTAssertEqual(leftovers(), [])
     }
 }
 

@@ -30,7 +30,7 @@ struct CogChannel: Sendable {
     /// (a caller cannot forge those).
     static let strippedHeaders: Set<String> = [
         "authorization", "cookie", "x-api-key", "host", "connection", "keep-alive", "transfer-encoding", "upgrade",
-        "proxy-authorization", "te", "trailer",
+        "proxy-authorization", "te", "trailer", "content-length", "expect",  // the client frames the body itself
     ]
     /// Answer fields not passed back to the caller (hop-by-hop; the server sets its own framing).
     static let hopByHop: Set<String> = ["connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"]

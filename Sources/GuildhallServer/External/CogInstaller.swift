@@ -7,6 +7,9 @@ import PluginAPI
 /// and the manifest. `POST /api/cogs/install`, `DELETE /api/cogs/{name}` and `guildhall cogs install` use it.
 struct CogInstaller: Sendable {
     let pluginsDirectory: URL
+    /// The most an archive may unpack to (a small archive must not fill the disk).
+    var maxUnpackedBytes = 512 << 20
+    static let maxMembers = 10_000
 
     /// An install refused before anything changed, with the reason.
     struct Refusal: Error, CustomStringConvertible {
@@ -36,17 +39,28 @@ struct CogInstaller: Sendable {
         }
         let listing = try Self.run(["tar", "-tvzf", archive.path])
         guard listing.status == 0 else { throw Refusal(code: "invalid_archive", description: "Not a .tar.gz archive: \(listing.output.prefix(200))") }
-        for line in listing.output.split(separator: "\n") {
+        let members = listing.output.split(separator: "\n")
+        guard members.count <= Self.maxMembers else {
+            throw Refusal(code: "invalid_archive", description: "The archive holds more than \(Self.maxMembers) files.")
+        }
+        var unpacked = 0
+        for line in members {
             guard let kind = line.first, kind == "-" || kind == "d" else {
                 throw Refusal(code: "invalid_archive", description: "The archive may hold only files and folders, not: \(line)")
             }
-            let name = line.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init) ?? ""
+            // `-rw-r--r-- owner/group SIZE DATE TIME NAME`; GNU tar also refuses absolute and `..` names itself.
+            let columns = line.split(separator: " ", omittingEmptySubsequences: true)
+            unpacked += columns.count > 2 ? Int(columns[2]) ?? 0 : 0
+            let name = columns.dropFirst(5).joined(separator: " ")
             if name.hasPrefix("/") || name.split(separator: "/").contains("..") {
                 throw Refusal(code: "invalid_archive", description: "The archive's member \(name) lies outside it.")
             }
         }
+        guard unpacked <= maxUnpackedBytes else {
+            throw Refusal(code: "invalid_archive", description: "The archive unpacks to more than \(maxUnpackedBytes) bytes.")
+        }
         let staging = try makeStaging()
-        let extraction = try Self.run(["tar", "-xzf", archive.path, "-C", staging.path, "--no-same-owner"])
+        let extraction = try Self.run(["tar", "-xzf", archive.path, "-C", staging.path, "--no-same-owner", "--no-same-permissions"])
         guard extraction.status == 0 else {
             try? FileManager.default.removeItem(at: staging)
             throw Refusal(code: "invalid_archive", description: "The archive could not be unpacked: \(extraction.output.prefix(200))")

@@ -56,7 +56,7 @@ struct ExternalCog: CogBlueprint {
                             "raw_arguments": .string(invocation.rawArguments),
                         ]
                         let answer = try await call(
-                            "/commands/\(command.name)", body, identity: invocation.caller, guild: invocation.guild,
+                            command.path, body, identity: invocation.caller, guild: invocation.guild,
                             requestID: invocation.correlationID)
                         if let message = answer?["error_message"]?.stringValue { throw CommandError(message) }
                         return answer?["reply"]?.stringValue ?? ""
@@ -65,7 +65,7 @@ struct ExternalCog: CogBlueprint {
             for action in definition.actions {
                 context.action(action.name, access: action.access) { call in
                     let answer = try await self.call(
-                        "/actions/\(action.name)", call.body, identity: call.caller, guild: call.guild, requestID: UUID().uuidString)
+                        action.path, call.body, identity: call.caller, guild: call.guild, requestID: UUID().uuidString)
                     return try await Self.applyTopicChanges(answer, for: call)
                 }
             }
@@ -80,11 +80,11 @@ struct ExternalCog: CogBlueprint {
                 let interval = Duration.milliseconds(Int64(task.everySeconds * 1000))
                 if task.forEachGuild {
                     context.schedule(task.name, every: interval) { guild in
-                        try await call("/tasks/\(task.name)", ["guild_id": .int(guild.id)], guild: guild, requestID: UUID().uuidString)
+                        try await call(task.path, ["guild_id": .int(guild.id)], guild: guild, requestID: UUID().uuidString)
                     }
                 } else {
                     context.schedule(task.name, every: interval) {
-                        try await call("/tasks/\(task.name)", [:], requestID: UUID().uuidString)
+                        try await call(task.path, [:], requestID: UUID().uuidString)
                     }
                 }
             }

@@ -31,6 +31,8 @@ struct ExternalManifest: Sendable {
 
     struct Command: Sendable {
         var name: String
+        /// Where the host calls it (default `/commands/<name>`).
+        var path: String
         var usage: String
         var summary: String
         var access: Access
@@ -39,6 +41,8 @@ struct ExternalManifest: Sendable {
 
     struct Action: Sendable {
         var name: String
+        /// Where the host calls it (default `/actions/<name>`).
+        var path: String
         var access: Access
     }
 
@@ -50,6 +54,8 @@ struct ExternalManifest: Sendable {
 
     struct Task: Sendable {
         var name: String
+        /// Where the host calls it (default `/tasks/<name>`).
+        var path: String
         var everySeconds: Double
         var forEachGuild: Bool
     }
@@ -355,6 +361,16 @@ private struct ManifestReader {
         }
     }
 
+    /// A call's path from the manifest, or `fallback`.
+    mutating func callPath(_ value: JSONValue?, default fallback: String, at key: String) -> String {
+        guard let value else { return fallback }
+        guard let path = value.stringValue, path.hasPrefix("/") else {
+            problem(key, "a path starting with /")
+            return fallback
+        }
+        return path
+    }
+
     mutating func commands() -> [ExternalManifest.Command] {
         list("commands").compactMap { index, members in
             guard let name = members["name"]?.stringValue, name.wholeMatch(of: /[a-z][a-z0-9_-]*/) != nil else {
@@ -362,7 +378,8 @@ private struct ManifestReader {
                 return nil
             }
             return .init(
-                name: name, usage: members["usage"]?.stringValue ?? "!\(name)", summary: members["summary"]?.stringValue ?? "",
+                name: name, path: callPath(members["path"], default: "/commands/\(name)", at: "commands[\(index)].path"),
+                usage: members["usage"]?.stringValue ?? "!\(name)", summary: members["summary"]?.stringValue ?? "",
                 access: access(members["access"]?.stringValue ?? "user", at: "commands[\(index)].access"),
                 cooldownSeconds: members["cooldown_seconds"]?.doubleValue ?? 0)
         }
@@ -376,7 +393,9 @@ private struct ManifestReader {
                 problem("gateway.actions[\(index)].name", "a name")
                 return nil
             }
-            return .init(name: name, access: access(item["access"]?.stringValue ?? "user", at: "gateway.actions[\(index)].access"))
+            return .init(
+                name: name, path: callPath(item["path"], default: "/actions/\(name)", at: "gateway.actions[\(index)].path"),
+                access: access(item["access"]?.stringValue ?? "user", at: "gateway.actions[\(index)].access"))
         }
     }
 
@@ -402,7 +421,9 @@ private struct ManifestReader {
                 problem("tasks[\(index)].every_seconds", "at least 1")
                 return nil
             }
-            return .init(name: name, everySeconds: every, forEachGuild: members["for_each_guild"] == .bool(true))
+            return .init(
+                name: name, path: callPath(members["path"], default: "/tasks/\(name)", at: "tasks[\(index)].path"), everySeconds: every,
+                forEachGuild: members["for_each_guild"] == .bool(true))
         }
     }
 

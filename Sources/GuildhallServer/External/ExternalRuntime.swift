@@ -29,13 +29,30 @@ final class ExternalRuntime: Sendable {
         self.settings = settings
         self.pluginsDirectory = pluginsDirectory
         self.services = services
+        Self.removeStaleRunDirectories()
         var template = Array("/tmp/guildhall-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw ExternalSetupError(description: "cannot create a socket folder in /tmp") }
         runDirectory = String(cString: made)
+        // Names the host that owns the folder, so a later host can tell it is stale (see below).
+        try String(getpid()).write(toFile: runDirectory + "/host.pid", atomically: true, encoding: .utf8)
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         configuration.decompression = .disabled
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Removes the socket folders of hosts that died without cleaning up (`kill -9`): `/tmp/guildhall-XXXXXX` holding a
+    /// `host.pid` of a process that is gone. Their cogs died with them (parent-death signal).
+    static func removeStaleRunDirectories() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []
+        for name in names where name.hasPrefix("guildhall-") && name.count == "guildhall-XXXXXX".count {
+            let folder = "/tmp/" + name
+            guard let text = try? String(contentsOfFile: folder + "/host.pid", encoding: .utf8),
+                let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0,
+                kill(pid, 0) == -1 && errno == ESRCH
+            else { continue }
+            try? FileManager.default.removeItem(atPath: folder)
+        }
     }
 
     /// Starts serving the callback API on ``hostSocketPath``.

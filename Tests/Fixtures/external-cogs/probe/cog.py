@@ -63,7 +63,8 @@ def get_key(request):
 @route("PUT", "/api/probe/kv/{key}")
 def put_key(request):
     body = request.json()
-    return host.kv_put(request.params["key"], body["value"], guild_id=request.guild_id, if_version=body.get("if_version"))
+    return host.kv_put(request.params["key"], body["value"], guild_id=request.guild_id, if_version=body.get("if_version"),
+                       ttl_seconds=body.get("ttl_seconds"))
 
 
 @route("GET", "/api/probe/config")
