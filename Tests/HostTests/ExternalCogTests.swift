@@ -102,6 +102,8 @@ final class ExternalCogTests: XCTestCase {
             XCTAssertEqual(wrongType.error, "invalid_config")
             XCTAssertEqual(wrongType.json["field"], "limit")
             try await assertEqual(try await server.request(.GET, "/api/probe/config", token: admin).json["limit"], 5)
+            let told = try await eventually { try await server.request(.GET, "/api/probe/config-seen", token: admin).json["limit"] == 5 }
+            XCTAssertTrue(told, "the host posted the new settings to config_path")
 
             // The API description lists the cog's routes with their types.
             let description = try await server.request(.GET, "/openapi.json").json

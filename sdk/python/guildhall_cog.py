@@ -21,6 +21,10 @@ on the cog's Unix socket, checks that every request was signed by the host, and 
     def tidy(guild_id):
         host.kv_delete("stale", guild_id=guild_id)
 
+    @on_config()
+    def settings_changed(settings):
+        print("now greeting with", settings["greeting"])
+
     if __name__ == "__main__":
         run()
 
@@ -45,7 +49,7 @@ import urllib.parse
 
 __all__ = [
     "Cog", "Host", "HTTPError", "CommandError", "Request", "Response", "route", "on_event", "command", "action",
-    "every", "run", "host", "default_cog", "sign", "signed_headers", "HostDouble",
+    "every", "on_config", "run", "host", "default_cog", "sign", "signed_headers", "HostDouble",
 ]
 
 #: How far the host's timestamp may be from ours before a request is refused (replays of old requests).
@@ -270,10 +274,12 @@ def _pattern_matches(pattern, name):
 class Cog:
     """A cog's handlers, and the server that calls them. Module-level decorators use ``default_cog``."""
 
-    def __init__(self, secret=None, events_path="/events", health_path="/health"):
+    def __init__(self, secret=None, events_path="/events", health_path="/health", config_path="/config"):
         self.secret = secret
         self.events_path = events_path
         self.health_path = health_path
+        self.config_path = config_path
+        self.config_listeners = []
         self.routes = []
         self.listeners = []
         self.commands = {}
@@ -300,6 +306,14 @@ class Cog:
         """Runs the handler with each event matching ``pattern`` the manifest subscribes to."""
         def register(handler):
             self.listeners.append((pattern, handler))
+            return handler
+        return register
+
+    def on_config(self):
+        """Runs the handler with the cog's whole settings after each runtime change (the manifest must name
+        ``config_path: /config``)."""
+        def register(handler):
+            self.config_listeners.append(handler)
             return handler
         return register
 
@@ -355,6 +369,11 @@ class Cog:
         path, method = request.path, request.method
         if path == self.health_path and method == "GET":
             return _json(200, {"status": "ok"})
+        if method == "POST" and path == self.config_path and self.config_listeners:
+            settings = request.json()
+            for handler in self.config_listeners:
+                handler(settings)
+            return 204, {}, b""
         if method == "POST" and path == self.events_path:
             event = request.json()
             for pattern, handler in self.listeners:
@@ -559,6 +578,7 @@ on_event = default_cog.on_event
 command = default_cog.command
 action = default_cog.action
 every = default_cog.every
+on_config = default_cog.on_config
 
 
 def run():

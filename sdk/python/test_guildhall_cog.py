@@ -65,6 +65,10 @@ def make_cog():
     def tick(guild_id):
         ticks.append(guild_id)
 
+    @cog.on_config()
+    def configured(settings):
+        ticks.append(("config", settings["greeting"]))
+
     return cog, seen, ticks
 
 
@@ -123,7 +127,8 @@ class CogTests(unittest.TestCase):
         self.assertEqual(call(self.cog, "POST", "/commands/hi", {"arguments": []})[2], {"error_message": "Say who."})
         self.assertEqual(call(self.cog, "POST", "/actions/ping", {"action": "ping", "text": "t"})[2], {"action": "pong", "text": "t"})
         self.assertEqual(call(self.cog, "POST", "/tasks/tick", {"guild_id": 4})[0], 204)
-        self.assertEqual(self.ticks, [4])
+        self.assertEqual(call(self.cog, "POST", "/config", {"greeting": "yo"})[0], 204)
+        self.assertEqual(self.ticks, [4, ("config", "yo")])
 
 
 class HostTests(unittest.TestCase):

@@ -233,6 +233,12 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
         }
     }
 
+    /// Registers a handler told of each runtime change with the section's whole value (external cogs, whose settings
+    /// the host holds as JSON).
+    func onConfigValueApplied(_ handler: @escaping @Sendable (JSONValue) async -> Void) {
+        record { contents in contents.configHandlers.appliers.append(handler) }
+    }
+
     func onConfigApplied(_ handler: @escaping @Sendable (Configuration) async -> Void) {
         record { contents in
             guard manifest.configSection != nil else {

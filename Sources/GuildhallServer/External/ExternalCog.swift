@@ -35,6 +35,16 @@ struct ExternalCog: CogBlueprint {
             let context = parts.context(NoConfiguration.self)
             let definition = self.definition
             for route in definition.routes { context.add(proxy(route)) }
+            if let path = definition.configPath, definition.cog.configSection != nil {
+                let logger = parts.logger
+                context.onConfigValueApplied { value in
+                    do {
+                        try await call(path, value, requestID: UUID().uuidString)
+                    } catch {
+                        logger.warning("the cog was not told of its new settings", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
             for pattern in definition.subscriptions {
                 context.listen(EventPattern(pattern)) { event in
                     let body: JSONValue = [

@@ -74,6 +74,8 @@ struct ExternalManifest: Sendable {
     let command: [String]
     let healthPath: String
     let eventsPath: String
+    /// Where the host posts the cog's settings after each runtime change; nil: the cog is not told (it may ask).
+    let configPath: String?
     /// Bound of one call into the cog (a route, an event, a command, a task run).
     let timeout: Duration
     let routes: [Route]
@@ -128,6 +130,7 @@ struct ExternalManifest: Sendable {
             configSection: configKeys.isEmpty ? nil : id)
         healthPath = reader.path("health_path") ?? "/health"
         eventsPath = reader.path("events_path") ?? "/events"
+        configPath = reader.path("config_path")
         timeout = .milliseconds(Int64((reader.number("timeout_seconds") ?? 10) * 1000))
         routes = reader.routes(under: prefixes)
         subscriptions = reader.strings("subscribe", required: false)

@@ -3,7 +3,9 @@ import os
 import sys
 import time
 
-from guildhall_cog import HTTPError, action, command, host, on_event, route, run
+from guildhall_cog import HTTPError, action, command, host, on_config, on_event, route, run
+
+seen_config = {}
 
 
 @route("GET", "/api/probe/whoami")
@@ -70,6 +72,17 @@ def put_key(request):
 @route("GET", "/api/probe/config")
 def config(request):
     return host.config()
+
+
+@route("GET", "/api/probe/config-seen")
+def config_seen(request):
+    return seen_config
+
+
+@on_config()
+def configured(settings):
+    seen_config.clear()
+    seen_config.update(settings)
 
 
 @on_event("probe.*")
