@@ -13,8 +13,9 @@ scripts/install-deps.sh "${extra[@]}"
 .test-venv/bin/python -m unittest discover -s sdk/python -p 'test_*.py'
 (cd examples/tournaments && ../../.test-venv/bin/python -m unittest test_tournaments)
 swift build --build-tests
-# The suite takes about a minute. A few times in many runs it hung: the server's graceful shutdown waited on a
-# WebSocket a test had left open (TestHost now closes them first). Should a run still pass 10 minutes, it is stopped,
+# The suite takes about two minutes. A few times in many runs it hung: the server's graceful shutdown waited on a
+# WebSocket a test had left open, or on the test framework's client connecting after it had been closed (TestHost
+# now prevents both). Should a run still pass 10 minutes, it is stopped,
 # the test it hung in is named, and the suite runs once more; a failing test fails at once. Output is line-buffered
 # so the log names the last test begun.
 suite() {
@@ -24,7 +25,9 @@ suite() {
   local status=${PIPESTATUS[0]}
   set -e
   if [ "$status" = 124 ] || [ "$status" = 137 ]; then
-    pkill -f GuildhallPackageTests.xctest || true  # timeout stops `swift test`, not the test process it started
+    # timeout stops `swift test`, not the test process it started, which takes SIGTERM as a graceful shutdown of the
+    # test server it is stuck in: kill it.
+    pkill -9 -f GuildhallPackageTests.xctest || true
     echo "The suite hung; the last test started: $(grep -o "Test Case '[^']*' started" .build/test-run.log | tail -1)" >&2
   fi
   return "$status"

@@ -57,6 +57,11 @@ public struct TestHost: Sendable {
         let application = host.makeApplication(port: 0)
         do {
             let result = try await application.test(.live) { client in
+                // The test framework's own client connects in the background and closes at the end; one that had not
+                // connected yet by then connected afterwards and stayed open, and the server's graceful shutdown
+                // waited for it for ever (a body that made no request hung a run now and then). One request first
+                // makes sure it is connected, so its close is real.
+                try await client.execute(uri: "/api/health", method: .get) { _ in }
                 // Gateway connections the test left open are closed first: the server's graceful shutdown waits for
                 // open WebSocket connections, and sometimes waited for ever.
                 defer { host.closeGatewayConnections() }

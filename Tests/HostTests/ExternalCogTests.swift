@@ -445,6 +445,7 @@ final class ExternalCogTests: XCTestCase {
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }  // a failed test leaves no server
         var pid: Int64?
         for _ in 0..<200 where pid == nil {
             pid = (try? await CombatLogStreamsTests.call(port: port, .GET, "/api/probe/public", nil, nil))?["pid"]?.intValue
