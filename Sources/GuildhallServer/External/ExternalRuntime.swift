@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import PluginAPI
+import ServiceLifecycle
 import Synchronization
 
 /// What every external cog of one host shares: the private folder of sockets, the client that calls the cogs, the
@@ -22,7 +23,7 @@ final class ExternalRuntime: Sendable {
     let client: HTTPClient
     let callbacks = CallbackGrants()
     let services: CogServices
-    private let server = Mutex<Task<Void, Never>?>(nil)
+    private let server = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
     private let sockets = Atomic<Int>(0)
 
     init(settings: Settings, pluginsDirectory: URL, services: CogServices) throws {
@@ -58,22 +59,24 @@ final class ExternalRuntime: Sendable {
     /// Starts serving the callback API on ``hostSocketPath``.
     func startCallbackServer(_ api: CogHostAPI) {
         let logger = services.logger
+        // A group of its own, so that shutting down is graceful (cancelling the server logs it as an error).
+        let group = ServiceGroup(configuration: .init(services: [api.application(socketPath: hostSocketPath)], logger: logger))
         let task = Task {
             do {
-                try await api.application(socketPath: hostSocketPath).run()
-            } catch is CancellationError {
+                try await group.run()
             } catch {
                 logger.error("external cogs' callback server stopped", metadata: ["error": "\(error)"])
             }
         }
-        server.withLock { $0 = task }
+        server.withLock { $0 = (group, task) }
     }
 
     /// Stops the callback server and the client, and removes the socket folder (after the cogs stopped).
     func shutDown() async {
-        let task = server.withLock { $0 }
-        task?.cancel()
-        await task?.value
+        if let (group, task) = server.withLock({ $0 }) {
+            await group.triggerGracefulShutdown()
+            await task.value
+        }
         try? await client.shutdown()
         try? FileManager.default.removeItem(atPath: runDirectory)
     }
