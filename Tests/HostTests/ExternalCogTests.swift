@@ -195,6 +195,49 @@ final class ExternalCogTests: XCTestCase {
         }
     }
 
+    func testTheCallbackAPIRefusesBadSecretsAndBadInputWithClearErrors() async throws {
+        let host = try Self.host()
+        defer { host.removeFolder() }
+        try await host.run(catalogue: []) { server in
+            let external = server.host.external
+            external.callbacks.grant("test-secret", to: try ExternalManifest(folder: host.folder.appendingPathComponent("plugins/probe")))
+            @Sendable func call(_ method: HTTPMethod, _ target: String, secret: String? = "test-secret", body: String? = nil) async throws -> (Int, JSONValue) {
+                var request = HTTPClientRequest(url: try XCTUnwrap(URL(httpURLWithSocketPath: external.hostSocketPath, uri: target)).absoluteString)
+                request.method = method
+                if let secret { request.headers.add(name: "Authorization", value: "Bearer \(secret)") }
+                if let body { request.body = .bytes(ByteBuffer(string: body)) }
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                let data = try await response.body.collect(upTo: 1 << 20)
+                return (Int(response.status.code), (try? JSONValue(parsing: Data(buffer: data))) ?? .null)
+            }
+            try await assertEqual(try await call(.GET, "/v1/config", secret: nil).1["error"], "invalid_secret")
+            try await assertEqual(try await call(.GET, "/v1/config", secret: "forged").0, 401)
+            try await assertEqual(try await call(.GET, "/v1/config").1, ["greeting": "hello", "limit": 3])
+
+            let cases: [(HTTPMethod, String, String?, Int, String)] = [
+                (.POST, "/v1/events", "{not json", 400, "invalid_json"),
+                (.POST, "/v1/events", #"{"name": 5}"#, 400, "invalid_field"),
+                (.POST, "/v1/events", #"{"name": "cog.loaded"}"#, 400, "invalid_field"),
+                (.POST, "/v1/live-log", #"{"type": "system"}"#, 403, "permission_denied"),
+                (.POST, "/v1/gateway/publish", #"{"topic": "ticket:1", "frame": {"action": "x"}}"#, 403, "permission_denied"),
+                (.PUT, "/v1/kv", #"{"key": "", "value": 1}"#, 400, "invalid_key"),
+                (.PUT, "/v1/kv", #"{"key": "k", "value": 1, "ttl_seconds": -1}"#, 400, "invalid_field"),
+                (.PUT, "/v1/kv", #"{"key": "big", "value": "\#(String(repeating: "x", count: 70_000))"}"#, 413, "value_too_large"),
+                (.GET, "/v1/kv?key=k&guild_id=abc", nil, 400, "invalid_field"),
+                (.DELETE, "/v1/kv?key=nothing", nil, 404, "key_not_found"),
+            ]
+            for (method, target, body, status, code) in cases {
+                let (answered, json) = try await call(method, target, body: body)
+                XCTAssertEqual(answered, status, "\(method) \(target): \(json)")
+                XCTAssertEqual(json["error"], .string(code), "\(method) \(target): \(json)")
+            }
+            try await assertEqual(try await call(.GET, "/v1/kv?key=big").0, 404, "a refused value is not stored")
+            try await assertEqual(try await call(.PUT, "/v1/kv", body: #"{"key": "k", "value": 1}"#).1["version"], 1)
+            try await assertEqual(try await call(.DELETE, "/v1/kv?key=k&if_version=7").1["error"], "version_conflict")
+            try await assertEqual(try await call(.DELETE, "/v1/kv?key=k&if_version=1").0, 204)
+        }
+    }
+
     func testACrashAnswers502AndTheCogIsBackAtOnceThenFailsAfterThree() async throws {
         let host = try Self.host()
         defer { host.removeFolder() }

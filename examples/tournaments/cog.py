@@ -112,6 +112,11 @@ def require_guild(request):
     return request.guild_id
 
 
+def target(request):
+    """The caller's guild and the tournament the path names."""
+    return require_guild(request), int(request.params["id"])
+
+
 def require_person(request):
     if not request.identity or request.identity.get("api_key"):
         raise HTTPError(403, "person_required", "Only a signed-in person registers for a tournament.")
@@ -239,14 +244,13 @@ def create_tournament(request):
 
 @cog.route("GET", "/api/v1/tournaments/{id}")
 def get_tournament(request):
-    guild = require_guild(request)
-    return get_store().run(lambda c: tournament_json(find(c, guild, int(request.params["id"])),
-                                                      counts_of(c, int(request.params["id"]))))
+    guild, tournament_id = target(request)
+    return get_store().run(lambda c: tournament_json(find(c, guild, tournament_id), counts_of(c, tournament_id)))
 
 
 @cog.route("PUT", "/api/v1/tournaments/{id}")
 def update_tournament(request):
-    guild, tournament_id = require_guild(request), int(request.params["id"])
+    guild, tournament_id = target(request)
     body = fields(request.json(), {**CREATE_FIELDS, "status": STATUSES})
 
     def change(connection):
@@ -275,7 +279,7 @@ def update_tournament(request):
 
 @cog.route("DELETE", "/api/v1/tournaments/{id}")
 def delete_tournament(request):
-    guild, tournament_id = require_guild(request), int(request.params["id"])
+    guild, tournament_id = target(request)
 
     def delete(connection):
         find(connection, guild, tournament_id)
@@ -290,7 +294,7 @@ def delete_tournament(request):
 
 @cog.route("POST", "/api/v1/tournaments/{id}/registration")
 def register(request):
-    guild, tournament_id = require_guild(request), int(request.params["id"])
+    guild, tournament_id = target(request)
     user_id, username = require_person(request)
 
     def join(connection):
@@ -323,7 +327,7 @@ def register(request):
 
 @cog.route("DELETE", "/api/v1/tournaments/{id}/registration")
 def withdraw(request):
-    guild, tournament_id = require_guild(request), int(request.params["id"])
+    guild, tournament_id = target(request)
     user_id, _ = require_person(request)
 
     def leave(connection):
@@ -345,7 +349,7 @@ def withdraw(request):
 
 @cog.route("POST", "/api/v1/tournaments/{id}/check-in")
 def check_in(request):
-    guild, tournament_id = require_guild(request), int(request.params["id"])
+    guild, tournament_id = target(request)
     user_id, _ = require_person(request)
 
     def arrive(connection):
@@ -369,7 +373,7 @@ def check_in(request):
 
 @cog.route("GET", "/api/v1/tournaments/{id}/participants")
 def participants(request):
-    guild, tournament_id = require_guild(request), int(request.params["id"])
+    guild, tournament_id = target(request)
 
     def read(connection):
         find(connection, guild, tournament_id)
@@ -384,7 +388,7 @@ def participants(request):
 
 @cog.route("GET", "/api/v1/tournaments/{id}/statistics")
 def statistics(request):
-    guild, tournament_id = require_guild(request), int(request.params["id"])
+    guild, tournament_id = target(request)
 
     def read(connection):
         tournament = find(connection, guild, tournament_id)

@@ -10,8 +10,15 @@ protocol CogBlueprint: Sendable {
     /// The cog's configuration section, if its manifest names one.
     var configSection: ConfigSection? { get }
     var kind: CogKind { get }
+    /// What the cog asked to be allowed, for the admin to read before loading it (external cogs).
+    var permissions: [String] { get }
     /// A new instance, not yet set up.
     func instantiate() -> any CogInstance
+}
+
+extension CogBlueprint {
+    /// A built-in cog asks for nothing: it is compiled into the host.
+    var permissions: [String] { [] }
 }
 
 /// How a cog runs: in the host's process, or as a process of its own (docs/external-cogs.md).
@@ -26,6 +33,13 @@ protocol CogInstance: Sendable {
     func setup(_ parts: CogContextParts) async throws
     /// Runs after unload drained everything the instance registered.
     func teardown() async
+    /// The instance's own process, if it runs in one (external cogs).
+    var process: CogSupervisor.Snapshot? { get }
+}
+
+extension CogInstance {
+    /// A built-in cog runs in the host's process.
+    var process: CogSupervisor.Snapshot? { nil }
 }
 
 /// What a cog context is built from; one per instance.

@@ -86,8 +86,9 @@ public final class PluginManager: Sendable {
         let manifest = blueprint.manifest
         var status = statuses.withLock { $0[id] ?? Status() }
         let instance = mounts.instance(of: id)
-        if let failure = (instance?.instance as? ExternalCog.Instance)?.supervisor.snapshot, failure.phase == .failed {
-            status = Status(state: .failed, error: failure.error)
+        let process = instance?.instance.process
+        if let process, process.phase == .failed {  // a supervised process that failed for good fails its cog
+            status = Status(state: .failed, error: process.error)
         }
         let compatible = (try? Compatibility.check(manifest)) != nil
         let dependenciesLoaded = manifest.dependsOn.allSatisfy { mounts.instance(of: $0) != nil }
@@ -100,8 +101,7 @@ public final class PluginManager: Sendable {
             stats: stats[id].snapshot,
             status: !compatible ? .disabled : status.state == .failed ? .error : instance != nil ? .loaded : .unloaded,
             canLoad: compatible && instance == nil && dependenciesLoaded, canUnload: instance != nil && !dependantsLoaded,
-            canReload: instance != nil, kind: blueprint.kind, permissions: (blueprint as? ExternalCog)?.definition.permissions.names ?? [],
-            process: (instance?.instance as? ExternalCog.Instance)?.supervisor.snapshot)
+            canReload: instance != nil, kind: blueprint.kind, permissions: blueprint.permissions, process: process)
     }
 
     /// The recent log records of cog `id`: what it logged and what was done to it.

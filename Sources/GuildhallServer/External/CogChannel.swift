@@ -95,10 +95,11 @@ struct CogChannel: Sendable {
         }
         var outbound = HTTPClientRequest(url: url(target))
         outbound.method = HTTPMethod(rawValue: request.method.rawValue)
-        for field in request.headers where !Self.strippedHeaders.contains(field.name.canonicalName)
-            && !field.name.canonicalName.hasPrefix("x-guildhall-")
-        {
-            outbound.headers.add(name: field.name.rawName, value: field.value)
+        for field in request.headers {
+            let name = field.name.canonicalName
+            if !Self.strippedHeaders.contains(name) && !name.hasPrefix("x-guildhall-") {
+                outbound.headers.add(name: field.name.rawName, value: field.value)
+            }
         }
         outbound.headers.add(
             contentsOf: signedHeaders(

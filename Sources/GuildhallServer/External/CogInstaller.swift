@@ -88,18 +88,21 @@ struct CogInstaller: Sendable {
         let aside = pluginsDirectory.appendingPathComponent(".previous-\(staged.manifest.cog.id)-\(UUID().uuidString.prefix(8))")
         let manager = FileManager.default
         let hadPrevious = manager.fileExists(atPath: target.path)
+        let undo: @Sendable () -> Void = {
+            try? FileManager.default.removeItem(at: target)
+            if hadPrevious { try? FileManager.default.moveItem(at: aside, to: target) }
+        }
+        defer { try? manager.removeItem(at: staged.stagingRoot) }
         if hadPrevious { try manager.moveItem(at: target, to: aside) }
-        try manager.moveItem(at: staged.manifestFolder, to: target)
-        try? manager.removeItem(at: staged.stagingRoot)
-        let manifest = try ExternalManifest(folder: target)
-        return (
-            manifest,
-            undo: {
-                try? FileManager.default.removeItem(at: target)
-                if hadPrevious { try? FileManager.default.moveItem(at: aside, to: target) }
-            },
-            commit: { if hadPrevious { try? FileManager.default.removeItem(at: aside) } }
-        )
+        do {
+            // The manifest is read again where the cog will run: its folder is part of it.
+            try manager.moveItem(at: staged.manifestFolder, to: target)
+            let manifest = try ExternalManifest(folder: target)
+            return (manifest, undo, commit: { if hadPrevious { try? FileManager.default.removeItem(at: aside) } })
+        } catch {
+            undo()  // the previous version goes back where it was
+            throw error
+        }
     }
 
     /// Removes `<plugins>/<id>`.
@@ -145,7 +148,7 @@ struct CogInstaller: Sendable {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return CogChannel.hex(hasher.finalize())
     }
 
     /// Runs a system tool (tar, cp); answers its exit status and what it printed.

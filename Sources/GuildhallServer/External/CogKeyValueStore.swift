@@ -69,23 +69,8 @@ struct CogKeyValueStore: Sendable {
         let now = Date()
         let expiresAt = ttl.map { now.addingTimeInterval($0) }
         return try await database.write { connection in
-            let current = try connection.rows(
-                "SELECT version, expires_at FROM cog_kv WHERE cog = ? AND guild_id = ? AND key = ?", [cog, guild, key]
-            ).first
-            var version: Int64 = 0
-            if let current, case .integer(let stored)? = current["version"] {
-                let expired: Bool = {
-                    if case .real(let at)? = current["expires_at"] { return at <= now.timeIntervalSince1970 }
-                    if case .integer(let at)? = current["expires_at"] { return Double(at) <= now.timeIntervalSince1970 }
-                    return false
-                }()
-                version = expired ? 0 : stored
-            }
-            if let expectedVersion, expectedVersion != version {
-                throw APIError(
-                    .conflict, "version_conflict", "The key is at version \(version), not \(expectedVersion).",
-                    details: ["key": .string(key), "version": .int(version)])
-            }
+            let version = try Self.version(of: key, cog: cog, guild: guild, in: connection, at: now)
+            try Self.expect(expectedVersion, of: key, at: version)
             let next = version + 1
             _ = try connection.execute(
                 """
@@ -97,17 +82,34 @@ struct CogKeyValueStore: Sendable {
         }
     }
 
-    /// Deletes `key` (with `expectedVersion`, only at that version); answers whether it was there.
+    /// Deletes `key` (with `expectedVersion`, only at that version), in one transaction; answers whether it was there.
     func delete(cog: String, guild: Int64, key: String, expectedVersion: Int64?) async throws -> Bool {
         try Self.check(key: key)
-        if let expectedVersion {
-            guard let item = try await get(cog: cog, guild: guild, key: key), item.version == expectedVersion else {
-                throw APIError(.conflict, "version_conflict", "The key is not at version \(expectedVersion).", details: ["key": .string(key)])
-            }
-        }
+        let now = Date()
         return try await database.write { connection in
-            try connection.execute("DELETE FROM cog_kv WHERE cog = ? AND guild_id = ? AND key = ?", [cog, guild, key]) > 0
+            let version = try Self.version(of: key, cog: cog, guild: guild, in: connection, at: now)
+            try Self.expect(expectedVersion, of: key, at: version)
+            guard version > 0 else { return false }
+            return try connection.execute("DELETE FROM cog_kv WHERE cog = ? AND guild_id = ? AND key = ?", [cog, guild, key]) > 0
         }
+    }
+
+    /// 409 `version_conflict` unless the caller expects no version or `version`.
+    private static func expect(_ expected: Int64?, of key: String, at version: Int64) throws {
+        guard let expected, expected != version else { return }
+        throw APIError(
+            .conflict, "version_conflict", "The key is at version \(version), not \(expected).",
+            details: ["key": .string(key), "version": .int(version)])
+    }
+
+    /// The key's version now: 0 when it does not exist or has expired.
+    private static func version(of key: String, cog: String, guild: Int64, in connection: any SQLConnection, at now: Date) throws -> Int64 {
+        let row = try connection.rows(
+            "SELECT version FROM cog_kv WHERE cog = ? AND guild_id = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)",
+            [cog, guild, key, now.timeIntervalSince1970]
+        ).first
+        if case .integer(let version)? = row?["version"] { return version }
+        return 0
     }
 
     /// Removes expired keys (called now and then; reads already ignore them).

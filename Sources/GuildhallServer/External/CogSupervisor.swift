@@ -117,29 +117,7 @@ final class CogSupervisor: Sendable {
             let reason = await watch(process, channel)
             runtime.callbacks.revoke(channel.secret)
             runtime.removeSocket(channel.socketPath)
-            var failedNow = false
-            let crashes = state.withLock { state -> Int in
-                guard state.phase != .stopped else { return 0 }
-                let now = ContinuousClock.now
-                state.crashes = state.crashes.filter { now - $0 < Self.crashWindow } + [now]
-                state.lastExit = reason
-                state.process = nil
-                state.channel = nil
-                if state.crashes.count >= Self.crashLimit {
-                    state.phase = .failed
-                    state.error = "crashed \(state.crashes.count) times in 10 minutes; last: \(reason)"
-                    failedNow = true
-                } else {
-                    state.phase = .restarting
-                }
-                return state.crashes.count
-            }
-            if crashes == 0 || Task.isCancelled { return }
-            if failedNow {
-                logger.error("cog process failed for good; routes answer 503 until an admin reloads it", metadata: ["reason": "\(reason)"])
-                runtime.reportFailure(cog: manifest.cog.id, reason: "crashed \(crashes) times in 10 minutes; last: \(reason)")
-                return
-            }
+            guard let crashes = recordCrash(reason), !Task.isCancelled else { return }
             logger.error("cog process \(reason); restarting", metadata: ["crashes": "\(crashes)"])
             // The first restart is at once (back in service within a second); later ones back off.
             try? await Task.sleep(for: crashes <= 1 ? .milliseconds(20) : .seconds(Double(1 << (crashes - 1))))
@@ -147,7 +125,7 @@ final class CogSupervisor: Sendable {
         }
     }
 
-    /// Starts a replacement process; a start that fails counts as a crash on the next pass.
+    /// Starts a replacement process; a start that fails counts as a crash (and may fail the cog), then is tried again.
     private func restart() async {
         while !Task.isCancelled {
             do {
@@ -163,25 +141,36 @@ final class CogSupervisor: Sendable {
                 if !stillWanted { await process.stop(grace: .seconds(1)) }
                 return
             } catch {
-                let failed = state.withLock { state -> Bool in
-                    let now = ContinuousClock.now
-                    state.crashes = state.crashes.filter { now - $0 < Self.crashWindow } + [now]
-                    state.lastExit = "\(error)"
-                    if state.crashes.count >= Self.crashLimit {
-                        state.phase = .failed
-                        state.error = "could not be restarted: \(error)"
-                        return true
-                    }
-                    return false
-                }
-                if failed {
-                    logger.error("cog process could not be restarted; marked failed", metadata: ["error": "\(error)"])
-                    runtime.reportFailure(cog: manifest.cog.id, reason: "could not be restarted: \(error)")
-                    return
-                }
+                guard recordCrash("could not be restarted: \(error)") != nil else { return }
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+    }
+
+    /// Counts a crash (or a failed restart) within the window; on the limit the cog is failed for good, reported, and
+    /// nil is answered, as it is when the cog is being stopped. Otherwise answers the crashes in the window.
+    private func recordCrash(_ reason: String) -> Int? {
+        let (count, failed) = state.withLock { state -> (Int, Bool) in
+            guard state.phase != .stopped else { return (0, false) }
+            let now = ContinuousClock.now
+            state.crashes = state.crashes.filter { now - $0 < Self.crashWindow } + [now]
+            state.lastExit = reason
+            state.process = nil
+            state.channel = nil
+            guard state.crashes.count >= Self.crashLimit else {
+                state.phase = .restarting
+                return (state.crashes.count, false)
+            }
+            state.phase = .failed
+            state.error = "crashed \(state.crashes.count) times in 10 minutes; last: \(reason)"
+            return (state.crashes.count, true)
+        }
+        if failed {
+            let error = "crashed \(count) times in 10 minutes; last: \(reason)"
+            logger.error("cog process failed for good; routes answer 503 until an admin reloads it", metadata: ["reason": "\(reason)"])
+            runtime.reportFailure(cog: manifest.cog.id, reason: error)
+        }
+        return count == 0 || failed ? nil : count
     }
 
     /// Returns when `process` exits, or after it missed two health checks in a row (then it is killed first).

@@ -12,6 +12,7 @@ struct ExternalCog: CogBlueprint {
     var migrations: [Migration] { [] }
     var configSection: ConfigSection? { definition.configSection }
     var kind: CogKind { .external }
+    var permissions: [String] { definition.permissions.names }
 
     func instantiate() -> any CogInstance {
         // The cog's own logger: its output is tagged with its id and kept in its log ring.
@@ -101,6 +102,8 @@ struct ExternalCog: CogBlueprint {
         }
 
         func teardown() async { await supervisor.stop() }
+
+        var process: CogSupervisor.Snapshot? { supervisor.snapshot }
 
         /// A cog answers an action with `join_topics` and `leave_topics` to subscribe the caller's connection (each
         /// join passes the topic's rule); what remains of the answer, if anything, is sent back to the caller.

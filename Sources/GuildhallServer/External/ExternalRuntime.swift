@@ -93,7 +93,7 @@ final class ExternalRuntime: Sendable {
     /// 32 random bytes as hex.
     static func newSecret() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+        return CogChannel.hex((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
 
     /// Host variables a cog process inherits; nothing else of the host's environment (its secrets) reaches it.
