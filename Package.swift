@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "GuildhallServer",
             dependencies: [
-                "PluginAPI", "CSpawn",
+                "PluginAPI", "CSpawn", "Gzip",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -88,11 +88,12 @@ let package = Package(
         .target(name: "TicketsCog", dependencies: ["PluginAPI"], path: "Plugins/Tickets"),
         .target(name: "MemesCog", dependencies: ["PluginAPI"], path: "Plugins/Memes"),
         .target(name: "RocketLeagueCog", dependencies: ["PluginAPI"], path: "Plugins/RocketLeague"),
-        .target(name: "CombatLogCog", dependencies: ["PluginAPI", "CZlib"], path: "Plugins/CombatLog"),
+        .target(name: "CombatLogCog", dependencies: ["PluginAPI", "Gzip"], path: "Plugins/CombatLog"),
         // Starts external cogs in a process group of their own that dies with the host (fork, setpgid, prctl, exec).
         .target(name: "CSpawn"),
-        // The system's zlib: combat logs arrive gzip-compressed.
+        // The system's zlib, and a streaming inflater on it: combat logs and cog archives arrive gzip-compressed.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Gzip", dependencies: ["CZlib"]),
         .executableTarget(
             name: "guildhall",
             dependencies: [

@@ -51,4 +51,12 @@ public struct CombatLogConfig: CogConfiguration {
     public var deathRecapSeconds = 10
 
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "retention_days": 1...36_500,
+            "retention_interval_seconds": 1...86_400,
+            "max_upload_bytes": 1...Double(1 << 40),
+            "death_recap_seconds": 1...600,
+        ]
+    }
 }

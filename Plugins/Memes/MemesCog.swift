@@ -86,6 +86,19 @@ public struct MemeConfig: CogConfiguration {
     public var useLemmy: [String] = []
 
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "templates_cache_duration": 0...31_536_000,
+            "listing_cache_seconds": 0...31_536_000,
+            "recent_memory": 0...100_000,
+            "request_timeout_seconds": 1...300,
+            "daily_hour": 0...23,
+            "daily_minute": 0...59,
+            "min_score": -1_000_000_000...1_000_000_000,
+            "max_sources": 1...100,
+            "pool_size": 1...10_000,
+        ]
+    }
 
     public static var secretKeys: Set<String> { ["imgflip_password"] }
 

@@ -59,6 +59,14 @@ public struct RocketLeagueConfig: CogConfiguration {
     public var checkSpacingMilliseconds = 2000
 
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "rank_check_interval_hours": 1...8_760,
+            "rank_cache_ttl_seconds": 0...31_536_000,
+            "request_timeout_seconds": 1...300,
+            "check_spacing_milliseconds": 0...600_000,
+        ]
+    }
 
     public static var secretKeys: Set<String> { ["api_key"] }
 

@@ -77,4 +77,13 @@ public struct TicketsConfig: CogConfiguration {
     public static var publicKeys: Set<String> { ["categories", "enabled", "max_message_length"] }
 
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "max_open_per_user": 1...10_000,
+            "auto_close_hours": 0...87_600,
+            "max_message_length": 1...1_000_000,
+            "auto_close_check_seconds": 1...86_400,
+            "auto_delete_after_close_days": 0...36_500,
+        ]
+    }
 }

@@ -120,7 +120,7 @@ public final class GuildhallHost: Service, Sendable {
         var catalogue = builtIn
         for manifest in externalCogs {
             do {
-                guard builtIn.cogs[manifest.cog.id] == nil, !CogInstaller.reservedIDs.contains(manifest.cog.id) else {
+                guard builtIn.cogs[manifest.cog.id] == nil, !Catalogue.reservedSections.contains(manifest.cog.id) else {
                     throw ExternalSetupError(description: "the id '\(manifest.cog.id)' is taken by the host or a built-in cog")
                 }
                 catalogue = try catalogue.replacing(ExternalCog(definition: manifest, runtime: external))
@@ -302,7 +302,9 @@ public final class GuildhallHost: Service, Sendable {
             router: core.router,
             server: .http1WebSocketUpgrade(
                 webSocketRouter: webSocketRouter,
-                configuration: .init(ws: .init(maxFrameSize: transport.protocolLimit, autoPing: .enabled(timePeriod: .seconds(30))))),
+                configuration: .init(
+                    http1: .init(idleTimeout: .milliseconds(Int64(config.server.idleTimeoutSeconds * 1000))),
+                    ws: .init(maxFrameSize: transport.protocolLimit, autoPing: .enabled(timePeriod: .seconds(30))))),
             configuration: .init(address: .hostname(config.server.host, port: port ?? config.server.port), serverName: "Guildhall"),
             logger: logger)
     }

@@ -43,7 +43,7 @@ public final class CogHarness<C: Cog>: Sendable {
         try await Migrator(database: database).apply(type.migrations, owner: type.manifest.id)
         state = HarnessState(
             manifest: type.manifest, guilds: guilds, people: people,
-            settings: try ConfigSection.decode(C.Configuration.self, from: config))
+            settings: try ConfigSection.decodeChecked(C.Configuration.self, from: config))
         cog = type.init()
         try await cog.setup(HarnessContext<C.Configuration>(state: state, database: database, folder: folder))
         state.sealed()

@@ -163,7 +163,7 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
         guard case .object(let current) = try JSONValue(encoding: settings), case .object(let given) = changes else {
             throw APIError.badRequest("invalid_config", "Send an object of settings.")
         }
-        let proposed = try ConfigSection.decode(Configuration.self, from: .object(current.merging(given) { $1 }))
+        let proposed = try ConfigSection.decodeChecked(Configuration.self, from: .object(current.merging(given) { $1 }))
         for check in validators { try check(proposed) }
         settingsValue.withLock { $0 = proposed }
         for applied in appliers { await applied(proposed) }

@@ -13,6 +13,11 @@ public protocol CogConfiguration: Codable, Sendable, Equatable {
     /// Keys every signed-in user may read with `GET /api/config/{section}` (what a form needs: the ticket
     /// categories); everything else of the section is the admins' (contract 1.1).
     static var publicKeys: Set<String> { get }
+    /// The values each numeric key accepts, by its snake_case path (`"max_open_per_user"`, or
+    /// `"status_dashboard.update_interval_minutes"` inside a nested object); a value outside is refused naming the
+    /// key and its range (contract 1.4). A numeric key not listed accepts ``ConfigRanges/fallback``: bound every
+    /// key your code does arithmetic with (seconds, counts, sizes) to what makes sense.
+    static var ranges: [String: ClosedRange<Double>] { get }
 }
 
 extension CogConfiguration {
@@ -20,6 +25,49 @@ extension CogConfiguration {
     public static var secretKeys: Set<String> { [] }
     /// Nothing public by default.
     public static var publicKeys: Set<String> { [] }
+    /// Every numeric key accepts ``ConfigRanges/fallback`` by default.
+    public static var ranges: [String: ClosedRange<Double>] { [:] }
+}
+
+/// The bounds numeric config values are checked against.
+public enum ConfigRanges {
+    /// What a numeric key accepts when its section declares no range for it: ±10¹², wide enough for any count, size
+    /// or duration a deployment means, narrow enough that multiplying it by a thousand or a billion cannot overflow.
+    public static let fallback: ClosedRange<Double> = -1e12...1e12
+
+    /// Checks every number in `value` (an encoded section) against `ranges`, else ``fallback``; throws
+    /// ``ConfigValidationError`` naming the first key out of range and the range.
+    package static func check(_ value: JSONValue, ranges: [String: ClosedRange<Double>], path: String = "") throws {
+        switch value {
+        case .object(let members):
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                try check(member, ranges: ranges, path: path.isEmpty ? key : "\(path).\(key)")
+            }
+        case .array(let items):
+            for (index, item) in items.enumerated() { try check(item, ranges: ranges, path: "\(path)[\(index)]") }
+        case .int(let number):
+            try check(Double(number), ranges: ranges, path: path, found: "\(number)")
+        case .double(let number):
+            try check(number, ranges: ranges, path: path, found: "\(number)")
+        default:
+            return
+        }
+    }
+
+    private static func check(_ number: Double, ranges: [String: ClosedRange<Double>], path: String, found: String) throws {
+        let range = ranges[path] ?? fallback
+        guard !range.contains(number) else { return }
+        throw ConfigValidationError(path: path, expected: describe(range), found: found)
+    }
+
+    /// `a number from 1 to 600`.
+    package static func describe(_ range: ClosedRange<Double>) -> String {
+        "a number from \(text(range.lowerBound)) to \(text(range.upperBound))"
+    }
+
+    private static func text(_ bound: Double) -> String {
+        bound == bound.rounded() && abs(bound) < 1e15 ? String(Int64(bound)) : "\(bound)"
+    }
 }
 
 /// The configuration of a cog that has no settings.
@@ -48,8 +96,20 @@ package struct ConfigSection: Sendable {
         ConfigSection(
             name: name,
             defaults: { (try? JSONValueEncoder(keys: .snakeCase).encode(C())) ?? .object([:]) },
-            validate: { value in try JSONValueEncoder(keys: .snakeCase).encode(ConfigSection.decode(C.self, from: value)) },
+            validate: { value in
+                let section = try JSONValueEncoder(keys: .snakeCase).encode(ConfigSection.decode(C.self, from: value))
+                try ConfigRanges.check(section, ranges: C.ranges)
+                return section
+            },
             secretKeys: C.secretKeys, publicKeys: C.publicKeys)
+    }
+
+    /// Decodes a section of type `C` from `value` laid over the defaults and checks its numbers against `C.ranges`:
+    /// what a value that is about to be stored or used goes through (reads of stored values need only ``decode``).
+    package static func decodeChecked<C: CogConfiguration>(_ type: C.Type, from value: JSONValue) throws -> C {
+        let section = try decode(C.self, from: value)
+        try ConfigRanges.check(try JSONValueEncoder(keys: .snakeCase).encode(section), ranges: C.ranges)
+        return section
     }
 
     /// Decodes a section of type `C` from `value` laid over the defaults.
@@ -92,6 +152,7 @@ package struct ConfigSection: Sendable {
                     }
                     merged[key] = item
                 }
+                try ConfigRanges.check(.object(merged), ranges: [:])
                 return .object(merged)
             },
             secretKeys: secretKeys, publicKeys: [])

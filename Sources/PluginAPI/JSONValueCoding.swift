@@ -84,7 +84,9 @@ package enum SnakeCase {
 public enum Timestamp {
     /// Formats `date` (its milliseconds, rounded down).
     public static func string(from date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        // Clamped to years 0001...9999: a date from outside (an expiry a caller chose) must not trap the conversion.
+        let raw = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        let milliseconds = raw.isNaN ? 0 : Int64(Swift.min(Swift.max(raw, -62_135_596_800_000), 253_402_300_799_999))
         let (days, dayMilliseconds) = floorDivide(milliseconds, 86_400_000)
         let (year, month, day) = civil(fromDays: days)
         let seconds = dayMilliseconds / 1000

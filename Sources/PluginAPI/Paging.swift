@@ -6,17 +6,26 @@ public struct Paging: Sendable, Hashable {
     /// How many matching items to skip.
     public var offset: Int
 
-    /// `limit` (1...max, default `defaultLimit`) and `offset` (≥ 0); 400 `invalid_field` naming a value out of range.
+    /// The largest `offset` accepted: far past any real listing, and small enough that `offset + limit` and the
+    /// database's own arithmetic never overflow.
+    public static let maxOffset = 1_000_000_000
+
+    /// `limit` (1...max, default `defaultLimit`) and `offset` (0...``maxOffset``); 400 `invalid_field` naming a value
+    /// out of range.
     public init(limit: Int?, offset: Int?, defaultLimit: Int = 50, max: Int = 500) throws {
         self.limit = limit ?? Swift.min(defaultLimit, max)
         self.offset = offset ?? 0
         guard (1...max).contains(self.limit) else {
             throw APIError(.badRequest, "invalid_field", "limit must be from 1 to \(max).", details: ["field": "limit", "in": "query"])
         }
-        guard self.offset >= 0 else {
-            throw APIError(.badRequest, "invalid_field", "offset must not be negative.", details: ["field": "offset", "in": "query"])
+        guard (0...Self.maxOffset).contains(self.offset) else {
+            throw APIError(
+                .badRequest, "invalid_field", "offset must be from 0 to \(Self.maxOffset).", details: ["field": "offset", "in": "query"])
         }
     }
+
+    /// Whether items follow this page in a listing of `total` items.
+    public func hasMore(total: Int) -> Bool { offset < total - limit }
 
     /// The paging of `query` with this route's default and maximum.
     public init(_ query: some PagedQuery, defaultLimit: Int = 50, max: Int = 500) throws {

@@ -66,11 +66,11 @@ final class AuthTests: XCTestCase {
             let none = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64URL + "." + parts[1] + "."
             // Signed with another key.
             let other = await TokenService(secret: "another-secret-that-is-long-enough-00000", lifetime: .seconds(3600))
-            let foreign = try await other.issue(for: Identity(userID: 1, username: "admin", role: .admin)).token
+            let foreign = try await other.issue(for: Identity(userID: 1, username: "admin", role: .admin), epoch: 0).token
             // Expired: signed with the server's key, a day in the past.
             let ours = await TokenService(secret: host.config.auth.secretKey, lifetime: .seconds(60))
             let expired = try await ours.issue(
-                for: Identity(userID: 1, username: "admin", role: .admin), now: Date().addingTimeInterval(-86400)).token
+                for: Identity(userID: 1, username: "admin", role: .admin), epoch: 0, now: Date().addingTimeInterval(-86400)).token
 
             let cases: [(String, String, String)] = [
                 ("garbage", "not.a.jwt", "invalid_token"), ("tampered", tampered, "invalid_token"),

@@ -194,7 +194,7 @@ final class ConfigFileTests: XCTestCase {
         }
         let unknownKey = try write("server:\n  hots: typo\n")
         XCTAssertThrowsError(try HostConfig.load(path: unknownKey, environment: [:])) { error in
-            XCTAssertTrue("\(error)".contains("key 'server.hots': expected one of: cors_origins, host, max_body_bytes, port"), "\(error)")
+            XCTAssertTrue("\(error)".contains("key 'server.hots': expected one of: cors_origins, host, idle_timeout_seconds, max_body_bytes, port"), "\(error)")
         }
         let notYAML = try write("server: [unclosed\n")
         XCTAssertThrowsError(try HostConfig.load(path: notYAML, environment: [:])) { error in

@@ -25,7 +25,7 @@ final class GatewayTests: XCTestCase {
             viaHeader.close()
 
             let expired = try await TokenService(secret: host.config.auth.secretKey, lifetime: .seconds(1))
-                .issue(for: Identity(userID: 3, username: "user", role: .user), now: Date().addingTimeInterval(-60)).token
+                .issue(for: Identity(userID: 3, username: "user", role: .user), epoch: 0, now: Date().addingTimeInterval(-60)).token
             for (label, credential, code) in [("none", nil, 4000), ("forged", "a.b.c", 4001), ("expired", expired, 4002)] {
                 let refused = WSTestClient(port: server.port, token: credential)
                 let close = try await refused.closeFrame()

@@ -53,17 +53,26 @@ final class UserManagementTests: XCTestCase {
             _ = try await server.request(.PATCH, "/api/v1/users/\(id)", token: admin, json: ["is_active": true])
             try await assertEqual(await server.request(.GET, "/api/ping", token: ann).status, 200)
 
-            // A new password, then deletion.
-            try await assertEqual(
-                await server.request(.POST, "/api/v1/users/\(id)/reset-password", token: admin, json: ["password": "new-password-ann"]).status, 200)
-            try await assertEqual(
-                await server.request(.POST, "/api/auth/login", json: ["username": "ann", "password": "new-password-ann"]).status, 200)
-            let again = WSTestClient(port: server.port, path: "/ws", token: ann)
+            // A new password ends the sessions of the old one (its socket closes, its token and a refresh of it are
+            // refused); then deletion.
+            let before = WSTestClient(port: server.port, path: "/ws", token: ann)
+            _ = await before.next("connected")
+            let reset = try await server.request(.POST, "/api/v1/users/\(id)/reset-password", token: admin, json: ["password": "new-password-ann"])
+            XCTAssertEqual(reset.status, 200)
+            XCTAssertEqual(reset.json["connections_closed"], 1)
+            await assertEqual(await before.next("disconnected", timeout: .seconds(1))?["reason"], "password_reset")
+            try await assertEqual(await server.request(.GET, "/api/ping", token: ann).error, "session_ended")
+            try await assertEqual(await server.request(.POST, "/api/auth/refresh", token: ann).error, "session_ended")
+            let renewed = try await server.request(.POST, "/api/auth/login", json: ["username": "ann", "password": "new-password-ann"])
+            XCTAssertEqual(renewed.status, 200)
+            let fresh = try XCTUnwrap(renewed.json["token"]?.stringValue)
+            try await assertEqual(await server.request(.POST, "/api/auth/refresh", token: fresh).status, 200)
+            let again = WSTestClient(port: server.port, path: "/ws", token: fresh)
             _ = await again.next("connected")
             let deleted = try await server.request(.DELETE, "/api/v1/users/\(id)", token: admin)
             XCTAssertEqual(deleted.json["connections_closed"], 1)
             await assertEqual(await again.next("disconnected", timeout: .seconds(1))?["reason"], "account_deleted")
-            try await assertEqual(await server.request(.GET, "/api/ping", token: ann).error, "user_not_found")
+            try await assertEqual(await server.request(.GET, "/api/ping", token: fresh).error, "user_not_found")
             try await assertEqual(await server.request(.DELETE, "/api/v1/users/\(id)", token: admin).error, "user_not_found")
             try await assertEqual(await server.request(.PATCH, "/api/v1/users/abc", token: admin, json: [:]).error, "invalid_id")
 

@@ -8,7 +8,7 @@ enum Answer {
         if let paging, let total {
             answer["pagination"] = [
                 "limit": .int(Int64(paging.limit)), "offset": .int(Int64(paging.offset)), "total": .int(Int64(total)),
-                "has_more": .bool(paging.offset + paging.limit < total),
+                "has_more": .bool(paging.hasMore(total: total)),
             ]
         }
         return .object(answer)

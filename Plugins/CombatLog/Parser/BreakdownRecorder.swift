@@ -131,7 +131,10 @@ struct BreakdownRecorder {
         self.recapWindowMs = recapWindowMs
     }
 
-    private func second(_ time: Int64) -> Int { Int(max(0, time - start) / 1000) }
+    /// The second of the encounter `time` falls in; the timeline ends at the longest encounter there can be.
+    private func second(_ time: Int64) -> Int {
+        Int(min(max(0, time.subtractingReportingOverflow(start).partialValue), CombatLogParser.fightTimes.upperBound) / 1000)
+    }
 
     /// Adds to one ability row; answers true when the row is new (the caller notes the spell's name then).
     @discardableResult
@@ -160,7 +163,7 @@ struct BreakdownRecorder {
 
     private static func add(_ amount: Int64, at second: Int, to series: inout [Int64]) {
         if series.count <= second { series.append(contentsOf: repeatElement(0, count: second + 1 - series.count)) }
-        series[second] += amount
+        series[second] = series[second].saturatingAdding(amount)
     }
 
     /// A hit or heal `player` took, kept for their death recap (the last `recapCapacity`).
@@ -234,7 +237,7 @@ struct BreakdownRecorder {
                 guid: guid(Int(key.player)), kind: key.isDispel ? "dispel" : "interrupt", spellID: key.spell, spellName: spell(key.spell),
                 extraSpellID: key.extraSpell, extraSpellName: spell(key.extraSpell), count: count)
         }.sorted { ($0.guid, $0.kind, $0.spellID, $0.extraSpellID) < ($1.guid, $1.kind, $1.spellID, $1.extraSpellID) }
-        let seconds = Int((max(durationMs, 1) + 999) / 1000)
+        let seconds = Int((min(max(durationMs, 1), CombatLogParser.fightTimes.upperBound) + 999) / 1000)
         for player in inTimeline.indices where inTimeline[player] {
             var padded = Timeline.Series(damage: damagePerSecond[player], healing: healingPerSecond[player])
             padded.pad(to: max(seconds, padded.damage.count, padded.healing.count))
@@ -251,8 +254,8 @@ extension BreakdownRecorder.AbilityTotals {
     mutating func add(total: Int64, overkill: Int64, absorbed: Int64, critical: Bool, hits: Int) {
         self.hits += hits
         if critical { crits += 1 }
-        self.total += total
-        self.overkill += overkill
-        self.absorbed += absorbed
+        self.total = self.total.saturatingAdding(total)
+        self.overkill = self.overkill.saturatingAdding(overkill)
+        self.absorbed = self.absorbed.saturatingAdding(absorbed)
     }
 }

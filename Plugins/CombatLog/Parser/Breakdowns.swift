@@ -105,12 +105,12 @@ public struct Timeline: Sendable, Codable, Equatable {
 
         mutating func add(damage amount: Int64, second: Int) {
             Self.grow(&damage, to: second)
-            damage[second] += amount
+            damage[second] = damage[second].saturatingAdding(amount)
         }
 
         mutating func add(healing amount: Int64, second: Int) {
             Self.grow(&healing, to: second)
-            healing[second] += amount
+            healing[second] = healing[second].saturatingAdding(amount)
         }
 
         /// Both series as long as the encounter.

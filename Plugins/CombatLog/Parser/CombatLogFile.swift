@@ -1,4 +1,5 @@
 import Foundation
+import Gzip
 
 /// Reading combat logs from files and telling them from other files.
 public enum CombatLogFile {
@@ -60,11 +61,17 @@ public final class CombatLogReader {
     public let size: Int64
     /// Bytes read from the file so far (compressed bytes for a gzip file): progress is `bytesRead / size`.
     public private(set) var bytesRead: Int64 = 0
+    /// Bytes of log parsed so far: inflated bytes for a gzip file, what limits and budgets count.
+    public var bytesParsed: Int64 { parser.summary.bytes }
     private let handle: FileHandle
     private let closesHandle: Bool
     private let buffer: UnsafeMutableRawBufferPointer
     private var gzip: GzipStream?
     private var started = false
+    /// The part of `buffer` read from the file but not inflated yet.
+    private var pending = 0..<0
+    /// The most log one step hands the parser: a gzip chunk can inflate a thousandfold.
+    private let stepOutput: Int
 
     /// Reads the file at `url`.
     public convenience init(
@@ -85,6 +92,7 @@ public final class CombatLogReader {
         self.handle = handle
         self.closesHandle = closing
         self.size = size
+        stepOutput = chunkSize
         parser = CombatLogParser(year: year, recapWindowMs: recapWindowMs, onEncounter: onEncounter)
         buffer = .allocate(byteCount: chunkSize, alignment: 16)
     }
@@ -97,8 +105,12 @@ public final class CombatLogReader {
     /// Whether the log is gzip-compressed (known after the first ``step()``).
     public var isCompressed: Bool { gzip != nil }
 
-    /// Reads and parses the next chunk; false once the input is read.
+    /// Reads and parses the next chunk (at most a chunk's size of inflated log); false once the input is read.
     public func step() throws -> Bool {
+        if let gzip, !pending.isEmpty {
+            try inflate(pending, with: gzip)
+            return true
+        }
         var count = 0
         repeat {
             count = Foundation.read(handle.fileDescriptor, buffer.baseAddress, buffer.count)
@@ -111,12 +123,19 @@ public final class CombatLogReader {
             if GzipStream.isGzip(chunk) { gzip = try GzipStream() }
         }
         if let gzip {
-            try gzip.inflate(chunk) { parser.consume($0) }
+            try inflate(0..<count, with: gzip)
         } else {
+            bytesRead += Int64(count)
             parser.consume(chunk)
         }
-        bytesRead += Int64(count)
         return true
+    }
+
+    /// Inflates a step's worth of `input` (a range of `buffer`) into the parser; what is left waits in `pending`.
+    private func inflate(_ input: Range<Int>, with gzip: GzipStream) throws {
+        let used = try gzip.inflate(UnsafeRawBufferPointer(rebasing: buffer[input]), upTo: stepOutput) { parser.consume($0) }
+        bytesRead += Int64(used)
+        pending = (input.lowerBound + used)..<input.upperBound
     }
 
     /// Ends the parse (see ``CombatLogParser/finish()``); a gzip stream cut short is reported as a problem of the

@@ -7,10 +7,14 @@ import Foundation
 /// Completed encounters are handed to `onEncounter` as the log closes them, so a caller can store them while the
 /// rest of the file is read.
 public final class CombatLogParser {
+    /// The longest line read: real lines are a few hundred bytes; a longer one is malformed, not held in memory.
+    public static let maxLineBytes = 64 * 1024
     /// Problems kept with their line numbers; later ones are only counted.
     public static let keptProblems = 50
     /// Gaps between a character's events longer than this do not count as active time.
     static let activityGapMs: Int64 = 3000
+    /// The durations an encounter can have, in milliseconds: at most a day.
+    static let fightTimes: ClosedRange<Int64> = 0...86_400_000
     /// A silence this long outside encounters starts a new trash segment.
     static let trashGapMs: Int64 = 60_000
 
@@ -18,6 +22,8 @@ public final class CombatLogParser {
     private let fields = LineFields()
     private var clock: CombatTimestamp
     private var carry: [UInt8] = []
+    /// Whether the rest of an over-long line is being dropped.
+    private var skippingLongLine = false
     private(set) public var summary = ParseSummary()
 
     // Units: players by GUID hash (index into `players`), pets and guardians by GUID hash to their owner's index.
@@ -45,32 +51,56 @@ public final class CombatLogParser {
         self.onEncounter = onEncounter
     }
 
-    /// Reads the complete lines of `chunk`, keeping a trailing partial line for the next call.
+    /// Reads the complete lines of `chunk`, keeping a trailing partial line for the next call. A line longer than
+    /// ``maxLineBytes`` is reported as malformed and skipped to its end, never held whole.
     public func consume(_ chunk: UnsafeRawBufferPointer) {
         let bytes = chunk.bindMemory(to: UInt8.self)
         summary.bytes += Int64(bytes.count)
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         var start = 0
-        if !carry.isEmpty {
+        if skippingLongLine || !carry.isEmpty {
             guard let newline = memchr(base, 0x0A, bytes.count) else {
-                carry.append(contentsOf: bytes)
+                keep(UnsafeBufferPointer(start: base, count: bytes.count))
                 return
             }
             let length = UnsafeRawPointer(newline) - UnsafeRawPointer(base)
-            carry.append(contentsOf: UnsafeBufferPointer(start: base, count: length))
-            carry.withUnsafeBufferPointer { line(from: $0, count: $0.count) }
+            keep(UnsafeBufferPointer(start: base, count: length))
+            if skippingLongLine {
+                skippingLongLine = false
+            } else {
+                carry.withUnsafeBufferPointer { line(from: $0, count: $0.count) }
+            }
             carry.removeAll(keepingCapacity: true)
             start = length + 1
         }
         while start < bytes.count {
             guard let newline = memchr(base + start, 0x0A, bytes.count - start) else {
-                carry.append(contentsOf: UnsafeBufferPointer(start: base + start, count: bytes.count - start))
+                keep(UnsafeBufferPointer(start: base + start, count: bytes.count - start))
                 return
             }
             let end = UnsafeRawPointer(newline) - UnsafeRawPointer(base)
-            line(from: UnsafeBufferPointer(start: base + start, count: end - start), count: end - start)
+            if end - start > Self.maxLineBytes {
+                summary.lines += 1
+                malformed("a line longer than \(Self.maxLineBytes) bytes")
+            } else {
+                line(from: UnsafeBufferPointer(start: base + start, count: end - start), count: end - start)
+            }
             start = end + 1
         }
+    }
+
+    /// Holds the start of a line until its end arrives; past ``maxLineBytes`` the line is counted as malformed once
+    /// and the rest of it is dropped as it comes.
+    private func keep(_ part: UnsafeBufferPointer<UInt8>) {
+        guard !skippingLongLine else { return }
+        guard carry.count + part.count <= Self.maxLineBytes else {
+            carry.removeAll(keepingCapacity: false)
+            skippingLongLine = true
+            summary.lines += 1
+            malformed("a line longer than \(Self.maxLineBytes) bytes")
+            return
+        }
+        carry.append(contentsOf: part)
     }
 
     /// Reads a last line without a newline (reported if it is cut short), closes an encounter the log left open,
@@ -438,13 +468,15 @@ public final class CombatLogParser {
         guard let open = current else { return }
         current = nil
         lastTrashTime = nil
-        let duration = end.flatMap { $0.fightTime } ?? max(0, (end?.time ?? lastEventTime) - open.start)
+        // The fight time ENCOUNTER_END states, if it is one a fight can have; else the time between the stamps.
+        let stated = end.flatMap { $0.fightTime }.flatMap { Self.fightTimes.contains($0) ? $0 : nil }
+        let duration = stated ?? min(Self.fightTimes.upperBound, max(0, (end?.time ?? lastEventTime) - open.start))
         let seconds = Double(max(duration, 1)) / 1000
         let characters = open.tally.slots.enumerated().compactMap { index, totals -> CharacterMetrics? in
             guard var metrics = totals else { return nil }
             metrics.guid = players[index].guid
             metrics.dps = (Double(metrics.damageDone) / seconds * 10).rounded() / 10
-            metrics.hps = (Double(metrics.healingDone + metrics.absorbsDone) / seconds * 10).rounded() / 10
+            metrics.hps = (Double(metrics.healingDone.saturatingAdding(metrics.absorbsDone)) / seconds * 10).rounded() / 10
             return metrics
         }.sorted { $0.damageDone != $1.damageDone ? $0.damageDone > $1.damageDone : $0.guid < $1.guid }
         summary.encounters += 1
@@ -508,11 +540,11 @@ private struct Tally {
 
     /// Adds `amount` to one figure of `player`; an action at `time` also counts toward active time.
     @inline(__always)
-    mutating func add<Value: AdditiveArithmetic>(
+    mutating func add<Value: FixedWidthInteger>(
         _ figure: WritableKeyPath<CharacterMetrics, Value>, _ amount: Value, to player: Int, at time: Int64?
     ) {
         touch(player)
-        slots[player]![keyPath: figure] += amount
+        slots[player]![keyPath: figure] = slots[player]![keyPath: figure].saturatingAdding(amount)
         guard let time else { return }
         let last = lastAction[player]
         if last >= 0, time >= last, time - last <= CombatLogParser.activityGapMs {

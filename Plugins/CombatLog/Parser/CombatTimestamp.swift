@@ -58,7 +58,7 @@ struct CombatTimestamp {
         if let stampYear {
             resolvedYear = stampYear
         } else {
-            if lastMonth == 12 && month == 1 { year += 1 }
+            if lastMonth == 12 && month == 1 && year < 9999 { year += 1 }
             lastMonth = month
             resolvedYear = year
         }

@@ -94,7 +94,12 @@ final class LineFields {
         starts[index] < ends[index] ? line[Int(starts[index])] : 0
     }
 
-    /// Field `index` as an integer (`nil` and anything else not a decimal integer answer nil; `1581.32` answers 1581).
+    /// The most digits an integer field may have: 15 digits stay far below 2⁶³, so a single figure can be added to or
+    /// subtracted from another without overflow; a longer number is not one a log can mean.
+    static let maxDigits = 15
+
+    /// Field `index` as an integer (`nil`, anything else not a decimal integer and numbers of more than
+    /// ``maxDigits`` digits answer nil; `1581.32` answers 1581).
     @inline(__always)
     func integer(_ index: Int) -> Int64? {
         var position = Int(starts[index])
@@ -114,7 +119,7 @@ final class LineFields {
             digits += 1
             position += 1
         }
-        guard digits > 0, position == end || line[position] == UInt8(ascii: ".") else { return nil }
+        guard digits > 0, digits <= Self.maxDigits, position == end || line[position] == UInt8(ascii: ".") else { return nil }
         return negative ? -value : value
     }
 

@@ -106,5 +106,7 @@ enum CombatLogSchema {
             )
             """
         },
+        // How often an interrupted upload was resumed: one that stopped the server again is failed, not retried.
+        Migration("004_upload_resumes", "ALTER TABLE combatlog_uploads ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0"),
     ]
 }

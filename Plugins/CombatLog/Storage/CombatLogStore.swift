@@ -479,6 +479,20 @@ struct CombatLogStore: Sendable {
         }
     }
 
+    /// Counts one more resumption of upload `id`; answers how many there were before this one.
+    func noteResume(_ id: String, guild: Int64) async throws -> Int64 {
+        try await database.write { connection in
+            let before = try connection.scalar("SELECT resumes FROM combatlog_uploads WHERE guild_id = ? AND id = ?", [guild, id]) ?? 0
+            try connection.execute("UPDATE combatlog_uploads SET resumes = resumes + 1 WHERE guild_id = ? AND id = ?", [guild, id])
+            return before
+        }
+    }
+
+    /// Forgets the resumptions of upload `id`: it was stopped gracefully (unload, shutdown), not by itself.
+    func clearResumes(_ id: String, guild: Int64) async throws {
+        try await database.execute("UPDATE combatlog_uploads SET resumes = 0 WHERE guild_id = ? AND id = ?", [guild, id])
+    }
+
     /// Removes the encounters (and their figures) an upload had stored, and starts its figures again at nothing:
     /// a parse that starts over, or fails, leaves no half of the upload behind.
     func discardEncounters(ofUpload id: String, guild: Int64, failure: String?) async throws {

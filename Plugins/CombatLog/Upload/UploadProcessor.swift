@@ -36,7 +36,9 @@ struct UploadProcessor: Sendable {
                 try await process(upload, file: file, guild: guild, caller: caller)
             } catch is CancellationError {
                 // Unloaded, or the host is stopping: the file stays, and the next load parses it again from the start.
+                // Not the log's fault, so it does not count as a resumption that stopped the server.
                 resumable = true
+                try? await store.clearResumes(upload.id, guild: guild.id)
             } catch {
                 context.logger.error("combat log upload failed", metadata: ["upload": "\(upload.id)", "error": "\(error)"])
                 try? await store.finishUpload(upload.id, guild: guild.id, summary: nil, error: "\(error)")
@@ -47,8 +49,10 @@ struct UploadProcessor: Sendable {
     }
 
     /// Finishes what a stopped process left: an interrupted upload whose spooled file is still there is parsed again
-    /// from the start (its partial encounters removed first); one whose file is gone is marked failed, its partial
-    /// encounters removed. Either way a guild never keeps half an upload.
+    /// from the start (its partial encounters removed first), once; one whose file is gone, or that was resumed before
+    /// and stopped the process again (a log that crashes or kills the server must not do so at every start), is
+    /// marked failed with its reason, its partial encounters and file removed. Either way a guild never keeps half an
+    /// upload, and the host starts.
     func resumeInterrupted() async throws {
         let interrupted = try await store.unfinishedUploads().filter { upload in
             !Self.inThisProcess.withLock { $0.contains(upload.id) }
@@ -61,6 +65,14 @@ struct UploadProcessor: Sendable {
                     ofUpload: upload.id, guild: upload.guildID,
                     failure: "interrupted: the server stopped while parsing and the file is gone; upload again")
                 context.logger.warning("interrupted upload failed", metadata: ["upload": "\(upload.id)"])
+                continue
+            }
+            guard try await store.noteResume(upload.id, guild: upload.guildID) == 0 else {
+                try await store.discardEncounters(
+                    ofUpload: upload.id, guild: upload.guildID,
+                    failure: "interrupted twice: the server stopped while parsing this log, and again when it was resumed; not tried again")
+                try? FileManager.default.removeItem(at: file)
+                context.logger.warning("upload stopped the server twice; failed", metadata: ["upload": "\(upload.id)"])
                 continue
             }
             try await store.discardEncounters(ofUpload: upload.id, guild: upload.guildID, failure: nil)
@@ -77,10 +89,25 @@ struct UploadProcessor: Sendable {
         var encounters: [ParsedEncounter] = []
     }
 
+    /// The reader and what it closed, handed between this task and the parsing thread: one of them uses it at a time
+    /// (the task awaits each step).
+    private struct Parse: @unchecked Sendable {
+        let reader: CombatLogReader
+        let finished: Finished
+    }
+
+    /// An upload the parser refuses to go on with.
+    struct Refusal: Error, CustomStringConvertible {
+        var description: String
+    }
+
     private func process(_ upload: UploadRow, file: URL, guild: GuildScope, caller: Identity?) async throws {
+        let settings = try context.config(for: guild)
         let finished = Finished()
-        let window = Int64(max(1, (try? context.config(for: guild).deathRecapSeconds) ?? 10) * 1000)
-        let reader = try CombatLogReader(file, recapWindowMs: window) { finished.encounters.append($0) }
+        let reader = try CombatLogReader(file, recapWindowMs: Int64(settings.deathRecapSeconds) * 1000) { finished.encounters.append($0) }
+        let parse = Parse(reader: reader, finished: finished)
+        let thread = BackgroundThread(name: "combatlog \(upload.id)")
+        defer { thread.stop() }
         var charged = 0
         var stored: Int64 = 0
         try await report(upload, guild: guild, status: "processing", reader: reader, stored: stored)
@@ -88,12 +115,17 @@ struct UploadProcessor: Sendable {
         var more = true
         while more {
             try Task.checkCancellation()
-            more = try reader.step()
-            // Each chunk's events are paid for before its encounters are kept.
-            let events = reader.parser.summary.events
-            if events > charged {
-                try await charge(events - charged, upload: upload, guild: guild, caller: caller, reader: reader, stored: stored)
-                charged = events
+            more = try await thread.run { try parse.reader.step() }
+            // A small gzip file can stand for an enormous log: the limit counts what is parsed, not what was sent.
+            guard reader.bytesParsed <= settings.maxUploadBytes else {
+                throw Refusal(description: "the log is larger than max_upload_bytes (\(settings.maxUploadBytes) bytes) once decompressed")
+            }
+            // Each chunk's lines are paid for before its encounters are kept: every line read costs parsing, blank
+            // or malformed ones too.
+            let lines = reader.parser.summary.lines
+            if lines > charged {
+                try await charge(lines - charged, upload: upload, guild: guild, caller: caller, reader: reader, stored: stored)
+                charged = lines
             }
             for encounter in finished.encounters {
                 try await record(encounter, characters: reader.parser.characters(of: encounter), upload: upload, guild: guild)
@@ -107,7 +139,7 @@ struct UploadProcessor: Sendable {
             }
             await Task.yield()
         }
-        let summary = reader.finish()
+        let summary = try await thread.run { parse.reader.finish() }
         for encounter in finished.encounters {
             try await record(encounter, characters: reader.parser.characters(of: encounter), upload: upload, guild: guild)
         }

@@ -14,6 +14,14 @@ public struct AnalyticsSettings: CogConfiguration {
     /// Records older than this are deleted by the daily job (daily figures are kept).
     public var retentionDays = 90
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "flush_interval_ms": 10...3_600_000,
+            "buffer_limit": 1...10_000_000,
+            "session_timeout_minutes": 1...525_600,
+            "retention_days": 1...36_500,
+        ]
+    }
     enum CodingKeys: String, CodingKey {
         case enabled, flushIntervalMilliseconds = "flush_interval_ms", bufferLimit = "buffer_limit"
         case sessionTimeoutMinutes = "session_timeout_minutes", retentionDays = "retention_days"

@@ -97,8 +97,8 @@ public struct AccessGate: Sendable {
     func verify(_ credential: Credential) async throws -> Caller {
         switch credential {
         case .token(let token):
-            let digest = TokenRevocations.digest(token)
-            return Caller(identity: try await verify(token, digest: digest), tokenDigest: digest)
+            let (identity, digest) = try await verifyToken(token)
+            return Caller(identity: identity, tokenDigest: digest)
         case .apiKey(let secret):
             guard let key = try await keys.find(secret: secret) else {
                 throw APIError.unauthorized("invalid_api_key", "The API key is not valid.")
@@ -113,32 +113,44 @@ public struct AccessGate: Sendable {
 
     /// The identity behind `token`, as currently stored: 401 `token_expired`, `invalid_token` or `user_not_found`.
     public func verify(_ token: String) async throws -> Identity {
-        try await verify(token, digest: TokenRevocations.digest(token))
+        try await verifyToken(token).identity
     }
 
-    /// ``verify(_:)`` with the token's digest already taken (it is also the connection's, for logout).
-    private func verify(_ token: String, digest: String) async throws -> Identity {
-        let claimed: Identity
+    /// What is stored of a user that their tokens are checked against.
+    private struct StoredUser: Sendable {
+        var identity: Identity
+        var sessionEpoch: Int64
+    }
+
+    /// The identity behind `token` as currently stored, and the digest it is revoked by (also its connections', for
+    /// logout). A token of an earlier session epoch (issued before a password reset) is `session_ended`.
+    private func verifyToken(_ token: String) async throws -> (identity: Identity, digest: String) {
+        let verified: TokenService.Verified
         do {
-            claimed = try await tokens.verify(token).identity
+            verified = try await tokens.verify(token)
         } catch .expired {
             throw APIError.unauthorized("token_expired", "The token has expired; sign in again.")
         } catch {
             throw APIError.unauthorized("invalid_token", "The token is not valid.")
         }
-        guard !revocations.isRevoked(digest: digest) else {
+        guard !revocations.isRevoked(digest: verified.digest) else {
             throw APIError.unauthorized("token_revoked", "This token was signed out; sign in again.")
         }
+        let claimed = verified.identity
         let key = Self.cacheKey(userID: claimed.userID)
-        if let current = cache.value(forKey: key, as: Identity.self) {
-            guard current.username == claimed.username else { throw Self.userGone }
-            return current
+        let stored: StoredUser
+        if let cached = cache.value(forKey: key, as: StoredUser.self) {
+            stored = cached
+        } else {
+            guard let user = try await users.find(id: claimed.userID), user.isActive else { throw Self.userGone }
+            stored = StoredUser(identity: user.identity, sessionEpoch: user.sessionEpoch)
+            cache.set(stored, forKey: key, ttl: userCacheTTL, tags: [])
         }
-        guard let user = try await users.find(id: claimed.userID), user.username == claimed.username, user.isActive else {
-            throw Self.userGone
+        guard stored.identity.username == claimed.username else { throw Self.userGone }
+        guard stored.sessionEpoch == verified.sessionEpoch else {
+            throw APIError.unauthorized("session_ended", "Your password was changed since this token was issued; sign in again.")
         }
-        cache.set(user.identity, forKey: key, ttl: userCacheTTL, tags: [])
-        return user.identity
+        return (stored.identity, verified.digest)
     }
 
     /// The guild `caller` acts in: a key's own; for a person the `explicit` guild (which they must belong to,

@@ -30,6 +30,12 @@ public struct DiscordSettings: CogConfiguration {
     public var timeoutSeconds = 10.0
     public static var secretKeys: Set<String> { ["client_secret"] }
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "state_ttl_seconds": 1...86_400,
+            "timeout_seconds": 0.1...300,
+        ]
+    }
     enum CodingKeys: String, CodingKey {
         case clientID = "client_id", clientSecret = "client_secret", redirectURI = "redirect_uri"
         case authorizeURL = "authorize_url", apiBaseURL = "api_base_url", guildID = "guild_id"

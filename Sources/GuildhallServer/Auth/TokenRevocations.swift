@@ -3,7 +3,7 @@ import Foundation
 import PluginAPI
 import Synchronization
 
-/// Tokens signed out before they expire. Kept by their SHA-256 (never the token itself) in the database, so a
+/// Tokens signed out before they expire. Kept by the SHA-256 of their id (never the token itself) in the database, so a
 /// restart keeps them out, and in memory, so the check on every request is a set lookup. A revoked token is
 /// forgotten once it would have expired anyway.
 public final class TokenRevocations: Sendable {
@@ -39,9 +39,8 @@ public final class TokenRevocations: Sendable {
         revoked.withLock { $0[digest] != nil }
     }
 
-    /// Revokes `token` (valid until `expires`) at once.
-    func revoke(_ token: String, expires: Date) async throws {
-        let digest = Self.digest(token)
+    /// Revokes the token whose ``TokenService/Verified/digest`` is `digest` (valid until `expires`) at once.
+    func revoke(digest: String, expires: Date) async throws {
         let now = Date()
         revoked.withLock { table in
             table[digest] = expires

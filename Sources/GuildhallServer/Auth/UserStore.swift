@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdBcrypt
 import NIOPosix
 import PluginAPI
+import Synchronization
 
 /// A stored user. The password hash never leaves this type's store.
 public struct UserRecord: Codable, Sendable {
@@ -14,10 +15,13 @@ public struct UserRecord: Codable, Sendable {
     /// The Discord account the user signs in with, if they signed in with Discord.
     public var discordID: String?
     public var avatarURL: String?
+    /// Moves on at each password reset: tokens carry the epoch they were issued in, and older ones stop working.
+    public var sessionEpoch: Int64
 
     enum CodingKeys: String, CodingKey {
         case id, username, role
         case createdAt = "created_at", isActive = "is_active", discordID = "discord_id", avatarURL = "avatar_url"
+        case sessionEpoch = "session_epoch"
     }
 
     public var identity: Identity { Identity(userID: id, username: username, role: role) }
@@ -36,9 +40,11 @@ public struct UserStore: Sendable {
         self.bcryptCost = bcryptCost
     }
 
-    /// Creates `username` or, if it exists, sets its password and role. Answers the user.
+    /// Creates `username` or, if it exists, sets its password and role; with `endingSessions`, an existing user's
+    /// tokens stop working (a reset from the command line; not the startup's API_ADMIN_PASS, which sets the same
+    /// password at every start). Answers the user.
     @discardableResult
-    public func upsert(username: String, password: String, role: Role) async throws -> UserRecord {
+    public func upsert(username: String, password: String, role: Role, endingSessions: Bool = false) async throws -> UserRecord {
         try Self.validate(username: username, password: password)
         let hash = try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(password, cost: bcryptCost) }
         let now = Date()
@@ -49,9 +55,9 @@ public struct UserStore: Sendable {
                     """
                     INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role,
-                        updated_at = excluded.updated_at
+                        updated_at = excluded.updated_at, session_epoch = session_epoch + ?
                     RETURNING \(Self.columns)
-                    """, [username, hash, role.rawValue, now, now])
+                    """, [username, hash, role.rawValue, now, now, endingSessions ? 1 : 0])
             else { throw APIError(.internalServerError, "internal_error", "The user was not stored.") }
             return user
         }
@@ -69,18 +75,19 @@ public struct UserStore: Sendable {
             var is_active: Bool
             var discord_id: String?
             var avatar_url: String?
+            var session_epoch: Int64
         }
         let row = try await database.read { connection in
             try connection.queryOne(Row.self, "SELECT * FROM users WHERE username = ?", [username])
         }
-        let hash = row?.password_hash ?? Self.decoyHash
-        let matches = try await NIOThreadPool.singleton.runIfActive {
-            password.utf8.count <= Self.maxPasswordBytes && Bcrypt.verify(password, hash: hash)
+        let stored = row?.password_hash
+        let matches = try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in
+            password.utf8.count <= Self.maxPasswordBytes && Bcrypt.verify(password, hash: stored ?? Self.decoyHash(cost: bcryptCost))
         }
         guard let row, matches else { return nil }
         return UserRecord(
             id: row.id, username: row.username, role: row.role, createdAt: row.created_at, isActive: row.is_active,
-            discordID: row.discord_id, avatarURL: row.avatar_url)
+            discordID: row.discord_id, avatarURL: row.avatar_url, sessionEpoch: row.session_epoch)
     }
 
     /// The user with `id`, or nil.
@@ -96,7 +103,7 @@ public struct UserStore: Sendable {
         }
     }
 
-    static let columns = "id, username, role, created_at, is_active, discord_id, avatar_url"
+    static let columns = "id, username, role, created_at, is_active, discord_id, avatar_url, session_epoch"
 
     /// A page of users by id, and how many there are.
     public func list(limit: Int, offset: Int) async throws -> (users: [UserRecord], total: Int) {
@@ -171,13 +178,14 @@ public struct UserStore: Sendable {
         }
     }
 
-    /// Sets a new password; false if there is no such user.
+    /// Sets a new password and ends the user's sessions (their tokens stop working); false if there is no such user.
     public func resetPassword(_ id: Int64, to password: String) async throws -> Bool {
         guard password.count >= 8, password.utf8.count <= Self.maxPasswordBytes else {
             throw APIError.badRequest("weak_password", "A password is 8 to 72 bytes long.")
         }
         let hash = try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(password, cost: bcryptCost) }
-        return try await database.execute("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", [hash, Date(), id]) > 0
+        return try await database.execute(
+            "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1, updated_at = ? WHERE id = ?", [hash, Date(), id]) > 0
     }
 
     /// Deletes a user; false if there was none.
@@ -194,6 +202,15 @@ public struct UserStore: Sendable {
         }
     }
 
-    /// A valid hash of a random string, verified against when the user does not exist.
-    private static let decoyHash = Bcrypt.hash(UUID().uuidString, cost: 10)
+    /// A valid hash of a random string at the deployment's cost, verified against when the user does not exist: a
+    /// cheaper one would tell by its speed which names exist. Made once per cost.
+    private static func decoyHash(cost: UInt8) -> String {
+        decoys.withLock { decoys in
+            if let hash = decoys[cost] { return hash }
+            let hash = Bcrypt.hash(UUID().uuidString, cost: cost)
+            decoys[cost] = hash
+            return hash
+        }
+    }
+    private static let decoys = Mutex<[UInt8: String]>([:])
 }

@@ -27,7 +27,7 @@ struct UserCommand: AsyncParsableCommand {
             let database = try await openDatabase(options.load())
             do {
                 let user = try await UserStore(database: database, bcryptCost: UInt8(try options.load().auth.bcryptCost))
-                    .upsert(username: name, password: password, role: role)
+                    .upsert(username: name, password: password, role: role, endingSessions: true)
                 print("saved user \(user.username) (id \(user.id), \(user.role.rawValue))")
             } catch let error as APIError {
                 printError(error.message)

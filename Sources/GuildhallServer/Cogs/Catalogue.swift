@@ -10,6 +10,9 @@ struct Catalogue: Sendable {
     /// Prefixes of the host's own routes, which no cog may claim.
     static let reservedPrefixes = ["/api/cogs", "/api/config", "/api/auth", "/api/users", "/api/health", "/health", "/api/routes", "/metrics", "/api/live-log", "/api/bot", "/ws", "/socket.io", "/api/v1/admin/guilds", "/api/v1/guilds", "/api/v1/guild"]
 
+    /// The host's own config sections, which no cog may claim (an external cog's section is named by its id).
+    static let reservedSections = Set(HostConfig.infrastructureKeys + HostSections.all.map(\.name))
+
     /// Host prefixes under which a cog may add a resource per item, `<prefix>/*/<name>`, for names the host does not
     /// use itself (CombatLog's `/api/v1/admin/guilds/*/activity`).
     static let openPrefixes: [String: Set<String>] = ["/api/v1/admin/guilds": ["members", "api-keys"]]
@@ -30,9 +33,19 @@ struct Catalogue: Sendable {
         var cogs: [String: any CogBlueprint] = [:]
         var problems: [String] = []
         var prefixOwners: [String: String] = [:]
+        var sectionOwners: [String: String] = [:]
         for type in blueprints {
             let manifest = type.manifest
             if cogs[manifest.id] != nil { problems.append("two cogs have the id '\(manifest.id)'") }
+            if let section = manifest.configSection {
+                // A section is read, secrets unmasked, by the cog that owns it: a second owner would read another's.
+                if Self.reservedSections.contains(section) {
+                    problems.append("cog '\(manifest.id)': the config section '\(section)' is the host's")
+                } else if let other = sectionOwners[section] {
+                    problems.append("cogs '\(other)' and '\(manifest.id)' both claim the config section '\(section)'")
+                }
+                sectionOwners[section] = manifest.id
+            }
             cogs[manifest.id] = type
             for prefix in manifest.routePrefixes {
                 if !prefix.hasPrefix("/") || prefix.count < 2 {

@@ -10,9 +10,19 @@ public struct ServerSettings: CogConfiguration {
     public var maxBodyBytes = 1 << 20
     /// Origins allowed by CORS; empty disables CORS headers.
     public var corsOrigins: [String] = []
+    /// A connection that completes no request for this long is closed: an idle keep-alive connection, and one
+    /// that has not finished sending a request's head (a slow-headers attack) or stalls in its body.
+    public var idleTimeoutSeconds = 30.0
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "port": 0...65_535,
+            "max_body_bytes": 1...Double(1 << 30),
+            "idle_timeout_seconds": 0.1...3_600,
+        ]
+    }
     enum CodingKeys: String, CodingKey {
-        case host, port, maxBodyBytes = "max_body_bytes", corsOrigins = "cors_origins"
+        case host, port, maxBodyBytes = "max_body_bytes", corsOrigins = "cors_origins", idleTimeoutSeconds = "idle_timeout_seconds"
     }
 }
 
@@ -37,6 +47,15 @@ public struct AuthSettings: CogConfiguration {
     /// Whether anyone may create an account with `POST /api/auth/register` (as a `user`). Off: admins create them.
     public var allowRegistration = false
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "token_ttl_hours": 1...8_760,
+            "bcrypt_cost": 4...31,
+            "login_attempts_per_ip": 1...1_000_000,
+            "login_failures_per_user": 1...1_000_000,
+            "login_window_seconds": 1...86_400,
+        ]
+    }
     public static var secretKeys: Set<String> { ["secret_key"] }
     enum CodingKeys: String, CodingKey {
         case secretKey = "secret_key", tokenTTLHours = "token_ttl_hours", bcryptCost = "bcrypt_cost"
@@ -60,12 +79,25 @@ public struct PluginSettings: CogConfiguration {
     /// The largest `.tar.gz` `POST /api/cogs/install` accepts.
     public var maxInstallBytes = 64 << 20
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "drain_timeout_seconds": 0...3_600,
+            "health_interval_seconds": 0.05...3_600,
+            "start_timeout_seconds": 0.1...3_600,
+            "max_install_bytes": 1...Double(1 << 34),
+        ]
+    }
 }
 
 /// `cache`: the in-memory cache.
 public struct CacheSettings: CogConfiguration {
     public var capacity = 10_000
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "capacity": 1...10_000_000,
+        ]
+    }
 }
 
 /// `gateway`: the WebSocket gateway's limits.
@@ -83,6 +115,16 @@ public struct GatewaySettings: CogConfiguration {
     /// Frames sent to a client while its connection's send buffer is full before it is disconnected as too slow.
     public var outboundQueueLimit = 4096
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "max_frame_bytes": 16...Double(16 << 20),
+            "messages_per_minute": 1...1_000_000,
+            "commands_per_minute": 1...1_000_000,
+            "max_connections_per_ip": 1...1_000_000,
+            "heartbeat_timeout_seconds": 1...86_400,
+            "outbound_queue_limit": 1...1_000_000,
+        ]
+    }
     enum CodingKeys: String, CodingKey {
         case maxFrameBytes = "max_frame_bytes", messagesPerMinute = "messages_per_minute"
         case commandsPerMinute = "commands_per_minute", maxConnectionsPerIP = "max_connections_per_ip"
@@ -97,6 +139,12 @@ public struct LiveLogSettings: CogConfiguration {
     /// The largest `limit` of a history or search query.
     public var maxQueryLimit = 500
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "retention_days": 1...36_500,
+            "max_query_limit": 1...100_000,
+        ]
+    }
     enum CodingKeys: String, CodingKey {
         case retentionDays = "retention_days", maxQueryLimit = "max_query_limit"
     }
@@ -113,6 +161,13 @@ public struct TenancySettings: CogConfiguration {
     /// Cogs a guild's leader may switch on and off for their guild (admins may switch any).
     public var leaderManagedCogs: [String] = []
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "guild_requests_per_minute": 1...1_000_000_000,
+            "guild_events_per_minute": 1...1_000_000_000_000,
+            "guild_max_connections": 1...1_000_000,
+        ]
+    }
     enum CodingKeys: String, CodingKey {
         case guildRequestsPerMinute = "guild_requests_per_minute", guildEventsPerMinute = "guild_events_per_minute"
         case guildMaxConnections = "guild_max_connections", leaderManagedCogs = "leader_managed_cogs"
@@ -129,6 +184,11 @@ public struct LoggingSettings: CogConfiguration {
     /// At this size the file moves to `<file>.1` and a new one starts.
     public var maxBytes = 50 << 20
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "max_bytes": 4_096...Double(1 << 40),
+        ]
+    }
     enum CodingKeys: String, CodingKey {
         case level, file, maxBytes = "max_bytes"
     }
@@ -151,6 +211,12 @@ public struct SMTPSettings: CogConfiguration {
     public var heloName = "guildhall.localhost"
     public static var secretKeys: Set<String> { ["password"] }
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "port": 1...65_535,
+            "timeout_seconds": 0.1...3_600,
+        ]
+    }
 }
 
 /// The deployment's configuration: the infrastructure sections, needed before anything starts and changed only by
@@ -225,7 +291,7 @@ public struct HostConfig: Sendable {
 
         func section<C: CogConfiguration>(_ key: String, _ type: C.Type) -> C {
             do {
-                return try ConfigSection.decode(C.self, from: document[key] ?? .object([:]))
+                return try ConfigSection.decodeChecked(C.self, from: document[key] ?? .object([:]))
             } catch let error as ConfigValidationError {
                 problems.append(Self.describe(error, in: key))
             } catch {

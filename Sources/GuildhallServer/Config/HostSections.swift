@@ -25,6 +25,15 @@ public struct GeneralConfig: CogConfiguration {
         public var updateIntervalMinutes = 5
         public var showMonitoring = true
         public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "presence_update_interval": 1...86_400,
+            "message_cooldown": 0...86_400,
+            "fuzzy_matching_threshold": 0...1,
+            "pink_color": 0...0xFF_FFFF,
+            "status_dashboard.update_interval_minutes": 1...10_080,
+        ]
+    }
     }
 
     public init() {}

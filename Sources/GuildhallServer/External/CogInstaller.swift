@@ -18,8 +18,6 @@ struct CogInstaller: Sendable {
         var problems: [String] = []
     }
 
-    /// Ids an external cog cannot take: the host's config sections.
-    static var reservedIDs: Set<String> { Set(HostConfig.infrastructureKeys + HostSections.all.map(\.name)) }
 
     /// A cog unpacked and checked in a staging folder of the plugins folder, ready to be put in place.
     struct Staged: Sendable {
@@ -37,33 +35,13 @@ struct CogInstaller: Sendable {
                 throw Refusal(code: "checksum_mismatch", description: "The archive's SHA-256 is \(actual), not \(sha256).")
             }
         }
-        let listing = try Self.run(["tar", "-tvzf", archive.path])
-        guard listing.status == 0 else { throw Refusal(code: "invalid_archive", description: "Not a .tar.gz archive: \(listing.output.prefix(200))") }
-        let members = listing.output.split(separator: "\n")
-        guard members.count <= Self.maxMembers else {
-            throw Refusal(code: "invalid_archive", description: "The archive holds more than \(Self.maxMembers) files.")
-        }
-        var unpacked = 0
-        for line in members {
-            guard let kind = line.first, kind == "-" || kind == "d" else {
-                throw Refusal(code: "invalid_archive", description: "The archive may hold only files and folders, not: \(line)")
-            }
-            // `-rw-r--r-- owner/group SIZE DATE TIME NAME`; GNU tar also refuses absolute and `..` names itself.
-            let columns = line.split(separator: " ", omittingEmptySubsequences: true)
-            unpacked += columns.count > 2 ? Int(columns[2]) ?? 0 : 0
-            let name = columns.dropFirst(5).joined(separator: " ")
-            if name.hasPrefix("/") || name.split(separator: "/").contains("..") {
-                throw Refusal(code: "invalid_archive", description: "The archive's member \(name) lies outside it.")
-            }
-        }
-        guard unpacked <= maxUnpackedBytes else {
-            throw Refusal(code: "invalid_archive", description: "The archive unpacks to more than \(maxUnpackedBytes) bytes.")
-        }
         let staging = try makeStaging()
-        let extraction = try Self.run(["tar", "-xzf", archive.path, "-C", staging.path, "--no-same-owner", "--no-same-permissions"])
-        guard extraction.status == 0 else {
+        do {
+            _ = try TarArchive.unpack(archive, into: staging, limits: .init(maxMembers: Self.maxMembers, maxUnpackedBytes: maxUnpackedBytes))
+        } catch {
             try? FileManager.default.removeItem(at: staging)
-            throw Refusal(code: "invalid_archive", description: "The archive could not be unpacked: \(extraction.output.prefix(200))")
+            let reason = (error as? TarArchive.Refusal)?.description ?? "\(error)"
+            throw Refusal(code: "invalid_archive", description: "The archive was refused: \(reason).")
         }
         return try check(staging)
     }
@@ -129,7 +107,7 @@ struct CogInstaller: Sendable {
         }
         do {
             let manifest = try ExternalManifest(folder: root)
-            guard !Self.reservedIDs.contains(manifest.cog.id) else {
+            guard !Catalogue.reservedSections.contains(manifest.cog.id) else {
                 throw Refusal(code: "invalid_manifest", description: "The id '\(manifest.cog.id)' is the name of a host config section.")
             }
             return Staged(manifest: manifest, stagingRoot: staging, manifestFolder: root)

@@ -55,6 +55,9 @@ struct CogKeyValueStore: Sendable {
         }
     }
 
+    /// The expiries a value may have: dates past ten years are neither useful nor safe to compute with.
+    static let ttlRange: ClosedRange<Double> = 0.001...315_360_000
+
     /// Stores `value`; with `expectedVersion`, only if the key is at that version now (0: only if it does not exist),
     /// else 409 `version_conflict` with the current version. Answers the stored item.
     func put(
@@ -65,7 +68,11 @@ struct CogKeyValueStore: Sendable {
         guard text.utf8.count <= Self.maxValueBytes else {
             throw APIError(.contentTooLarge, "value_too_large", "A value is at most \(Self.maxValueBytes) bytes of JSON.")
         }
-        if let ttl, ttl <= 0 { throw APIError(.badRequest, "invalid_field", "ttl_seconds must be above zero.", details: ["field": "ttl_seconds"]) }
+        if let ttl, !Self.ttlRange.contains(ttl) {
+            throw APIError(
+                .badRequest, "invalid_field", "ttl_seconds must be from 0.001 to \(Int(Self.ttlRange.upperBound)) (ten years).",
+                details: ["field": "ttl_seconds"])
+        }
         let now = Date()
         let expiresAt = ttl.map { now.addingTimeInterval($0) }
         return try await database.write { connection in

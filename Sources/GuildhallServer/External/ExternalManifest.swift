@@ -131,7 +131,7 @@ struct ExternalManifest: Sendable {
         healthPath = reader.path("health_path") ?? "/health"
         eventsPath = reader.path("events_path") ?? "/events"
         configPath = reader.path("config_path")
-        timeout = .milliseconds(Int64((reader.number("timeout_seconds") ?? 10) * 1000))
+        timeout = .milliseconds(Int64((reader.number("timeout_seconds", in: 0.001...3_600) ?? 10) * 1000))
         routes = reader.routes(under: prefixes)
         subscriptions = reader.strings("subscribe", required: false)
         commands = reader.commands()
@@ -238,15 +238,20 @@ private struct ManifestReader {
         return nil
     }
 
-    mutating func number(_ key: String) -> Double? {
+    /// The number at `key`, which must lie in `range`.
+    mutating func number(_ key: String, in range: ClosedRange<Double>) -> Double? {
+        let number: Double
         switch value(key) {
         case nil, .null: return nil
-        case .int(let number) where number > 0: return Double(number)
-        case .double(let number) where number > 0: return number
-        default:
-            problem(key, "a number above zero")
+        case .int(let integer): number = Double(integer)
+        case .double(let double): number = double
+        default: number = .nan
+        }
+        guard range.contains(number) else {
+            problem(key, ConfigRanges.describe(range))
             return nil
         }
+        return number
     }
 
     mutating func path(_ key: String) -> String? {
@@ -365,6 +370,16 @@ private struct ManifestReader {
     }
 
     /// A call's path from the manifest, or `fallback`.
+    /// A number of a list entry, which must lie in `range`; nil (and a problem) when it does not, nil when absent.
+    mutating func bounded(_ value: JSONValue?, _ range: ClosedRange<Double>, at key: String) -> Double? {
+        guard let value, value != .null else { return nil }
+        guard let number = value.doubleValue, range.contains(number) else {
+            problem(key, ConfigRanges.describe(range))
+            return nil
+        }
+        return number
+    }
+
     mutating func callPath(_ value: JSONValue?, default fallback: String, at key: String) -> String {
         guard let value else { return fallback }
         guard let path = value.stringValue, path.hasPrefix("/") else {
@@ -384,7 +399,7 @@ private struct ManifestReader {
                 name: name, path: callPath(members["path"], default: "/commands/\(name)", at: "commands[\(index)].path"),
                 usage: members["usage"]?.stringValue ?? "!\(name)", summary: members["summary"]?.stringValue ?? "",
                 access: access(members["access"]?.stringValue ?? "user", at: "commands[\(index)].access"),
-                cooldownSeconds: members["cooldown_seconds"]?.doubleValue ?? 0)
+                cooldownSeconds: bounded(members["cooldown_seconds"], 0...86_400, at: "commands[\(index)].cooldown_seconds") ?? 0)
         }
     }
 
@@ -420,8 +435,8 @@ private struct ManifestReader {
                 problem("tasks[\(index)].name", "a name of lowercase letters, digits, - and _")
                 return nil
             }
-            guard let every = members["every_seconds"]?.doubleValue, every >= 1 else {
-                problem("tasks[\(index)].every_seconds", "at least 1")
+            guard let every = bounded(members["every_seconds"], 1...31_536_000, at: "tasks[\(index)].every_seconds") else {
+                if members["every_seconds"] == nil { problem("tasks[\(index)].every_seconds", "a number of seconds") }
                 return nil
             }
             return .init(

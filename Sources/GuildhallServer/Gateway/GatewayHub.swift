@@ -78,20 +78,31 @@ final class GatewayHub: Sendable {
 
     /// Admits a client unless its address has too many connections; answers false if refused.
     func admit(_ client: GatewayClient) -> Bool {
-        let admitted = perAddress.withLock { counts in
-            guard counts[client.address, default: 0] < limits.connectionsPerAddress else { return false }
-            counts[client.address, default: 0] += 1
-            return true
-        }
+        let admitted = reserve(client.address)
         if admitted { clients.withLock { $0[client.id] = client } }
         return admitted
     }
 
     func remove(_ client: GatewayClient) {
         guard clients.withLock({ $0.removeValue(forKey: client.id) }) != nil else { return }
+        release(client.address)
+    }
+
+    /// Counts one more open socket of `address` unless it has as many as it may; answers false if refused. Sockets
+    /// not yet admitted as clients (a Socket.IO socket before its connect packet) count too.
+    func reserve(_ address: String) -> Bool {
         perAddress.withLock { counts in
-            counts[client.address, default: 1] -= 1
-            if counts[client.address] == 0 { counts[client.address] = nil }
+            guard counts[address, default: 0] < limits.connectionsPerAddress else { return false }
+            counts[address, default: 0] += 1
+            return true
+        }
+    }
+
+    /// Counts one open socket of `address` less.
+    func release(_ address: String) {
+        perAddress.withLock { counts in
+            counts[address, default: 1] -= 1
+            if counts[address] == 0 { counts[address] = nil }
         }
     }
 

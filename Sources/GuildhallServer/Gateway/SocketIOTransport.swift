@@ -18,6 +18,8 @@ struct SocketIOTransport: Sendable {
 
     static let path = "/socket.io"
     static let pingInterval = Duration.seconds(25)
+    /// How long a socket may take to send its connect packet before it is closed.
+    static let connectTimeout = Duration.seconds(20)
 
     func register(on router: Router<GatewayRequestContext>) {
         router.ws(RouterPath(Self.path)) { request, _ in
@@ -45,8 +47,22 @@ struct SocketIOTransport: Sendable {
         ]
         try? await outbound.write(.text(Engine.open + String(decoding: open.jsonData(), as: UTF8.self)))
         var messages = inbound.messages(maxSize: max(door.settings.maxFrameBytes * 4, 1 << 16)).makeAsyncIterator()
-        // The Socket.IO CONNECT packet (`40` or `40{auth}` on the wire: message `4`, connect `0`) comes first.
-        guard let connect = try? await nextText(&messages, outbound: outbound), connect.hasPrefix("0") else {
+        // The Socket.IO CONNECT packet (`40` or `40{auth}` on the wire: message `4`, connect `0`) comes first, within
+        // `connectTimeout`; until then the socket counts against its address's limit like an admitted one.
+        guard hub.reserve(address) else {
+            try? await outbound.close(.policyViolation, reason: "too many connections from this address")
+            return
+        }
+        let connect = await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                guard (try? await Task.sleep(for: Self.connectTimeout)) != nil else { return }
+                try? await outbound.close(.policyViolation, reason: "no Socket.IO connect packet in time")
+            }
+            defer { group.cancelAll() }
+            return try? await nextText(&messages, outbound: outbound)
+        }
+        hub.release(address)
+        guard let connect, connect.hasPrefix("0") else {
             try? await outbound.close(.protocolError, reason: "expected a Socket.IO connect packet")
             return
         }

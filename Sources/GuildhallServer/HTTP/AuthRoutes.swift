@@ -107,7 +107,7 @@ struct AuthRoutes {
                     .tooManyRequests, "rate_limited", "Too many attempts; try again in \(seconds) s.", headers: [.retryAfter: String(seconds)])
             }
             let user = try await users.create(username: credentials.username, password: credentials.password, role: .user)
-            let (token, expires) = try await tokens.issue(for: user.identity)
+            let (token, expires) = try await tokens.issue(for: user.identity, epoch: user.sessionEpoch)
             analytics.record(
                 ActivityRecord(
                     at: Date(), userID: user.id, username: user.username, action: "register", endpoint: "/api/auth/register",
@@ -121,7 +121,11 @@ struct AuthRoutes {
         }
         routes.add(.post, "/api/auth/refresh", access: .user, summary: "A fresh token for a valid one") { _, context in
             let identity = try context.requireIdentity()
-            let (token, expires) = try await tokens.issue(for: identity)
+            // The token was checked against the user's current session epoch on the way in; the new one carries it.
+            guard let user = try await users.find(id: identity.userID) else {
+                throw APIError.unauthorized("user_not_found", "The token's user no longer exists or was deactivated.")
+            }
+            let (token, expires) = try await tokens.issue(for: identity, epoch: user.sessionEpoch)
             return Session(token: token, expires: expires, identity: identity)
         }
         routes.add(.get, "/api/ping", access: .user, summary: "200 while the bearer token is valid (the app's check at start)") {
@@ -152,9 +156,9 @@ struct AuthRoutes {
             guard let token = AccessGate.bearerToken(request) else {
                 throw APIError.badRequest("bearer_required", "Sign out with the token in Authorization: Bearer.")
             }
-            let expires = try await tokens.verify(token).expires
-            try await gate.revocations.revoke(token, expires: expires)
-            let digest = TokenRevocations.digest(token)
+            let verified = try await tokens.verify(token)
+            let digest = verified.digest
+            try await gate.revocations.revoke(digest: digest, expires: verified.expires)
             let closed = hub.closeConnections(tokenDigest: digest, reason: "logged_out")
             let caller = try context.requireIdentity()
             analytics.record(
@@ -183,8 +187,11 @@ struct AuthRoutes {
     }
 
     private func login(_ credentials: Credentials, _ request: Request, _ context: GuildhallRequestContext) async throws -> Session {
-        let nameKey = credentials.username.lowercased()
-        if let wait = perAddress.attempt(context.remoteAddress ?? "unknown") ?? perUsername.attempt(nameKey) {
+        // Failures count per address and name together: a stranger's wrong guesses cannot lock the name's owner out,
+        // and guessing one name from one address is still slowed down (addresses are limited on their own too).
+        let address = context.remoteAddress ?? "unknown"
+        let nameKey = address + " " + credentials.username.lowercased()
+        if let wait = perAddress.attempt(address) ?? perUsername.attempt(nameKey) {
             let seconds = max(1, Int(wait.components.seconds) + 1)
             throw APIError(
                 .tooManyRequests, "rate_limited", "Too many login attempts; try again in \(seconds) s.",
@@ -199,7 +206,7 @@ struct AuthRoutes {
         }
         perUsername.reset(nameKey)
         guard user.isActive else { throw APIError.forbidden("This account has been deactivated.") }
-        let (token, expires) = try await tokens.issue(for: user.identity)
+        let (token, expires) = try await tokens.issue(for: user.identity, epoch: user.sessionEpoch)
         analytics.record(
             ActivityRecord(
                 at: Date(), userID: user.id, username: user.username, action: "login", endpoint: "/api/auth/login",

@@ -50,7 +50,7 @@ struct DiscordRoutes {
                 discordID: account.id, name: account.username, avatar: account.avatarURL, role: account.role)
             guard user.isActive else { throw APIError.forbidden("This account has been deactivated.") }
             gate.forget(userID: user.id)  // a role Discord changed counts for the user's other tokens at once
-            let (token, expires) = try await tokens.issue(for: user.identity)
+            let (token, expires) = try await tokens.issue(for: user.identity, epoch: user.sessionEpoch)
             analytics.record(
                 ActivityRecord(
                     at: Date(), userID: user.id, username: user.username, action: "login", endpoint: "/api/discord/callback",

@@ -50,9 +50,16 @@ struct UserRoutes {
         ) { _, context, change in
             let id = try userID(context)
             if change.isActive == false { try refuseSelf(id, context, "deactivate") }
+            let before = try await users.find(id: id)
             guard let user = try await users.update(id, role: change.role, isActive: change.isActive) else { throw Self.missing(id) }
             gate.forget(userID: id)
-            if !user.isActive { hub.closeConnections(userID: id, reason: "account_deactivated") }
+            // Open gateway connections were let in with the old role and receive by it: they end now, and a
+            // reconnect is admitted with the new one.
+            if !user.isActive {
+                hub.closeConnections(userID: id, reason: "account_deactivated")
+            } else if before?.role != user.role {
+                hub.closeConnections(userID: id, reason: "role_changed")
+            }
             return AuthRoutes.UserView(user)
         }
         routes.add(
@@ -60,7 +67,9 @@ struct UserRoutes {
         ) { _, context, wanted in
             let id = try userID(context)
             guard try await users.resetPassword(id, to: wanted.password) else { throw Self.missing(id) }
-            return ["success": true, "message": "Password changed"] as JSONValue
+            gate.forget(userID: id)
+            let closed = hub.closeConnections(userID: id, reason: "password_reset")
+            return ["success": true, "message": "Password changed; the user's sessions have ended", "connections_closed": .int(Int64(closed))] as JSONValue
         }
         routes.add(.delete, "/api/v1/users/:id", access: .admin, summary: "Delete a user") { _, context in
             let id = try userID(context)

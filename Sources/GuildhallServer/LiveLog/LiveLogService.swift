@@ -102,7 +102,9 @@ final class LiveLogService: LiveLogPublisher, Sendable {
         let limit = try integer("limit", default: 50)
         let offset = try integer("offset", default: 0)
         guard (1...historyLimit).contains(limit) else { throw LiveLogStore.invalid("limit", "limit must be from 1 to \(historyLimit).") }
-        guard offset >= 0 else { throw LiveLogStore.invalid("offset", "offset must not be negative.") }
+        guard (0...Paging.maxOffset).contains(offset) else {
+            throw LiveLogStore.invalid("offset", "offset must be from 0 to \(Paging.maxOffset).")
+        }
         return (limit, offset)
     }
 

@@ -154,7 +154,9 @@ struct LiveLogStore: Sendable {
 
     /// Messages the reader may see whose text matches every word of `query`, newest first.
     func search(_ query: String, for reader: LiveLogReader, filters: LiveLogFilters, limit: Int) async throws -> [JSONValue] {
-        let words = query.split(whereSeparator: { $0.isWhitespace }).prefix(16)
+        // Control characters (a NUL ends the text SQLite sees inside a quoted word) separate words like spaces do.
+        let words = query.split(whereSeparator: { $0.isWhitespace || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } })
+            .prefix(16)
         guard !words.isEmpty else { return [] }
         // Each word is quoted, so FTS5 operators in user input are taken literally. Ordering by the index's own rowid
         // (which is the message's seq) lets FTS5 walk newest first and stop at the limit instead of sorting every match.

@@ -64,14 +64,17 @@ public struct SMTPMailer: MailSender {
         }
     }
 
-    /// The message: headers, then the text with CRLF line ends and leading dots doubled (RFC 5321 4.5.2).
+    /// The message: headers, then the text with CRLF line ends and leading dots doubled (RFC 5321 4.5.2). Every line
+    /// end the text has — CRLF, a bare LF or a bare CR — becomes one CRLF: a bare CR or LF in DATA is what SMTP
+    /// smuggling is made of (a relay and the next server reading the end of the message at different places).
     func message(_ mail: Mail) -> String {
         var lines = [
             "From: \(settings.from)", "To: \(mail.to.joined(separator: ", "))", "Subject: \(Self.header(mail.subject))",
             "Date: \(Self.rfc5322Date())", "Message-ID: <\(UUID().uuidString)@\(settings.heloName)>", "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit", "",
         ]
-        for line in mail.text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false) {
+        let text = mail.text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lines.append(line.hasPrefix(".") ? "." + line : String(line))
         }
         return lines.joined(separator: "\r\n") + "\r\n"

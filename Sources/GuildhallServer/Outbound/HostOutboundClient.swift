@@ -22,6 +22,17 @@ public struct OutboundSettings: CogConfiguration {
     /// The largest answer read, in bytes.
     public var maxResponseBytes = 8 << 20
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "max_attempts": 1...20,
+            "backoff_base_milliseconds": 0...600_000,
+            "backoff_max_milliseconds": 0...3_600_000,
+            "max_retry_after_seconds": 0...86_400,
+            "breaker_failures": 1...1_000_000,
+            "breaker_cooldown_seconds": 0...86_400,
+            "max_response_bytes": 1...Double(1 << 34),
+        ]
+    }
 }
 
 /// Per upstream: consecutive failures, and whether calls are refused until a trial succeeds.

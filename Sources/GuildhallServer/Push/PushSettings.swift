@@ -18,6 +18,12 @@ public struct PushSettings: CogConfiguration {
     public var queueLimit = 10_000
     public static var secretKeys: Set<String> { ["private_key"] }
     public init() {}
+    public static var ranges: [String: ClosedRange<Double>] {
+        [
+            "timeout_seconds": 0.1...300,
+            "queue_limit": 1...10_000_000,
+        ]
+    }
     enum CodingKeys: String, CodingKey {
         case serviceAccountFile = "service_account_file", projectID = "project_id", clientEmail = "client_email"
         case privateKey = "private_key", tokenURL = "token_url", fcmBaseURL = "fcm_base_url"

@@ -264,5 +264,7 @@ enum HostMigrations {
             );
             CREATE INDEX cog_kv_by_expiry ON cog_kv (expires_at) WHERE expires_at IS NOT NULL
             """),
+        // A password reset ends the user's sessions: tokens carry the epoch they were issued in.
+        Migration("014_session_epoch", "ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0"),
     ]
 }
