@@ -3,14 +3,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 // Between fork and exec only async-signal-safe calls: the host is multi-threaded.
 pid_t guildhall_spawn(const char *path, char *const argv[], char *const envp[], const char *directory,
-                      int out_fd, int err_fd) {
+                      int out_fd, int err_fd, uid_t uid, gid_t gid) {
     pid_t parent = getpid();
     int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null_fd < 0) return -1;
@@ -21,8 +23,13 @@ pid_t guildhall_spawn(const char *path, char *const argv[], char *const envp[], 
         errno = saved;
         return pid;
     }
-    // The child: its own group (so a stop reaches its children too), killed when the host dies.
+    // The child: its own group (so a stop reaches its children too), its own user if one is given, killed when the
+    // host dies (set after the change of user, which clears the parent-death signal).
     setpgid(0, 0);
+    if (uid != (uid_t)-1) {
+        if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0) _exit(126);
+        umask(077);
+    }
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
     sigset_t none;
     sigemptyset(&none);
@@ -41,3 +48,5 @@ pid_t guildhall_spawn(const char *path, char *const argv[], char *const envp[], 
 }
 
 int guildhall_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int guildhall_protect_process(void) { return prctl(PR_SET_DUMPABLE, 0); }

@@ -115,8 +115,13 @@ public final class GuildhallHost: Service, Sendable {
         external = try ExternalRuntime(
             settings: .init(
                 healthInterval: .milliseconds(Int64(config.plugins.healthIntervalSeconds * 1000)),
-                startTimeout: .milliseconds(Int64(config.plugins.startTimeoutSeconds * 1000))),
+                startTimeout: .milliseconds(Int64(config.plugins.startTimeoutSeconds * 1000)),
+                isolation: CogIsolation(firstUID: UInt32(config.plugins.cogUserBase), allowUnisolated: config.plugins.allowUnisolatedCogs)),
             pluginsDirectory: pluginsDirectory, services: services)
+        if case .none(let reason) = external.settings.isolation.mode, !externalCogs.isEmpty {
+            logger.warning(
+                "external cogs run without isolation", metadata: ["reason": "\(reason)", "allowed": "\(config.plugins.allowUnisolatedCogs)"])
+        }
         var catalogue = builtIn
         for manifest in externalCogs {
             do {

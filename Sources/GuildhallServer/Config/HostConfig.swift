@@ -78,6 +78,12 @@ public struct PluginSettings: CogConfiguration {
     public var startTimeoutSeconds = 10.0
     /// The largest `.tar.gz` `POST /api/cogs/install` accepts.
     public var maxInstallBytes = 64 << 20
+    /// A host running as root starts each external cog as a user of its own: uids from this one on (no account
+    /// needs to exist). Pick a range no account of the machine uses.
+    public var cogUserBase = 2_000_000_000
+    /// Whether a host that cannot isolate external cogs (it does not run as root) still starts them, with its own
+    /// user: only for cogs you trust as much as the host.
+    public var allowUnisolatedCogs = false
     public init() {}
     public static var ranges: [String: ClosedRange<Double>] {
         [
@@ -85,6 +91,7 @@ public struct PluginSettings: CogConfiguration {
             "health_interval_seconds": 0.05...3_600,
             "start_timeout_seconds": 0.1...3_600,
             "max_install_bytes": 1...Double(1 << 34),
+            "cog_user_base": 1_000...4_000_000_000,
         ]
     }
 }

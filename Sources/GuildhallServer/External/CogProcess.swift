@@ -26,10 +26,12 @@ final class CogProcess: Sendable {
         var description: String
     }
 
-    /// Starts `command` (resolved in `folder`, else on `PATH`) in `folder` with exactly `environment`.
-    init(command: [String], folder: URL, environment: [String: String], output: @escaping OutputSink) throws {
-        guard let program = command.first, let path = Self.resolve(program, in: folder, path: environment["PATH"] ?? "") else {
-            throw StartFailure(description: "the program \(command.first ?? "") was not found")
+    /// Starts `command` (resolved in `folder`, else on `PATH`) in `folder` with exactly `environment`, as `user`
+    /// (its own group too) when one is given.
+    init(command: [String], folder: URL, environment: [String: String], user: uid_t?, output: @escaping OutputSink) throws {
+        guard let program = command.first, let path = Self.resolve(program, in: folder, path: environment["PATH"] ?? "", user: user) else {
+            throw StartFailure(
+                description: "the program \(command.first ?? "") was not found" + (user == nil ? "" : " where the cog's user may run it"))
         }
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
         guard guildhall_pipe(&outPipe) == 0 else { throw StartFailure(description: "no pipe: errno \(errno)") }
@@ -41,7 +43,7 @@ final class CogProcess: Sendable {
         let variables = environment.map { "\($0.key)=\($0.value)" }
         let pid = Self.withCStrings(arguments) { argv in
             Self.withCStrings(variables) { envp in
-                guildhall_spawn(path, argv, envp, folder.path, outPipe[1], errPipe[1])
+                guildhall_spawn(path, argv, envp, folder.path, outPipe[1], errPipe[1], user ?? uid_t.max, user ?? gid_t.max)
             }
         }
         let spawnError = errno
@@ -106,14 +108,19 @@ final class CogProcess: Sendable {
         return signal == 0 ? "exited with status \((status >> 8) & 0xff)" : "killed by signal \(signal)"
     }
 
-    private static func resolve(_ program: String, in folder: URL, path: String) -> String? {
+    private static func resolve(_ program: String, in folder: URL, path: String, user: uid_t?) -> String? {
+        // The host may run what the cog's user may not (programs under /root): for a user of its own, only programs
+        // everyone may run count.
+        func runnable(_ candidate: String) -> Bool {
+            FileManager.default.isExecutableFile(atPath: candidate) && (user == nil || CogIsolation.othersMayRun(candidate))
+        }
         if program.contains("/") {
             let candidate = folder.appendingPathComponent(program).standardizedFileURL.path
-            return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
+            return runnable(candidate) ? candidate : nil
         }
         for directory in path.split(separator: ":") {
             let candidate = "\(directory)/\(program)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            if runnable(candidate) { return candidate }
         }
         return nil
     }

@@ -18,9 +18,11 @@ final class CogSupervisor: Sendable {
         var restarts: Int
         var lastExit: String?
         var error: String?
+        /// How the process is kept from the host and other cogs: `{"mode": "user", "uid"}` or `{"mode": "none", "reason"}`.
+        var isolation: JSONValue
 
         enum CodingKeys: String, CodingKey {
-            case phase, pid, restarts, error
+            case phase, pid, restarts, error, isolation
             case lastExit = "last_exit"
         }
     }
@@ -54,7 +56,10 @@ final class CogSupervisor: Sendable {
     }
 
     var snapshot: Snapshot {
-        state.withLock { Snapshot(phase: $0.phase, pid: $0.process?.pid, restarts: $0.restarts, lastExit: $0.lastExit, error: $0.error) }
+        let isolation = runtime.settings.isolation.describe(manifest.cog.id)
+        return state.withLock {
+            Snapshot(phase: $0.phase, pid: $0.process?.pid, restarts: $0.restarts, lastExit: $0.lastExit, error: $0.error, isolation: isolation)
+        }
     }
 
     /// Starts the first process and waits for its health check; throws with the reason it did not come up.
@@ -207,7 +212,10 @@ final class CogSupervisor: Sendable {
 
     /// Starts a process on a new socket with a new secret and waits until it answers its health check.
     private func launch() async throws -> (CogProcess, CogChannel) {
-        let socketPath = runtime.newSocketPath(for: manifest.cog.id)
+        try runtime.settings.isolation.checkMayStart(manifest.cog.id)
+        let socketPath = try runtime.newSocketPath(for: manifest.cog.id)
+        // The callback server binds at startup; its socket is opened to the cogs' users once it is there.
+        for _ in 0..<100 where !runtime.openHostSocket() { try? await Task.sleep(for: .milliseconds(10)) }
         let secret = ExternalRuntime.newSecret()
         let channel = CogChannel(socketPath: socketPath, secret: secret, client: runtime.client)
         runtime.callbacks.grant(secret, to: manifest)
@@ -217,6 +225,7 @@ final class CogSupervisor: Sendable {
             process = try CogProcess(
                 command: manifest.command, folder: manifest.folder,
                 environment: try runtime.environment(for: manifest, socketPath: socketPath, secret: secret),
+                user: runtime.settings.isolation.user(of: manifest.cog.id),
                 output: { line, isError in output.write(line, isError: isError) })
         } catch {
             runtime.callbacks.revoke(secret)

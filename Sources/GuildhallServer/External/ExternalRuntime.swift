@@ -11,12 +11,14 @@ final class ExternalRuntime: Sendable {
     struct Settings: Sendable {
         var healthInterval: Duration
         var startTimeout: Duration
+        var isolation: CogIsolation
     }
 
     let settings: Settings
     /// Where external cogs are installed, one folder each.
     let pluginsDirectory: URL
-    /// A private folder (mode 0700) for the sockets: the host's callback socket and each process's own.
+    /// The folder of the sockets: the host's callback socket, and a folder of each cog's own for its process's. Others
+    /// may pass through it (mode 0711) but not list it; a cog's folder is its user's alone.
     let runDirectory: String
     /// The socket cogs call back on.
     var hostSocketPath: String { runDirectory + "/host.sock" }
@@ -34,6 +36,7 @@ final class ExternalRuntime: Sendable {
         var template = Array("/tmp/guildhall-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw ExternalSetupError(description: "cannot create a socket folder in /tmp") }
         runDirectory = String(cString: made)
+        settings.isolation.makePassable(URL(fileURLWithPath: runDirectory))
         // Names the host that owns the folder, so a later host can tell it is stale (see below).
         try String(getpid()).write(toFile: runDirectory + "/host.pid", atomically: true, encoding: .utf8)
         var configuration = HTTPClient.Configuration()
@@ -81,9 +84,18 @@ final class ExternalRuntime: Sendable {
         try? FileManager.default.removeItem(atPath: runDirectory)
     }
 
-    /// A socket path no other process of this host has used: a reload's new process starts beside the old one.
-    func newSocketPath(for cog: String) -> String {
-        "\(runDirectory)/\(cog).\(sockets.add(1, ordering: .relaxed).newValue).sock"
+    /// A socket path no other process of this host has used, in the cog's own socket folder: a reload's new process
+    /// starts beside the old one.
+    func newSocketPath(for cog: String) throws -> String {
+        let folder = URL(fileURLWithPath: runDirectory).appendingPathComponent(cog)
+        try settings.isolation.makePrivate(folder, for: cog)
+        return "\(folder.path)/\(sockets.add(1, ordering: .relaxed).newValue).sock"
+    }
+
+    /// Lets every cog's user connect to the callback socket (the secret, not the socket's mode, says who calls);
+    /// answers false while the server has not bound it yet.
+    func openHostSocket() -> Bool {
+        chmod(hostSocketPath, 0o666) == 0
     }
 
     func removeSocket(_ path: String?) {
@@ -96,16 +108,23 @@ final class ExternalRuntime: Sendable {
         return CogChannel.hex((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
 
-    /// Host variables a cog process inherits; nothing else of the host's environment (its secrets) reaches it.
-    static let inheritedVariables = ["PATH", "LANG", "LC_ALL", "TZ", "HOME", "TMPDIR"]
+    /// Host variables a cog process inherits; nothing else of the host's environment (its secrets) reaches it. HOME
+    /// and TMPDIR are the cog's own data folder.
+    static let inheritedVariables = ["PATH", "LANG", "LC_ALL", "TZ"]
 
     /// The process's whole environment: a few of the host's variables and the protocol's (docs/external-cogs.md).
     func environment(for manifest: ExternalManifest, socketPath: String, secret: String) throws -> [String: String] {
         let host = ProcessInfo.processInfo.environment
         var environment = host.filter { Self.inheritedVariables.contains($0.key) }
         if environment["PATH"] == nil { environment["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
-        let dataDirectory = services.dataDirectory.appendingPathComponent("cogs").appendingPathComponent(manifest.cog.id)
-        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        let cogsDirectory = services.dataDirectory.appendingPathComponent("cogs")
+        let dataDirectory = cogsDirectory.appendingPathComponent(manifest.cog.id)
+        try settings.isolation.makePrivate(dataDirectory, for: manifest.cog.id)
+        // The database and the host's files stay closed: cogs' users only pass through to their own folders.
+        settings.isolation.makePassable(services.dataDirectory)
+        settings.isolation.makePassable(cogsDirectory)
+        environment["HOME"] = dataDirectory.path
+        environment["TMPDIR"] = dataDirectory.path
         let config = manifest.cog.configSection.flatMap { services.config.value(of: $0) } ?? .object([:])
         environment["GUILDHALL_COG_ID"] = manifest.cog.id
         environment["GUILDHALL_SOCKET"] = socketPath

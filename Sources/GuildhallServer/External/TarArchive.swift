@@ -60,6 +60,7 @@ struct TarArchive {
             let target = try place(name, in: folder)
             switch type {
             case UInt8(ascii: "0"), 0, UInt8(ascii: "7"):
+                guard target != folder else { throw Refusal(description: "a file member has no name") }
                 unpacked += size
                 guard unpacked <= limits.maxUnpackedBytes else {
                     throw Refusal(description: "the archive unpacks to more than \(limits.maxUnpackedBytes) bytes")
@@ -79,7 +80,7 @@ struct TarArchive {
     /// `name` as a path inside `folder`: relative, without `..`, of sensible length.
     private static func place(_ name: String, in folder: URL) throws -> URL {
         let parts = name.split(separator: "/").filter { $0 != "." }
-        guard !name.hasPrefix("/"), !parts.contains(".."), !parts.isEmpty, name.utf8.count <= 4096, !name.contains("\0") else {
+        guard !name.hasPrefix("/"), !parts.contains(".."), name.utf8.count <= 4096, !name.contains("\0") else {
             throw Refusal(description: "the member \(name) lies outside the archive")
         }
         return parts.reduce(folder) { $0.appendingPathComponent(String($1)) }

@@ -23,6 +23,9 @@ public final class SQLiteDatabase: PluginAPI.Database {
         }
         self.pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path
+        // The owner's alone: external cogs run as other users beside it (SQLite gives its -wal and -shm files the
+        // main file's mode).
+        for file in [path, path + "-wal", path + "-shm"] { chmod(file, 0o600) }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {

@@ -1,0 +1,1 @@
+../../../../sdk/python/guildhall_cog.py
