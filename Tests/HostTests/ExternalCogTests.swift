@@ -222,6 +222,8 @@ final class ExternalCogTests: XCTestCase {
                 (.POST, "/v1/gateway/publish", #"{"topic": "ticket:1", "frame": {"action": "x"}}"#, 403, "permission_denied"),
                 (.PUT, "/v1/kv", #"{"key": "", "value": 1}"#, 400, "invalid_key"),
                 (.PUT, "/v1/kv", #"{"key": "k", "value": 1, "ttl_seconds": -1}"#, 400, "invalid_field"),
+                (.PUT, "/v1/kv", #"{"key": "k", "value": 1, "ttl_seconds": 1e300}"#, 400, "invalid_field"),
+                (.PUT, "/v1/kv", #"{"key": "k", "value": 1, "ttl_seconds": "NaN"}"#, 400, "invalid_field"),
                 (.PUT, "/v1/kv", #"{"key": "big", "value": "\#(String(repeating: "x", count: 70_000))"}"#, 413, "value_too_large"),
                 (.GET, "/v1/kv?key=k&guild_id=abc", nil, 400, "invalid_field"),
                 (.DELETE, "/v1/kv?key=nothing", nil, 404, "key_not_found"),
@@ -423,6 +425,11 @@ final class ExternalCogTests: XCTestCase {
               - {method: GET, path: /elsewhere, access: everyone}
             permissions: [root]
             surprise: true
+            timeout_seconds: 1e300
+            commands:
+              - {name: slow, cooldown_seconds: 9223372036854775807}
+            tasks:
+              - {name: never, every_seconds: -1}
             """.write(to: source.appendingPathComponent("cog.yaml"), atomically: true, encoding: .utf8)
         let bad = try Self.archive(source)
         let unsafe = host.folder.appendingPathComponent("unsafe")
@@ -436,7 +443,9 @@ final class ExternalCogTests: XCTestCase {
             XCTAssertEqual(status, 422)
             XCTAssertEqual(answer["error"], "invalid_manifest")
             let problems = answer["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            for expected in ["id:", "name:", "summary:", "contract: built for 2.0; this host implements 1.3", "routes[0].path", "routes[0].access", "unknown permission 'root'", "surprise: not a manifest key"] {
+            for expected in ["id:", "name:", "summary:", "contract: built for 2.0; this host implements 1.3", "routes[0].path", "routes[0].access", "unknown permission 'root'", "surprise: not a manifest key",
+                "timeout_seconds: expected a number from 0.001 to 3600", "commands[0].cooldown_seconds: expected a number from 0 to 86400",
+                "tasks[0].every_seconds: expected a number from 1 to 31536000"] {
                 XCTAssertTrue(problems.contains { $0.contains(expected) }, "\(expected) in \(problems)")
             }
             let symlink = try await CombatLogStreamsTests.post(

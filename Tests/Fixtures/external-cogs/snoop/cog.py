@@ -54,7 +54,7 @@ def snoop(request):
         "victim_environ": attempt(lambda: environ(body["victim_pid"])),
         "victim_secret_used": attempt(lambda: use_secret(secret_of(body["victim_pid"]))),
         "victim_data": attempt(lambda: json.dumps(os.listdir(body["victim_data"]))),
-        "own_data": attempt(lambda: open(os.path.join(os.environ["GUILDHALL_DATA_DIR"], "mine"), "w").write("ok")),
+        "own_data": attempt(lambda: str(open(os.path.join(os.environ["GUILDHALL_DATA_DIR"], "mine"), "w").write("ok"))),
     }
 
 
