@@ -305,11 +305,9 @@ public final class GuildhallHost: Service, Sendable {
         SocketIOTransport(door: door).register(on: webSocketRouter)
         return Application(
             router: core.router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter,
-                configuration: .init(
-                    http1: .init(idleTimeout: .milliseconds(Int64(config.server.idleTimeoutSeconds * 1000))),
-                    ws: .init(maxFrameSize: transport.protocolLimit, autoPing: .enabled(timePeriod: .seconds(30))))),
+            server: .guarded(
+                webSocketRouter: webSocketRouter, idleTimeoutSeconds: config.server.idleTimeoutSeconds,
+                ws: .init(maxFrameSize: transport.protocolLimit, autoPing: .enabled(timePeriod: .seconds(30)))),
             configuration: .init(address: .hostname(config.server.host, port: port ?? config.server.port), serverName: "Guildhall"),
             logger: logger)
     }

@@ -36,18 +36,29 @@ public enum ConfigRanges {
     public static let fallback: ClosedRange<Double> = -1e12...1e12
 
     /// Checks every number in `value` (an encoded section) against `ranges`, else ``fallback``; throws
-    /// ``ConfigValidationError`` naming the first key out of range and the range.
-    package static func check(_ value: JSONValue, ranges: [String: ClosedRange<Double>], path: String = "") throws {
+    /// ``ConfigValidationError`` naming the first key out of range and the range, or a key `ranges` names that the
+    /// section has no number at (a misspelt range would bound nothing).
+    package static func check(_ value: JSONValue, ranges: [String: ClosedRange<Double>]) throws {
+        var numeric: Set<String> = []
+        try check(value, ranges: ranges, path: "", numeric: &numeric)
+        if let stray = ranges.keys.sorted().first(where: { !numeric.contains($0) }) {
+            throw ConfigValidationError(path: stray, expected: "a numeric key of the section (its ranges name it)", found: "no such key")
+        }
+    }
+
+    private static func check(_ value: JSONValue, ranges: [String: ClosedRange<Double>], path: String, numeric: inout Set<String>) throws {
         switch value {
         case .object(let members):
             for (key, member) in members.sorted(by: { $0.key < $1.key }) {
-                try check(member, ranges: ranges, path: path.isEmpty ? key : "\(path).\(key)")
+                try check(member, ranges: ranges, path: path.isEmpty ? key : "\(path).\(key)", numeric: &numeric)
             }
         case .array(let items):
-            for (index, item) in items.enumerated() { try check(item, ranges: ranges, path: "\(path)[\(index)]") }
+            for (index, item) in items.enumerated() { try check(item, ranges: ranges, path: "\(path)[\(index)]", numeric: &numeric) }
         case .int(let number):
+            numeric.insert(path)
             try check(Double(number), ranges: ranges, path: path, found: "\(number)")
         case .double(let number):
+            numeric.insert(path)
             try check(number, ranges: ranges, path: path, found: "\(number)")
         default:
             return

@@ -45,6 +45,23 @@ final class MailTests: XCTestCase {
         }
     }
 
+    func testBareLineEndsInATextBecomeCRLFSoNothingIsSmuggled() async throws {
+        let server = try PeerProcess(peer: "smtp_peer.py", arguments: [])
+        defer { server.terminate() }
+        var settings = SMTPSettings()
+        settings.host = "127.0.0.1"
+        settings.port = Int(try await server.nextEvent()?["port"]?.intValue ?? 0)
+        settings.from = "bot@example.org"
+        // What a ticket message may hold: a bare CR before a dot (the end of DATA to a lax server), a bare CR and LF.
+        try await SMTPMailer(settings: settings).send(Mail(to: ["a@example.org"], subject: "x", text: "hi\r.\r\nend\rmore\nlast"))
+        let event = try await server.nextEvent()
+        let data = try XCTUnwrap(event?["data"]?.stringValue)
+        let body = data.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+        let lines = body.components(separatedBy: "\r\n")
+        XCTAssertEqual(lines, ["hi", ".", "end", "more", "last", ""], "every line end is CRLF, the lone dot stuffed and unstuffed: \(lines)")
+        XCTAssertFalse(lines.contains { $0.contains("\r") || $0.contains("\n") })
+    }
+
     /// A port nothing listens on.
     static func closedPort() throws -> Int {
         let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -64,6 +64,39 @@ final class OpenAPITests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: schemathesis.path) else {
             return XCTFail("\(schemathesis.path) is missing: scripts/test.sh installs schemathesis there")
         }
+        try await Self.deployment { server in
+            let admin = try await server.token("admin")
+            let report = FileManager.default.temporaryDirectory.appendingPathComponent("schemathesis-\(UUID().uuidString).txt")
+            defer { try? FileManager.default.removeItem(at: report) }
+            let process = Process()
+            process.executableURL = schemathesis
+            // schemathesis keeps a cache in its working folder: not in the checkout.
+            process.currentDirectoryURL = FileManager.default.temporaryDirectory
+            process.arguments = [
+                "run", "http://127.0.0.1:\(server.port)/openapi.json", "--header", "Authorization: Bearer \(admin)",
+                "--checks", "not_a_server_error,response_schema_conformance", "--max-examples", "6", "--seed", "20261129", "--mode", "all",
+                // Signing the token out would leave the rest of the run unauthenticated.
+                "--exclude-path", "/api/auth/logout", "--no-color",
+            ]
+            _ = FileManager.default.createFile(atPath: report.path, contents: nil)
+            let output = try FileHandle(forWritingTo: report)
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let finished = try await eventually(timeout: .seconds(600)) { !process.isRunning }
+            if !finished { process.terminate() }
+            try output.close()
+            let text = String(decoding: try Data(contentsOf: report), as: UTF8.self)
+            XCTAssertTrue(finished, "schemathesis finished within 10 minutes")
+            XCTAssertEqual(process.terminationStatus, 0, text)
+            XCTAssertTrue(text.contains("Tested:"), text)
+            print(text.components(separatedBy: "SUMMARY").last ?? text)  // what was tested, in the test log
+        }
+    }
+
+    /// Every built-in cog of a deployment loaded, its upstreams (Reddit, Lemmy, Imgflip, Tracker Network, Discord,
+    /// FCM) stand-ins on 127.0.0.1, served for `body`.
+    static func deployment(_ body: @escaping @Sendable (LiveServer) async throws -> Void) async throws {
         let fcm = try PeerProcess(peer: "fcm_peer.py", arguments: [])
         defer { fcm.terminate() }
         let started = try await fcm.nextEvent()
@@ -86,34 +119,7 @@ final class OpenAPITests: XCTestCase {
             ]
             let discord = DiscordSignInTests.host(upstream).config.discord
             host.config.discord = discord
-            try await host.run(catalogue: BuiltInCogsTests.catalogue) { server in
-                let admin = try await server.token("admin")
-                let report = FileManager.default.temporaryDirectory.appendingPathComponent("schemathesis-\(UUID().uuidString).txt")
-                defer { try? FileManager.default.removeItem(at: report) }
-                let process = Process()
-                process.executableURL = schemathesis
-                // schemathesis keeps a cache in its working folder: not in the checkout.
-                process.currentDirectoryURL = FileManager.default.temporaryDirectory
-                process.arguments = [
-                    "run", "http://127.0.0.1:\(server.port)/openapi.json", "--header", "Authorization: Bearer \(admin)",
-                    "--checks", "not_a_server_error,response_schema_conformance", "--max-examples", "6", "--seed", "20261129", "--mode", "all",
-                    // Signing the token out would leave the rest of the run unauthenticated.
-                    "--exclude-path", "/api/auth/logout", "--no-color",
-                ]
-                _ = FileManager.default.createFile(atPath: report.path, contents: nil)
-                let output = try FileHandle(forWritingTo: report)
-                process.standardOutput = output
-                process.standardError = output
-                try process.run()
-                let finished = try await eventually(timeout: .seconds(600)) { !process.isRunning }
-                if !finished { process.terminate() }
-                try output.close()
-                let text = String(decoding: try Data(contentsOf: report), as: UTF8.self)
-                XCTAssertTrue(finished, "schemathesis finished within 10 minutes")
-                XCTAssertEqual(process.terminationStatus, 0, text)
-                XCTAssertTrue(text.contains("Tested:"), text)
-                print(text.components(separatedBy: "SUMMARY").last ?? text)  // what was tested, in the test log
-            }
+            try await host.run(catalogue: BuiltInCogsTests.catalogue, body)
         }
     }
 }

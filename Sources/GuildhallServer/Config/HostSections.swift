@@ -25,6 +25,9 @@ public struct GeneralConfig: CogConfiguration {
         public var updateIntervalMinutes = 5
         public var showMonitoring = true
         public init() {}
+    }
+
+    public init() {}
     public static var ranges: [String: ClosedRange<Double>] {
         [
             "presence_update_interval": 1...86_400,
@@ -34,9 +37,6 @@ public struct GeneralConfig: CogConfiguration {
             "status_dashboard.update_interval_minutes": 1...10_080,
         ]
     }
-    }
-
-    public init() {}
 
     enum CodingKeys: String, CodingKey {
         case botName = "bot_name", commandPrefix = "command_prefix", presenceUpdateInterval = "presence_update_interval"
