@@ -7,7 +7,7 @@ public struct MemesCog: Cog {
     public typealias Configuration = MemeConfig
 
     public static let manifest = CogManifest(
-        id: "memes", displayName: "Memes", version: "1.0.0", contract: "1.1",
+        id: "memes", displayName: "Memes", version: "1.0.0", contract: "1.4",
         summary: "Random memes from Reddit and Lemmy, a meme generator and a daily meme.", category: "fun",
         features: ["Reddit and Lemmy sources", "Meme generator (Imgflip)", "Daily meme", "!meme command"],
         routePrefixes: ["/api/memes", "/api/meme-sources", "/api/test", "/api/meme-generator", "/api/daily-meme"],
@@ -21,10 +21,8 @@ public struct MemesCog: Cog {
         let feed = MemeFeed(context: context)
         let daily = DailyMeme(context: context, feed: feed)
         MemeRoutes(context: context, feed: feed, imgflip: Imgflip(context: context), daily: daily).register()
+        // daily_hour and daily_minute are bounded by the section's ranges.
         context.validateConfig { config in
-            guard (0...23).contains(config.dailyHour), (0...59).contains(config.dailyMinute) else {
-                throw CommandError("daily_hour must be 0-23 and daily_minute 0-59")
-            }
             guard TimeZone(identifier: config.dailyTimeZone) != nil else { throw CommandError("daily_time_zone \(config.dailyTimeZone) is not a time zone") }
             let unknown = Set(config.memeSources).subtracting([MemeFeed.reddit, MemeFeed.lemmy])
             guard unknown.isEmpty else { throw CommandError("meme_sources may hold reddit and lemmy, not \(unknown.sorted().joined(separator: ", "))") }

@@ -116,7 +116,7 @@ public struct ContractVersion: Sendable, Hashable, Comparable, CustomStringConve
     public let minor: Int
 
     /// The contract this PluginAPI implements.
-    public static let current = ContractVersion(major: 1, minor: 3)
+    public static let current = ContractVersion(major: 1, minor: 4)
 
     /// A version.
     public init(major: Int, minor: Int) {

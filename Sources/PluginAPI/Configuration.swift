@@ -146,9 +146,10 @@ package struct ConfigSection: Sendable {
     }
 
     /// Declares section `name` whose keys are known only at run time (an external cog's manifest): `defaults` holds
-    /// every key, and `check` answers what a key should hold when `value` does not fit it (nil when it fits).
+    /// every key, `ranges` bounds numeric ones, and `check` answers what a key should hold when `value` does not fit
+    /// it (nil when it fits).
     package static func dynamic(
-        name: String, defaults: JSONValue, secretKeys: Set<String>,
+        name: String, defaults: JSONValue, secretKeys: Set<String>, ranges: [String: ClosedRange<Double>],
         check: @escaping @Sendable (_ key: String, _ value: JSONValue) -> String?
     ) -> ConfigSection {
         ConfigSection(
@@ -163,7 +164,7 @@ package struct ConfigSection: Sendable {
                     }
                     merged[key] = item
                 }
-                try ConfigRanges.check(.object(merged), ranges: [:])
+                try ConfigRanges.check(.object(merged), ranges: ranges)
                 return .object(merged)
             },
             secretKeys: secretKeys, publicKeys: [])

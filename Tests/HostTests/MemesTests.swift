@@ -150,7 +150,9 @@ final class MemesTests: XCTestCase {
                 XCTAssertEqual(now["available_subreddits"], ["memes", "me_irl"])
                 XCTAssertEqual(now["use_subreddits"], ["memes"])
                 XCTAssertEqual(now["min_score"], 10)
-                try await assertEqual(await Self.app(server, .POST, "/api/daily-meme/config", admin, ["hour": 25]).status, 422)
+                let outOfRange = try await Self.app(server, .POST, "/api/daily-meme/config", admin, ["hour": 25])
+                XCTAssertEqual(outOfRange.status, 400)
+                XCTAssertTrue(outOfRange.json["message"]?.stringValue?.contains("daily_hour': expected a number from 0 to 23") ?? false, "\(outOfRange.json)")
                 try await assertEqual(await Self.app(server, .POST, "/api/daily-meme/config", admin, ["colour": "pink"]).json["field"], "colour")
                 try await assertEqual(await Self.app(server, .POST, "/api/daily-meme/config", user, ["hour": 1]).status, 403)
                 let history = try await server.request(.GET, "/api/config/meme/history", token: admin).json["versions"]?.arrayValue ?? []

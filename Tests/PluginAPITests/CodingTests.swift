@@ -121,6 +121,6 @@ final class CodingTests: XCTestCase {
         XCTAssertFalse(ContractVersion("1.4").runs(on: ContractVersion(major: 1, minor: 3)))
         XCTAssertFalse(ContractVersion("2.0").runs(on: ContractVersion(major: 1, minor: 3)))
         XCTAssertFalse(ContractVersion("bogus").runs(on: .current))
-        XCTAssertEqual(ContractVersion.current.description, "1.3")
+        XCTAssertEqual(ContractVersion.current.description, "1.4")
     }
 }

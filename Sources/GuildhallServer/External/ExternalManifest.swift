@@ -65,6 +65,8 @@ struct ExternalManifest: Sendable {
         var type: FieldType
         var defaultValue: JSONValue
         var secret: Bool
+        /// `min`...`max` of a numeric key (contract 1.4); nil: ``ConfigRanges/fallback``.
+        var range: ClosedRange<Double>?
     }
 
     /// The folder holding `cog.yaml`.
@@ -170,6 +172,7 @@ struct ExternalManifest: Sendable {
         let defaults = JSONValue.object(Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0.defaultValue) }))
         return ConfigSection.dynamic(
             name: name, defaults: defaults, secretKeys: Set(keys.filter(\.secret).map(\.name)),
+            ranges: Dictionary(uniqueKeysWithValues: keys.compactMap { key in key.range.map { (key.name, $0) } }),
             check: { key, value in
                 guard let declared = keys.first(where: { $0.name == key }) else { return "one of: \(keys.map(\.name).joined(separator: ", "))" }
                 return declared.type.admits(value) ? nil : "a value of type \(declared.type.rawValue)"
@@ -463,7 +466,21 @@ private struct ManifestReader {
                 problem("\(key).default", "a default of type \(typeName)")
                 return nil
             }
-            return .init(name: name, type: type, defaultValue: defaultValue, secret: spec["secret"] == .bool(true))
+            var range: ClosedRange<Double>?
+            if spec["min"] != nil || spec["max"] != nil {
+                guard type == .integer || type == .number, let low = (spec["min"] ?? .double(ConfigRanges.fallback.lowerBound)).doubleValue,
+                    let high = (spec["max"] ?? .double(ConfigRanges.fallback.upperBound)).doubleValue, low <= high
+                else {
+                    problem(key, "min and max only on an integer or number key, min at most max")
+                    return nil
+                }
+                range = low...high
+            }
+            if let number = defaultValue.doubleValue, !(range ?? ConfigRanges.fallback).contains(number) {
+                problem("\(key).default", ConfigRanges.describe(range ?? ConfigRanges.fallback))
+                return nil
+            }
+            return .init(name: name, type: type, defaultValue: defaultValue, secret: spec["secret"] == .bool(true), range: range)
         }
     }
 

@@ -7,7 +7,7 @@ public struct QuotesCog: Cog {
     public typealias Configuration = QuotesConfig
 
     public static let manifest = CogManifest(
-        id: "quotes", displayName: "Quotes", version: "1.0.0", contract: "1.0",
+        id: "quotes", displayName: "Quotes", version: "1.0.0", contract: "1.4",
         summary: "A guild's memorable lines.", routePrefixes: ["/api/quotes"], configSection: "quotes")
 
     public static let migrations = [
@@ -78,6 +78,8 @@ public struct QuotesConfig: CogConfiguration {
     /// The longest quote accepted, in characters.
     public var maxLength = 280
     public init() {}
+    /// A length the host refuses to store outside of (contract 1.4): an admin's typo is a clear error, not a setting.
+    public static var ranges: [String: ClosedRange<Double>] { ["max_length": 1...10_000] }
 }
 
 /// One quote: a row of the `quotes` table, in its guild.
