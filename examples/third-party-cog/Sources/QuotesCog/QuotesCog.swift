@@ -26,10 +26,6 @@ public struct QuotesCog: Cog {
 
     public func setup(_ context: any CogContext<QuotesConfig>) async throws {
         let quotes = Repository<Quote>(context.database)
-        context.validateConfig { config in
-            guard config.maxLength > 0 else { throw ConfigProblem("max_length must be positive") }
-        }
-
         context.route(
             .post, "/api/quotes", access: .guild(.upload), summary: "Add a quote", body: NewQuote.self,
             responses: [.json(.created, Quote.self), .error(.badRequest, "empty_quote", "quote_too_long")]
@@ -109,9 +105,4 @@ struct QuotePage: Codable, ResponseConvertible {
 
 struct Removed: Codable, ResponseConvertible {
     var removed: Int64
-}
-
-struct ConfigProblem: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

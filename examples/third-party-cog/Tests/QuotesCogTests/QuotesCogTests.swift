@@ -45,7 +45,7 @@ final class QuotesCogTests: XCTestCase {
             try await harness.updateConfig(["max_length": 0])
             XCTFail("a zero length is refused")
         } catch {
-            XCTAssertEqual("\(error)", "max_length must be positive")
+            XCTAssertEqual("\(error)", "key 'max_length': expected a number from 1 to 10000, found 0", "the section's declared range")
         }
         await harness.tearDown()
     }
@@ -62,7 +62,7 @@ final class QuotesCogTests: XCTestCase {
             XCTAssertEqual(listed.json["total"], 1)
             let cogs = try await server.request(.GET, "/api/cogs", token: try await server.token("admin"))
             guard case .array(let entries)? = cogs.json["cogs"] else { return XCTFail("no cogs") }
-            XCTAssertEqual(entries.first?["contract_version"], "1.0")
+            XCTAssertEqual(entries.first?["contract_version"], "1.4")
         }
     }
 }
