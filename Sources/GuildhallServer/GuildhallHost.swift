@@ -279,7 +279,7 @@ public final class GuildhallHost: Service, Sendable {
         NotificationRoutes(notifier: notifier).register(on: core)
         DiscordRoutes(
             discord: DiscordSignIn(settings: config.discord, secret: signingSecret, http: HostOutboundClient.sharedHTTPClient),
-            users: users, gate: gate, tokens: tokens, analytics: analytics
+            users: users, gate: gate, hub: hub, tokens: tokens, analytics: analytics
         ).register(on: core)
         UserRoutes(users: users, gate: gate, hub: hub).register(on: core)
         LogRoutes(logs: logs).register(on: core)

@@ -99,10 +99,15 @@ final class DiscordSignInTests: XCTestCase {
                 let another = try Self.state(from: try await server.request(.GET, "/api/discord/auth?platform=android"))
                 try await assertEqual(
                     await server.request(.GET, "/api/discord/callback?code=stolen&state=\(another)&format=json").error, "discord_code_refused")
+                let adminSocket = WSTestClient(port: server.port, path: "/ws", token: token)
+                _ = await adminSocket.next("connected")
                 roles.withLock { $0 = [DiscordSignInTests.moderatorRole] }
                 let mobile = try Self.state(from: try await server.request(.GET, "/api/discord/auth?platform=android"))
                 let redirected = try await Self.withoutFollowing(server, "/api/discord/callback?code=good-code&state=\(mobile)")
                 XCTAssertEqual(redirected.status, 302)
+                await assertEqual(
+                    await adminSocket.next("disconnected", timeout: .seconds(1))?["reason"], "role_changed",
+                    "a socket let in as admin ends when Discord made the person a moderator")
                 let location = try XCTUnwrap(redirected.location)
                 XCTAssertTrue(location.hasPrefix("hazebot://oauth?token="), location)
                 let mobileToken = String(location.dropFirst("hazebot://oauth?token=".count))

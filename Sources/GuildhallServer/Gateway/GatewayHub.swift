@@ -130,6 +130,13 @@ final class GatewayHub: Sendable {
         closeConnections(reason: reason) { $0.identity.apiKey == nil && $0.identity.userID == userID }
     }
 
+    /// Closes the connections of person `userID` that were let in with another role than `role` (their role
+    /// changed: they receive by the role they connected with); answers how many. They reconnect with the new one.
+    @discardableResult
+    func closeConnections(userID: Int64, notHolding role: Role) -> Int {
+        closeConnections(reason: "role_changed") { $0.identity.apiKey == nil && $0.identity.userID == userID && $0.identity.role != role }
+    }
+
     /// Tells the matching clients why (`disconnected {reason}`) and closes them as holding an invalid credential.
     private func closeConnections(reason: String, where matches: (GatewayClient) -> Bool) -> Int {
         let matching = connected.filter(matches)

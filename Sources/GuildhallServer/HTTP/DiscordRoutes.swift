@@ -8,6 +8,7 @@ struct DiscordRoutes {
     let discord: DiscordSignIn
     let users: UserStore
     let gate: AccessGate
+    let hub: GatewayHub
     let tokens: TokenService
     let analytics: AnalyticsRecorder
 
@@ -49,7 +50,9 @@ struct DiscordRoutes {
             let user = try await users.signIn(
                 discordID: account.id, name: account.username, avatar: account.avatarURL, role: account.role)
             guard user.isActive else { throw APIError.forbidden("This account has been deactivated.") }
-            gate.forget(userID: user.id)  // a role Discord changed counts for the user's other tokens at once
+            // A role Discord changed counts at once: for the user's other tokens, and their open connections end.
+            gate.forget(userID: user.id)
+            hub.closeConnections(userID: user.id, notHolding: user.role)
             let (token, expires) = try await tokens.issue(for: user.identity, epoch: user.sessionEpoch)
             analytics.record(
                 ActivityRecord(

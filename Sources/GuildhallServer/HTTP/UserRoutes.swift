@@ -50,15 +50,12 @@ struct UserRoutes {
         ) { _, context, change in
             let id = try userID(context)
             if change.isActive == false { try refuseSelf(id, context, "deactivate") }
-            let before = try await users.find(id: id)
             guard let user = try await users.update(id, role: change.role, isActive: change.isActive) else { throw Self.missing(id) }
             gate.forget(userID: id)
-            // Open gateway connections were let in with the old role and receive by it: they end now, and a
-            // reconnect is admitted with the new one.
-            if !user.isActive {
+            if user.isActive {
+                hub.closeConnections(userID: id, notHolding: user.role)
+            } else {
                 hub.closeConnections(userID: id, reason: "account_deactivated")
-            } else if before?.role != user.role {
-                hub.closeConnections(userID: id, reason: "role_changed")
             }
             return AuthRoutes.UserView(user)
         }
