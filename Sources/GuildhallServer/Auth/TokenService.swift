@@ -29,6 +29,8 @@ public struct TokenService: Sendable {
         /// The SHA-256 of the token's id (`jti`), or of the token itself when it has none: what sign-out revokes and
         /// what the gateway closes a token's connections by.
         public var digest: String
+        /// The SHA-256 of the token's text: what sign-out revoked before it revoked ids, kept until those expire.
+        public var textDigest: String
         public var sessionEpoch: Int64
     }
 
@@ -83,7 +85,8 @@ public struct TokenService: Sendable {
         guard claims.exp.value > now else { throw .expired }
         let result = Verified(
             identity: Identity(userID: userID, username: claims.name, role: claims.role), expires: claims.exp.value,
-            digest: TokenRevocations.digest(claims.jti.map { "jti:\($0.value)" } ?? token), sessionEpoch: claims.sep ?? 0)
+            digest: TokenRevocations.digest(claims.jti.map { "jti:\($0.value)" } ?? token), textDigest: TokenRevocations.digest(token),
+            sessionEpoch: claims.sep ?? 0)
         verified.remember(token, result)
         return result
     }
