@@ -53,6 +53,23 @@ final class IsolationTests: XCTestCase {
         XCTAssertEqual(allowing.describe("probe")["allowed"], true)
     }
 
+    func testTwoCogsWhoseIdsMapToOneUserDoNotShareIt() throws {
+        let isolation = CogIsolation(firstUID: 2_000_000_000, allowUnisolated: false, isRoot: true)
+        var seen: [uid_t: String] = [:]
+        var pair: (String, String)?
+        for index in 0..<100_000 where pair == nil {
+            let id = "cog\(index)"
+            let uid = try XCTUnwrap(isolation.user(of: id))
+            if let first = seen[uid] { pair = (first, id) } else { seen[uid] = id }
+        }
+        let (first, second) = try XCTUnwrap(pair, "ids that map to one user exist")
+        XCTAssertNotNil(try isolation.claimUser(for: first))
+        XCTAssertNotNil(try isolation.claimUser(for: first), "a cog keeps its user across restarts")
+        XCTAssertThrowsError(try isolation.claimUser(for: second)) { error in
+            XCTAssertTrue("\(error)".contains("is cog \(first)'s too"), "\(error)")
+        }
+    }
+
     func testNoCogMayTakeAHostSectionOrAnotherCogsSection() async throws {
         let host = try ExternalCogTests.host(load: false)
         defer { host.removeFolder() }

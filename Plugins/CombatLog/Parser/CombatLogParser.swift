@@ -19,7 +19,7 @@ public final class CombatLogParser {
     static let trashGapMs: Int64 = 60_000
 
     private let onEncounter: (ParsedEncounter) -> Void
-    private let fields = LineFields()
+    let fields = LineFields()
     private var clock: CombatTimestamp
     private var carry: [UInt8] = []
     /// Whether the rest of an over-long line is being dropped.
@@ -27,13 +27,13 @@ public final class CombatLogParser {
     private(set) public var summary = ParseSummary()
 
     // Units: players by GUID hash (index into `players`), pets and guardians by GUID hash to their owner's index.
-    private var playerIndex: [UInt64: Int] = [:]
-    private var players: [ParsedCharacter] = []
-    private var indexByGUID: [String: Int] = [:]
-    private var owners: [UInt64: Int] = [:]
+    var playerIndex: [UInt64: Int] = [:]
+    var players: [ParsedCharacter] = []
+    var indexByGUID: [String: Int] = [:]
+    var owners: [UInt64: Int] = [:]
     // Names for the breakdowns, made once per spell id and per unit, not per event.
-    private var spellNames: [Int64: String] = [1: "Melee", 0: "Environment"]
-    private var unitNames: [UInt64: String] = [:]
+    var spellNames: [Int64: String] = [1: "Melee", 0: "Environment"]
+    var unitNames: [UInt64: String] = [:]
     /// How far back a death recap looks.
     let recapWindowMs: Int64
 
@@ -380,88 +380,6 @@ public final class CombatLogParser {
         return true
     }
 
-    // MARK: Units
-
-    /// The player index of the player GUID in field `guid`, registering it (with the name in field `name`).
-    private func player(_ guid: Int, name: Int?) -> Int {
-        let key = fields.hash(guid)
-        if let index = playerIndex[key] {
-            if let name, players[index].name.isEmpty { players[index].name = fields.string(name) }
-            return index
-        }
-        let index = players.count
-        let text = fields.string(guid)
-        players.append(ParsedCharacter(guid: text, name: name.map { fields.string($0) } ?? "", className: nil, spec: nil))
-        playerIndex[key] = index
-        indexByGUID[text] = index
-        return index
-    }
-
-    /// The player who answers for the unit in field `guid`: the player, or the owner of a pet or guardian.
-    private func owner(of guid: Int, name: Int?) -> Int? {
-        if fields.isPlayer(guid) { return player(guid, name: name) }
-        if fields.isNobody(guid) { return nil }
-        return owners[fields.hash(guid)]
-    }
-
-    /// The spell of an event with `prefixFields` prefix fields: its id (melee 1, environment 0). Its name is noted
-    /// (``noteSpellName(_:prefixFields:)``) only when a row for it is made, not at every event.
-    @inline(__always)
-    private func spell(prefixFields: Int) -> Int64 {
-        switch prefixFields {
-        case 3: fields.integer(8) ?? -1
-        case 0: 1
-        default: 0
-        }
-    }
-
-    private func noteSpellName(_ id: Int64, prefixFields: Int) {
-        if prefixFields == 3, spellNames[id] == nil { spellNames[id] = fields.string(9) }
-    }
-
-    /// The spell id in field `idField` (its name in the next field), noting the name the first time.
-    @inline(__always)
-    private func spell(idField: Int) -> Int64 {
-        let id = fields.integer(idField) ?? -1
-        if spellNames[id] == nil { spellNames[id] = fields.string(idField + 1) }
-        return id
-    }
-
-    /// The GUID hash of the unit in field `guid`, its name (field `name`) noted the first time.
-    @inline(__always)
-    private func unit(_ guid: Int, name: Int) -> UInt64 {
-        let key = fields.hash(guid)
-        if unitNames[key] == nil { unitNames[key] = fields.isNobody(guid) ? "" : fields.string(name) }
-        return key
-    }
-
-    /// The unit in field `guid` as the source of something `player` took: its name is noted only when it differs
-    /// from the source of the player's last such event (a boss hitting the tank again costs no lookup).
-    @inline(__always)
-    private func source(_ guid: Int, name: Int, lastOf player: Int, in breakdown: BreakdownRecorder) -> UInt64 {
-        let key = fields.hash(guid)
-        if key != breakdown.lastSource(of: player), unitNames[key] == nil {
-            unitNames[key] = fields.isNobody(guid) ? "" : fields.string(name)
-        }
-        return key
-    }
-
-    /// The pet or guardian in field `guid` acting for its owner, as a unit hash; 0 when a player acts themselves.
-    @inline(__always)
-    private func pet(_ guid: Int, name: Int) -> UInt64 {
-        fields.isPlayer(guid) ? 0 : unit(guid, name: name)
-    }
-
-    /// The advanced block names the unit it describes and that unit's owner: remember pets' owners from it.
-    private func learnOwner(blockAt start: Int, before suffix: Int) {
-        guard suffix - start >= 17, !fields.isNobody(start + 1), !fields.isPlayer(start) else { return }
-        if fields.isPlayer(start + 1) {
-            owners[fields.hash(start)] = player(start + 1, name: nil)
-        } else if let owner = owners[fields.hash(start + 1)] {
-            owners[fields.hash(start)] = owner
-        }
-    }
-
     // MARK: Encounters
 
     private func closeEncounter(end: (time: Int64, success: Bool, fightTime: Int64?)?) {
@@ -489,67 +407,5 @@ public final class CombatLogParser {
                 difficultyID: open.difficulty, difficulty: Specs.difficulty(open.difficulty), groupSize: open.groupSize,
                 success: end?.success ?? false, startTime: open.start, durationMs: duration, complete: end != nil,
                 events: open.events, characters: characters, breakdowns: breakdowns))
-    }
-}
-
-/// The encounter being read: a class, so reaching it from the parser costs a pointer, not a copy. Its figures are
-/// one struct, so each update is one access to the class's storage rather than one per figure.
-private final class OpenEncounter {
-    let id: Int64
-    let boss: String
-    let difficulty: Int64
-    let groupSize: Int64
-    let instanceID: Int64
-    let instanceName: String?
-    let start: Int64
-    var events = 0
-    var tally: Tally
-
-    init(
-        id: Int64, boss: String, difficulty: Int64, groupSize: Int64, instanceID: Int64, instanceName: String?, start: Int64,
-        recapWindowMs: Int64
-    ) {
-        tally = Tally(breakdown: BreakdownRecorder(start: start, recapWindowMs: recapWindowMs))
-        self.id = id
-        self.boss = boss
-        self.difficulty = difficulty
-        self.groupSize = groupSize
-        self.instanceID = instanceID
-        self.instanceName = instanceName
-        self.start = start
-    }
-}
-
-/// One open encounter's figures per character and its breakdowns.
-private struct Tally {
-    /// By player index (dense: every player seen so far has an index): nil for one not in this pull.
-    private(set) var slots: [CharacterMetrics?] = []
-    /// By player index: the time of their last action, -1 for none.
-    private var lastAction: [Int64] = []
-    var breakdown: BreakdownRecorder
-
-    init(breakdown: BreakdownRecorder) { self.breakdown = breakdown }
-
-    mutating func touch(_ player: Int) {
-        if slots.count <= player {
-            slots.append(contentsOf: repeatElement(nil, count: player + 1 - slots.count))
-            lastAction.append(contentsOf: repeatElement(-1, count: player + 1 - lastAction.count))
-        }
-        if slots[player] == nil { slots[player] = CharacterMetrics(guid: "") }
-    }
-
-    /// Adds `amount` to one figure of `player`; an action at `time` also counts toward active time.
-    @inline(__always)
-    mutating func add<Value: FixedWidthInteger>(
-        _ figure: WritableKeyPath<CharacterMetrics, Value>, _ amount: Value, to player: Int, at time: Int64?
-    ) {
-        touch(player)
-        slots[player]![keyPath: figure] = slots[player]![keyPath: figure].saturatingAdding(amount)
-        guard let time else { return }
-        let last = lastAction[player]
-        if last >= 0, time >= last, time - last <= CombatLogParser.activityGapMs {
-            slots[player]!.activeTimeMs += time - last
-        }
-        lastAction[player] = time
     }
 }

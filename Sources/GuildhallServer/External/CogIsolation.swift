@@ -1,6 +1,7 @@
 import CSpawn
 import Foundation
 import PluginAPI
+import Synchronization
 
 /// How external cogs are kept from the host and from each other. A host running as root starts each cog as a user of
 /// its own (a uid no account uses, derived from the cog's id), with a private data folder: the cog cannot read the
@@ -23,6 +24,12 @@ struct CogIsolation: Sendable {
     let allowUnisolated: Bool
 
     static let uidSpan: UInt32 = 1_000_000
+    /// The cog each user was given to, shared by copies: two ids that map to one uid must not share a user.
+    private let claims = Claims()
+
+    private final class Claims: Sendable {
+        let owners = Mutex<[uid_t: String]>([:])
+    }
 
     init(firstUID: UInt32, allowUnisolated: Bool, isRoot: Bool = geteuid() == 0) {
         self.firstUID = firstUID
@@ -37,6 +44,21 @@ struct CogIsolation: Sendable {
         var hash: UInt32 = 2_166_136_261
         for byte in cog.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         return firstUID + hash % Self.uidSpan
+    }
+
+    /// The user `cog` runs as, given to it for as long as the host runs; a start failure if another cog's id maps to
+    /// the same user (unlikely: one in a million per pair; rename one, or move `plugins.cog_user_base`).
+    func claimUser(for cog: String) throws -> uid_t? {
+        guard let uid = user(of: cog) else { return nil }
+        let other: String? = claims.owners.withLock { owners in
+            if let owner = owners[uid], owner != cog { return owner }
+            owners[uid] = cog
+            return nil
+        }
+        if let other {
+            throw CogProcess.StartFailure(description: "its user id \(uid) is cog \(other)'s too; rename one of them")
+        }
+        return uid
     }
 
     /// Refuses to start `cog` when it would run unisolated and the operator did not allow that.

@@ -213,6 +213,7 @@ final class CogSupervisor: Sendable {
     /// Starts a process on a new socket with a new secret and waits until it answers its health check.
     private func launch() async throws -> (CogProcess, CogChannel) {
         try runtime.settings.isolation.checkMayStart(manifest.cog.id)
+        let user = try runtime.settings.isolation.claimUser(for: manifest.cog.id)
         let socketPath = try runtime.newSocketPath(for: manifest.cog.id)
         // The callback server binds at startup; its socket is opened to the cogs' users once it is there.
         for _ in 0..<100 where !runtime.openHostSocket() { try? await Task.sleep(for: .milliseconds(10)) }
@@ -225,7 +226,7 @@ final class CogSupervisor: Sendable {
             process = try CogProcess(
                 command: manifest.command, folder: manifest.folder,
                 environment: try runtime.environment(for: manifest, socketPath: socketPath, secret: secret),
-                user: runtime.settings.isolation.user(of: manifest.cog.id),
+                user: user,
                 output: { line, isError in output.write(line, isError: isError) })
         } catch {
             runtime.callbacks.revoke(secret)
