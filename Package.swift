@@ -115,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PluginAPITests",
-            dependencies: ["PluginAPI"]
+            dependencies: ["PluginAPI", .product(name: "NIOFoundationCompat", package: "swift-nio")]
         ),
         // The built-in cogs on the test harness, without a server.
         .testTarget(
