@@ -42,7 +42,8 @@ final class ConnectionHardeningTests: XCTestCase {
         try await host.run { server in
             // Two Engine.IO sockets that never send the Socket.IO connect packet hold the address's two places.
             let silent = (0..<2).map { _ in WSTestClient(port: server.port, path: "/socket.io/", query: "EIO=4&transport=websocket") }
-            try await Task.sleep(for: .milliseconds(300))  // both upgraded (on loopback, in a few milliseconds)
+            let counted = try await eventually { server.host.hub.socketCount(of: "127.0.0.1") == 2 }
+            XCTAssertTrue(counted, "both silent sockets are counted")
             let third = WSTestClient(port: server.port, path: "/socket.io/", query: "EIO=4&transport=websocket")
             let closed = try await third.closeFrame()
             XCTAssertEqual(closed?.closeCode, .policyViolation, "the third is refused: \(String(describing: closed))")

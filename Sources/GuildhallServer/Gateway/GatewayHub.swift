@@ -98,6 +98,11 @@ final class GatewayHub: Sendable {
         }
     }
 
+    /// How many sockets of `address` are counted now.
+    func socketCount(of address: String) -> Int {
+        perAddress.withLock { $0[address, default: 0] }
+    }
+
     /// Counts one open socket of `address` less.
     func release(_ address: String) {
         perAddress.withLock { counts in
