@@ -107,20 +107,22 @@ package struct ConfigSection: Sendable {
         ConfigSection(
             name: name,
             defaults: { (try? JSONValueEncoder(keys: .snakeCase).encode(C())) ?? .object([:]) },
-            validate: { value in
-                let section = try JSONValueEncoder(keys: .snakeCase).encode(ConfigSection.decode(C.self, from: value))
-                try ConfigRanges.check(section, ranges: C.ranges)
-                return section
-            },
+            validate: { value in try ConfigSection.checked(C.self, from: value).encoded },
             secretKeys: C.secretKeys, publicKeys: C.publicKeys)
     }
 
     /// Decodes a section of type `C` from `value` laid over the defaults and checks its numbers against `C.ranges`:
     /// what a value that is about to be stored or used goes through (reads of stored values need only ``decode``).
     package static func decodeChecked<C: CogConfiguration>(_ type: C.Type, from value: JSONValue) throws -> C {
+        try checked(C.self, from: value).section
+    }
+
+    /// `value` laid over the defaults, decoded as `C` and encoded again (the normalised section), its numbers checked.
+    private static func checked<C: CogConfiguration>(_ type: C.Type, from value: JSONValue) throws -> (section: C, encoded: JSONValue) {
         let section = try decode(C.self, from: value)
-        try ConfigRanges.check(try JSONValueEncoder(keys: .snakeCase).encode(section), ranges: C.ranges)
-        return section
+        let encoded = try JSONValueEncoder(keys: .snakeCase).encode(section)
+        try ConfigRanges.check(encoded, ranges: C.ranges)
+        return (section, encoded)
     }
 
     /// Decodes a section of type `C` from `value` laid over the defaults.

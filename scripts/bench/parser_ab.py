@@ -32,15 +32,16 @@ def build(label, commit, work):
             with open(os.path.join(sources, name), "w") as f:
                 f.write(subprocess.run(["git", "-C", ROOT, "show", f"{commit}:{parser}/{name}"],
                                        capture_output=True, text=True, check=True).stdout)
-        gzip = subprocess.run(["git", "-C", ROOT, "show", f"{commit}:Sources/Gzip/GzipStream.swift"], capture_output=True, text=True)
-        if gzip.returncode == 0:
-            with open(os.path.join(sources, "GzipStream.swift"), "w") as f:
-                f.write(gzip.stdout)
+        gzip = subprocess.run(["git", "-C", ROOT, "ls-tree", "--name-only", f"{commit}:Sources/Gzip"], capture_output=True, text=True)
+        for name in gzip.stdout.split() if gzip.returncode == 0 else []:
+            with open(os.path.join(sources, name), "w") as f:
+                f.write(subprocess.run(["git", "-C", ROOT, "show", f"{commit}:Sources/Gzip/{name}"],
+                                       capture_output=True, text=True, check=True).stdout)
     else:
-        for name in os.listdir(os.path.join(ROOT, parser)):
-            shutil.copy(os.path.join(ROOT, parser, name), sources)
-        shutil.copy(os.path.join(ROOT, "Sources", "Gzip", "GzipStream.swift"), sources)
-    # Since the inflater became a module of its own (Sources/Gzip), the parser imports it: here it is one module.
+        for module in [parser, "Sources/Gzip"]:
+            for name in os.listdir(os.path.join(ROOT, module)):
+                shutil.copy(os.path.join(ROOT, module, name), sources)
+    # Since the inflater became a module of its own (Sources/Gzip), the parser imports it: here they are one module.
     for name in os.listdir(sources):
         path = os.path.join(sources, name)
         text = open(path).read()

@@ -60,18 +60,14 @@ public final class CombatLogReader {
     /// The file's size when opened (compressed, for a gzip file); 0 when unknown (standard input).
     public let size: Int64
     /// Bytes read from the file so far (compressed bytes for a gzip file): progress is `bytesRead / size`.
-    public private(set) var bytesRead: Int64 = 0
+    public var bytesRead: Int64 { content.bytesRead }
     /// Bytes of log parsed so far: inflated bytes for a gzip file, what limits and budgets count.
     public var bytesParsed: Int64 { parser.summary.bytes }
     private let handle: FileHandle
     private let closesHandle: Bool
-    private let buffer: UnsafeMutableRawBufferPointer
-    private var gzip: GzipStream?
-    private var started = false
-    /// The part of `buffer` read from the file but not inflated yet.
-    private var pending = 0..<0
-    /// The most log one step hands the parser: a gzip chunk can inflate a thousandfold.
-    private let stepOutput: Int
+    /// The log, a chunk at a time: a gzip chunk can inflate a thousandfold, so a step hands the parser at most a
+    /// chunk's size of log.
+    private let content: ContentReader
 
     /// Reads the file at `url`.
     public convenience init(
@@ -92,61 +88,29 @@ public final class CombatLogReader {
         self.handle = handle
         self.closesHandle = closing
         self.size = size
-        stepOutput = chunkSize
+        content = ContentReader(handle: handle, pieceSize: chunkSize)
         parser = CombatLogParser(year: year, recapWindowMs: recapWindowMs, onEncounter: onEncounter)
-        buffer = .allocate(byteCount: chunkSize, alignment: 16)
     }
 
     deinit {
-        buffer.deallocate()
         if closesHandle { try? handle.close() }
     }
 
     /// Whether the log is gzip-compressed (known after the first ``step()``).
-    public var isCompressed: Bool { gzip != nil }
+    public var isCompressed: Bool { content.isCompressed }
 
     /// Reads and parses the next chunk (at most a chunk's size of inflated log); false once the input is read.
     public func step() throws -> Bool {
-        if let gzip, !pending.isEmpty {
-            try inflate(pending, with: gzip)
-            return true
-        }
-        var count = 0
-        repeat {
-            count = Foundation.read(handle.fileDescriptor, buffer.baseAddress, buffer.count)
-        } while count < 0 && errno == EINTR
-        guard count >= 0 else { throw CocoaError(.fileReadUnknown) }
-        guard count > 0 else { return false }
-        let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-        if !started {
-            started = true
-            if GzipStream.isGzip(chunk) { gzip = try GzipStream() }
-        }
-        if let gzip {
-            try inflate(0..<count, with: gzip)
-        } else {
-            bytesRead += Int64(count)
-            parser.consume(chunk)
-        }
-        return true
-    }
-
-    /// Inflates a step's worth of `input` (a range of `buffer`) into the parser; what is left waits in `pending`.
-    private func inflate(_ input: Range<Int>, with gzip: GzipStream) throws {
-        let used = try gzip.inflate(UnsafeRawBufferPointer(rebasing: buffer[input]), upTo: stepOutput) { parser.consume($0) }
-        bytesRead += Int64(used)
-        pending = (input.lowerBound + used)..<input.upperBound
+        try content.next { parser.consume($0) }
     }
 
     /// Ends the parse (see ``CombatLogParser/finish()``); a gzip stream cut short is reported as a problem of the
     /// parse, after what could be read of it.
     public func finish() -> ParseSummary {
-        if let gzip {
-            do {
-                try gzip.finish { parser.consume($0) }
-            } catch {
-                parser.report("\(error)")
-            }
+        do {
+            try content.finish { parser.consume($0) }
+        } catch {
+            parser.report("\(error)")
         }
         return parser.finish()
     }

@@ -133,7 +133,7 @@ public struct AccessGate: Sendable {
         } catch {
             throw APIError.unauthorized("invalid_token", "The token is not valid.")
         }
-        guard !revocations.isRevoked(digest: verified.digest), !revocations.isRevoked(digest: verified.textDigest) else {
+        guard !revocations.isRevoked(verified) else {
             throw APIError.unauthorized("token_revoked", "This token was signed out; sign in again.")
         }
         let claimed = verified.identity

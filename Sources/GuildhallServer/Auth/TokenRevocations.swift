@@ -34,9 +34,9 @@ public final class TokenRevocations: Sendable {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// Whether the token whose ``digest(_:)`` is `digest` was signed out.
-    func isRevoked(digest: String) -> Bool {
-        revoked.withLock { $0[digest] != nil }
+    /// Whether `token` was signed out: by its id, or (before tokens were revoked by id) by its text.
+    func isRevoked(_ token: TokenService.Verified) -> Bool {
+        revoked.withLock { $0[token.digest] != nil || $0[token.textDigest] != nil }
     }
 
     /// Revokes the token whose ``TokenService/Verified/digest`` is `digest` (valid until `expires`) at once.

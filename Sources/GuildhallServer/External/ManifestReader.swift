@@ -36,18 +36,7 @@ struct ManifestReader {
 
     /// The number at `key`, which must lie in `range`.
     mutating func number(_ key: String, in range: ClosedRange<Double>) -> Double? {
-        let number: Double
-        switch value(key) {
-        case nil, .null: return nil
-        case .int(let integer): number = Double(integer)
-        case .double(let double): number = double
-        default: number = .nan
-        }
-        guard range.contains(number) else {
-            problem(key, ConfigRanges.describe(range))
-            return nil
-        }
-        return number
+        bounded(value(key), range, at: key)
     }
 
     mutating func path(_ key: String) -> String? {

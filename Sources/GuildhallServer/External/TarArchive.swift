@@ -153,21 +153,18 @@ struct TarArchive {
     }
 }
 
-/// The bytes of an archive file, inflated as they are read when it is gzip-compressed.
+/// The bytes of an archive file, inflated as they are read when it is gzip-compressed, buffered so the tar reader can
+/// take them a header or a piece of a member at a time.
 private final class ArchiveInput {
     private let handle: FileHandle
-    private var gzip: GzipStream?
-    private var compressed: [UInt8] = []
-    private var compressedStart = 0
+    private let content: ContentReader
     private var buffer: [UInt8] = []
     private var start = 0
     private var atEnd = false
 
     init(_ file: URL) throws {
         handle = try FileHandle(forReadingFrom: file)
-        let head = try handle.read(upToCount: 2) ?? Data()
-        try handle.seek(toOffset: 0)
-        if GzipStream.isGzip(Array(head)) { gzip = try GzipStream(outputSize: 1 << 16) }
+        content = ContentReader(handle: handle, pieceSize: 1 << 16)
     }
 
     deinit { try? handle.close() }
@@ -207,32 +204,15 @@ private final class ArchiveInput {
             buffer.removeFirst(start)
             start = 0
         }
-        while buffer.count - start < count, !atEnd {
-            guard let gzip else {
-                let data = try handle.read(upToCount: max(count, 1 << 16)) ?? Data()
-                if data.isEmpty { atEnd = true } else { buffer.append(contentsOf: data) }
-                continue
-            }
-            if compressedStart == compressed.count {
-                compressed = Array(try handle.read(upToCount: 1 << 16) ?? Data())
-                compressedStart = 0
-                if compressed.isEmpty {
-                    do {
-                        try gzip.finish { buffer.append(contentsOf: $0) }
-                    } catch {
-                        throw TarArchive.Refusal(description: "\(error)")
-                    }
+        do {
+            while buffer.count - start < count, !atEnd {
+                if try !content.next(into: { buffer.append(contentsOf: $0) }) {
+                    try content.finish { buffer.append(contentsOf: $0) }
                     atEnd = true
-                    continue
                 }
             }
-            do {
-                compressedStart += try compressed[compressedStart...].withUnsafeBytes { input in
-                    try gzip.inflate(input, upTo: 1 << 16) { buffer.append(contentsOf: $0) }
-                }
-            } catch {
-                throw TarArchive.Refusal(description: "\(error)")
-            }
+        } catch {
+            throw TarArchive.Refusal(description: "\(error)")
         }
     }
 }

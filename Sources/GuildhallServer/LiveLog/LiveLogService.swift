@@ -92,20 +92,20 @@ final class LiveLogService: LiveLogPublisher, Sendable {
     }
 
     private func paging(_ frame: JSONValue) throws -> (limit: Int, offset: Int) {
-        func integer(_ key: String, default value: Int) throws -> Int {
+        func integer(_ key: String) throws -> Int? {
             switch frame[key] {
-            case nil, .null?: return value
+            case nil, .null?: return nil
             case .int(let number)?: return Int(number)
             default: throw LiveLogStore.invalid(key, "\(key) must be an integer.")
             }
         }
-        let limit = try integer("limit", default: 50)
-        let offset = try integer("offset", default: 0)
-        guard (1...historyLimit).contains(limit) else { throw LiveLogStore.invalid("limit", "limit must be from 1 to \(historyLimit).") }
-        guard (0...Paging.maxOffset).contains(offset) else {
-            throw LiveLogStore.invalid("offset", "offset must be from 0 to \(Paging.maxOffset).")
+        // The same bounds as every listing over HTTP, answered as the gateway's invalid_request.
+        do {
+            let paging = try Paging(limit: integer("limit"), offset: integer("offset"), defaultLimit: 50, max: historyLimit)
+            return (paging.limit, paging.offset)
+        } catch let refusal as APIError where refusal.code == "invalid_field" {
+            throw LiveLogStore.invalid(refusal.details["field"]?.stringValue ?? "", refusal.message)
         }
-        return (limit, offset)
     }
 
     private static func messageTypes(_ frame: JSONValue) throws -> Set<LiveLogType> {
