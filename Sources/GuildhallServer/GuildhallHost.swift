@@ -26,12 +26,16 @@ public final class GuildhallHost: Service, Sendable {
     public let apiKeys: APIKeyStore
     let switches: GuildCogSwitches
     let overlays: GuildConfigOverlays
-    let gate: AccessGate
+    let authenticator: Authenticator
+    let tenants: TenantPolicy
+    /// How a request to any route is let in.
+    let admission: RequestAdmission
     let hub: GatewayHub
     let liveLog: LiveLogService
     let dispatcher: CommandDispatcher
     /// The host's own background work: the gateway heartbeat and the live log's retention.
     private let tasks = TaskScope()
+    /// The host's one client for calls out (upstreams, push, Discord sign-in, external cogs' sockets); shut down last.
     let httpClient: HTTPClient
     let logger: Logger
     /// Recent log records of the host and each cog, for `GET /api/logs` and `GET /api/cogs/{name}/logs`.
@@ -80,17 +84,21 @@ public final class GuildhallHost: Service, Sendable {
         let secret = try Self.signingSecret(config: config, logger: logger)
         signingSecret = secret
         tokens = await TokenService(secret: secret, lifetime: .seconds(config.auth.tokenTTLHours * 3600))
-        gate = AccessGate(
-            tokens: tokens, users: users, cache: cache, guilds: guilds, keys: apiKeys, switches: switches,
-            limits: TenantLimits(defaults: config.tenancy), revocations: try await TokenRevocations(database: database))
+        authenticator = Authenticator(
+            tokens: tokens, users: users, cache: cache, guilds: guilds, keys: apiKeys,
+            revocations: try await TokenRevocations(database: database))
+        let tenants = TenantPolicy(guilds: guilds, keys: apiKeys, switches: switches, limits: TenantLimits(defaults: config.tenancy))
+        self.tenants = tenants
+        let entry = CogEntry(tenants: tenants, logger: logger)
+        admission = RequestAdmission(authenticator: authenticator, tenants: tenants, entry: entry)
         commands = CommandRegistry()
-        httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        httpClient = Self.makeHTTPClient()
         outboundBreakers = CircuitBreakers(
             threshold: config.outbound.breakerFailures, cooldown: .seconds(config.outbound.breakerCooldownSeconds))
         analytics = AnalyticsRecorder(settings: config.analytics, database: database, logger: logger)
         notifier = HostNotifier(
             devices: PushDevices(database: database),
-            sender: try await FCMSender.make(settings: config.push, http: HostOutboundClient.sharedHTTPClient),
+            sender: try await FCMSender.make(settings: config.push, http: httpClient),
             queueLimit: config.push.queueLimit, logger: logger)
         let community = CommunitySettings(config: configStore, overlays: overlays)
         hub = GatewayHub(
@@ -101,23 +109,26 @@ public final class GuildhallHost: Service, Sendable {
             isCommand: { frame, guild in
                 guard frame["action"] == "send", let content = frame["content"]?.stringValue else { return false }
                 return community.isCommand(content, in: guild)
-            }, cogIsOff: cogIsOff)
+            }, entry: entry)
         liveLog = LiveLogService(store: LiveLogStore(database: database), hub: hub, historyLimit: config.liveLog.maxQueryLimit)
-        dispatcher = CommandDispatcher(registry: commands, settings: community, liveLog: liveLog, logger: logger, cogIsOff: cogIsOff)
+        dispatcher = CommandDispatcher(registry: commands, settings: community, liveLog: liveLog, entry: entry, tenants: tenants)
+        let http = httpClient, breakers = outboundBreakers, outboundSettings = config.outbound
         let services = CogServices(
-            database: database, cache: cache, httpClient: httpClient, bus: bus, config: configStore, gate: gate, hub: hub,
-            liveLog: liveLog, overlays: overlays, logs: logs, people: HostPeopleDirectory(users: users, guilds: guilds),
-            mail: SMTPMailer(settings: config.smtp), notifier: notifier,
-            breakers: outboundBreakers,
-            outboundSettings: config.outbound,
-            userAgent: { "Guildhall/\(GuildhallHost.version) (\(community.general(for: nil).botName))" },
+            database: database, cache: cache, bus: bus, config: configStore, overlays: overlays, admission: admission, hub: hub,
+            liveLog: liveLog, keyValues: CogKeyValueStore(database: database), logs: logs,
+            people: HostPeopleDirectory(users: users, guilds: guilds), mail: SMTPMailer(settings: config.smtp), notifier: notifier,
+            outbound: { cache, logger in
+                HostOutboundClient(
+                    http: http, cache: cache, breakers: breakers, settings: outboundSettings,
+                    userAgent: { "Guildhall/\(GuildhallHost.version) (\(community.general(for: nil).botName))" }, logger: logger)
+            },
             dataDirectory: URL(fileURLWithPath: config.database.path).deletingLastPathComponent(), logger: logger)
         external = try ExternalRuntime(
             settings: .init(
                 healthInterval: .milliseconds(Int64(config.plugins.healthIntervalSeconds * 1000)),
                 startTimeout: .milliseconds(Int64(config.plugins.startTimeoutSeconds * 1000)),
                 isolation: CogIsolation(firstUID: UInt32(config.plugins.cogUserBase), allowUnisolated: config.plugins.allowUnisolatedCogs)),
-            pluginsDirectory: pluginsDirectory, services: services)
+            pluginsDirectory: pluginsDirectory, services: services, client: httpClient)
         if case .none(let reason) = external.settings.isolation.mode, !externalCogs.isEmpty {
             logger.warning(
                 "external cogs run without isolation", metadata: ["reason": "\(reason)", "allowed": "\(config.plugins.allowUnisolatedCogs)"])
@@ -152,8 +163,8 @@ public final class GuildhallHost: Service, Sendable {
 
     /// Loads the cogs the deployment wants and starts the host's background tasks. Call before serving.
     public func start() async throws {
-        let keyValues = CogKeyValueStore(database: database)
-        external.startCallbackServer(CogHostAPI(grants: external.callbacks, services: external.services, store: keyValues))
+        let keyValues = external.services.keyValues
+        external.startCallbackServer(CogHostAPI(grants: external.callbacks, logger: logger))
         try await plugins.startUp(defaultEnabled: config.plugins.enabled)
         let hub = self.hub, liveLog = self.liveLog, logger = self.logger
         let heartbeat = Duration.seconds(config.gateway.heartbeatTimeoutSeconds)
@@ -197,7 +208,7 @@ public final class GuildhallHost: Service, Sendable {
     /// Posts `content` as a chat message from `identity` and runs it if it is a command; answers the reply, or
     /// nil for a plain message. Used by `guildhall chat --embedded`.
     public func chat(_ content: String, as identity: Identity) async throws -> String? {
-        let guild = try await gate.guild(of: .init(identity: identity), explicit: nil, required: false)
+        let guild = try await tenants.guild(of: .init(identity: identity), explicit: nil, required: false)
         return try await dispatcher.chat(content, channel: nil, caller: identity, guild: guild, correlationID: UUID().uuidString)
             .outcome?.reply
     }
@@ -262,13 +273,13 @@ public final class GuildhallHost: Service, Sendable {
     /// The HTTP application: core routes, the admin APIs and every cog's routes.
     public func makeApplication(port: Int? = nil) -> some ApplicationProtocol {
         let core = CoreRouter(
-            gate: gate, maxBodyBytes: config.server.maxBodyBytes, corsOrigins: config.server.corsOrigins,
+            admission: admission, maxBodyBytes: config.server.maxBodyBytes, corsOrigins: config.server.corsOrigins,
             mounts: plugins.mounts, stats: plugins.stats, analytics: analytics)
         let perAddress = RateLimiter(limit: config.auth.loginAttemptsPerIP, window: .seconds(config.auth.loginWindowSeconds))
         let perUsername = RateLimiter(limit: config.auth.loginFailuresPerUser, window: .seconds(config.auth.loginWindowSeconds))
         SystemRoutes(plugins: plugins, coreRoutes: core.table).register(on: core)
         AuthRoutes(
-            users: users, tokens: tokens, gate: gate, hub: hub, analytics: analytics, perAddress: perAddress, perUsername: perUsername,
+            users: users, tokens: tokens, authenticator: authenticator, hub: hub, analytics: analytics, perAddress: perAddress, perUsername: perUsername,
             allowRegistration: config.auth.allowRegistration
         ).register(on: core)
         AnalyticsRoutes(store: AnalyticsStore(database: database, settings: config.analytics), recorder: analytics).register(on: core)
@@ -278,15 +289,15 @@ public final class GuildhallHost: Service, Sendable {
         ).register(on: core)
         NotificationRoutes(notifier: notifier).register(on: core)
         DiscordRoutes(
-            discord: DiscordSignIn(settings: config.discord, secret: signingSecret, http: HostOutboundClient.sharedHTTPClient),
-            users: users, gate: gate, hub: hub, tokens: tokens, analytics: analytics
+            discord: DiscordSignIn(settings: config.discord, secret: signingSecret, http: httpClient),
+            users: users, authenticator: authenticator, hub: hub, tokens: tokens, analytics: analytics
         ).register(on: core)
-        UserRoutes(users: users, gate: gate, hub: hub).register(on: core)
+        UserRoutes(users: users, authenticator: authenticator, hub: hub).register(on: core)
         LogRoutes(logs: logs).register(on: core)
         CogRoutes(plugins: plugins, database: database, external: external, maxInstallBytes: config.plugins.maxInstallBytes)
             .register(on: core)
         ConfigRoutes(store: configStore, bus: bus).register(on: core)
-        LiveLogRoutes(liveLog: liveLog, dispatcher: dispatcher, hub: hub, guilds: guilds, gate: gate).register(on: core)
+        LiveLogRoutes(liveLog: liveLog, dispatcher: dispatcher, hub: hub, guilds: guilds, tenants: tenants).register(on: core)
         GuildRoutes(guilds: guilds).register(on: core)
         TenancyRoutes(
             guilds: guilds, keys: apiKeys, switches: switches, overlays: overlays, config: configStore, plugins: plugins,
@@ -299,7 +310,7 @@ public final class GuildhallHost: Service, Sendable {
         APIDocsRoutes(plugins: plugins).register(on: core)
         let webSocketRouter = Router(context: GatewayRequestContext.self)
         let door = GatewayDoor(
-            hub: hub, gate: gate, guilds: guilds, presence: GatewayPresence(hub: hub, liveLog: liveLog), settings: config.gateway)
+            hub: hub, authenticator: authenticator, tenants: tenants, guilds: guilds, presence: GatewayPresence(hub: hub, liveLog: liveLog), settings: config.gateway)
         let transport = JSONWebSocketTransport(door: door)
         transport.register(on: webSocketRouter)
         SocketIOTransport(door: door).register(on: webSocketRouter)
@@ -365,6 +376,17 @@ public final class GuildhallHost: Service, Sendable {
     /// Closes every gateway connection as going away (the server is shutting down), so nothing waits on them.
     public func closeGatewayConnections() {
         for client in hub.connected { client.close(code: GatewayCode.goingAway, reason: "server shutting down") }
+    }
+
+    /// The host's client for calls out. It fails a connection that cannot be made at once instead of retrying it
+    /// until the deadline: the outbound client retries itself (with backoff and a circuit), and a cog's supervisor
+    /// polls its process's socket.
+    static func makeHTTPClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(5)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     /// `plugins.directory`, else `plugins/` beside the database: where external cogs are installed.

@@ -31,7 +31,9 @@ public final class CogHarness<C: Cog>: Sendable {
 
     /// Creates the folder and database, applies `type`'s migrations, lays `config` over the cog's defaults (as
     /// config.yaml would), and runs the cog's setup. `guilds` are the active guilds per-guild tasks run for;
-    /// `people` the users `context.people` knows (each acting in every one of `guilds`).
+    /// `people` the users `context.people` knows (each acting in every one of `guilds`). Throws
+    /// ``RegistrationProblems`` when the cog registers what the host would refuse to load (a route outside its
+    /// prefixes, a duplicate, a malformed topic).
     public init(
         _ type: C.Type = C.self, config: JSONValue = [:],
         guilds: [GuildScope] = [GuildScope(id: GuildScope.defaultGuildID, name: "Default")], people: [Identity] = []
@@ -46,7 +48,7 @@ public final class CogHarness<C: Cog>: Sendable {
             settings: try ConfigSection.decodeChecked(C.Configuration.self, from: config))
         cog = type.init()
         try await cog.setup(HarnessContext<C.Configuration>(state: state, database: database, folder: folder))
-        state.sealed()
+        try state.seal()
     }
 
     // MARK: - Driving the cog

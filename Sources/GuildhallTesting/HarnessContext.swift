@@ -46,6 +46,8 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
         var appliers: [@Sendable (Configuration) async -> Void] = []
         var figures: [@Sendable () async throws -> [String: JSONValue]] = []
         var guildData: (export: @Sendable (GuildScope) async throws -> JSONValue, import: @Sendable (GuildScope, JSONValue) async throws -> Void)?
+        /// Registrations that break the host's rules (``RegistrationRules``): the harness refuses the cog as the host would.
+        var problems: [String] = []
         var sealed = false
     }
 
@@ -82,23 +84,69 @@ final class HarnessState<Configuration: CogConfiguration>: Sendable {
         }
     }
 
-    func sealed() { registered.withLock { $0.sealed = true } }
+    /// Ends registration; throws the problems the host would refuse the cog for.
+    func seal() throws {
+        let problems = registered.withLock { state in
+            state.sealed = true
+            return state.problems
+        }
+        if !problems.isEmpty { throw RegistrationProblems(problems: problems) }
+    }
 
-    func addRoute(_ route: RouteDeclaration) { register { $0.routes.append(route) } }
+    func addRoute(_ route: RouteDeclaration) {
+        register { state in
+            if let problem = RegistrationRules.route(route, prefixes: manifest.routePrefixes, registered: state.routes) {
+                return state.problems.append(problem)
+            }
+            state.routes.append(route)
+        }
+    }
     func addListener(_ pattern: EventPattern, _ priority: Int, _ handler: @escaping @Sendable (Event) async throws -> Void) {
         register { $0.listeners.append((pattern, priority, handler)) }
     }
-    func addTask(every interval: Duration, _ body: @escaping @Sendable () async throws -> Void) {
+    func addTask(_ name: String, every interval: Duration, _ body: @escaping @Sendable () async throws -> Void) {
         let now = clock.withLock { $0 }
-        register { $0.tasks.append(ScheduledTask(interval: interval, due: now + interval, body: body)) }
+        register { state in
+            if let problem = RegistrationRules.task(name, every: interval) { return state.problems.append(problem) }
+            state.tasks.append(ScheduledTask(interval: interval, due: now + interval, body: body))
+        }
     }
-    func addCommand(_ command: BotCommand) { register { $0.commands[command.name.lowercased()] = command } }
+    func addCommand(_ command: BotCommand) {
+        register { state in
+            if let problem = RegistrationRules.command(command.name, registered: state.commands.values.map(\.name)) {
+                return state.problems.append(problem)
+            }
+            state.commands[command.name.lowercased()] = command
+        }
+    }
     func addAction(_ name: String, _ access: Access, _ handler: @escaping @Sendable (GatewayCall) async throws -> JSONValue?) {
-        register { $0.actions[name] = (access, handler) }
+        register { state in
+            if let problem = RegistrationRules.action(name, registered: state.actions.keys) { return state.problems.append(problem) }
+            state.actions[name] = (access, handler)
+        }
     }
-    func addTopic(_ prefix: String, _ rule: @escaping TopicRule) { register { $0.topics[prefix] = rule } }
-    func addValidator(_ check: @escaping @Sendable (Configuration) throws -> Void) { register { $0.validators.append(check) } }
-    func addApplier(_ handler: @escaping @Sendable (Configuration) async -> Void) { register { $0.appliers.append(handler) } }
+    func addTopic(_ prefix: String, _ rule: @escaping TopicRule) {
+        register { state in
+            if let problem = RegistrationRules.topic(prefix) { return state.problems.append(problem) }
+            state.topics[prefix] = rule
+        }
+    }
+    func addValidator(_ check: @escaping @Sendable (Configuration) throws -> Void) {
+        register { state in
+            if let problem = RegistrationRules.configHandler("validateConfig", section: manifest.configSection) {
+                return state.problems.append(problem)
+            }
+            state.validators.append(check)
+        }
+    }
+    func addApplier(_ handler: @escaping @Sendable (Configuration) async -> Void) {
+        register { state in
+            if let problem = RegistrationRules.configHandler("onConfigApplied", section: manifest.configSection) {
+                return state.problems.append(problem)
+            }
+            state.appliers.append(handler)
+        }
+    }
     func addFigures(_ read: @escaping @Sendable () async throws -> [String: JSONValue]) { register { $0.figures.append(read) } }
 
     // MARK: Lookup
@@ -215,7 +263,7 @@ struct HarnessContext<Configuration: CogConfiguration>: CogContext {
         settings.backoffBaseMilliseconds = 10
         settings.backoffMaxMilliseconds = 50
         return HostOutboundClient(
-            http: HostOutboundClient.sharedHTTPClient, cache: cache, breakers: state.breakers, settings: settings, userAgent: { "Guildhall-Harness" }, logger: logger)
+            http: harnessHTTPClient, cache: cache, breakers: state.breakers, settings: settings, userAgent: { "Guildhall-Harness" }, logger: logger)
     }
     var events: any EventPublisher { HarnessPublisher(state: state) }
     var liveLog: any LiveLogPublisher { HarnessLiveLog(state: state) }
@@ -233,11 +281,11 @@ struct HarnessContext<Configuration: CogConfiguration>: CogContext {
         state.addListener(pattern, priority, handler)
     }
     func schedule(_ name: String, every interval: Duration, body: @escaping @Sendable () async throws -> Void) {
-        state.addTask(every: interval, body)
+        state.addTask(name, every: interval, body)
     }
     func schedule(_ name: String, every interval: Duration, forEachGuild body: @escaping @Sendable (GuildScope) async throws -> Void) {
         let guilds = state.guilds
-        state.addTask(every: interval) { for guild in guilds { try await body(guild) } }
+        state.addTask(name, every: interval) { for guild in guilds { try await body(guild) } }
     }
     func spawn(_ name: String, _ work: @escaping @Sendable () async throws -> Void) -> Bool {
         state.spawn(Task { try? await work() })
@@ -324,3 +372,12 @@ struct HarnessMail<Configuration: CogConfiguration>: MailSender {
         state.record(.mail(mail))
     }
 }
+
+/// The harnesses' client for calls out, one for the test process (a host owns and shuts down its own). It fails a
+/// connection that cannot be made at once, as the host's does.
+private let harnessHTTPClient: HTTPClient = {
+    var configuration = HTTPClient.Configuration()
+    configuration.connectionPool.retryConnectionEstablishment = false
+    configuration.timeout.connect = .seconds(5)
+    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+}()

@@ -113,7 +113,7 @@ final class AuthTests: XCTestCase {
             let token = try await server.token("moderator")
             try await assertEqual(await server.request(.GET, "/api/users/me", token: token).status, 200)
             try await server.host.database.execute("DELETE FROM users WHERE username = 'moderator'")
-            server.host.cache.remove(forKey: AccessGate.cacheKey(userID: 2))  // as if the 30 s cache had expired
+            server.host.cache.remove(forKey: Authenticator.cacheKey(userID: 2))  // as if the 30 s cache had expired
             let reply = try await server.request(.GET, "/api/users/me", token: token)
             XCTAssertEqual(reply.status, 401)
             XCTAssertEqual(reply.error, "user_not_found")

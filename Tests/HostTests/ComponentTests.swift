@@ -36,7 +36,7 @@ final class EventBusTests: XCTestCase {
         let recorder = EventRecorder()
         bus.add([recorder.listener(bus, pattern: "a.b")])
         struct Payload: Codable, Sendable, Equatable { var name: String; var count: Int }
-        CogEventPublisher(bus: bus, source: "echo", logger: Logger(label: "test")).publish("a.b", payload: Payload(name: "x", count: 2), correlationID: "req-1")
+        bus.publish("a.b", payload: Payload(name: "x", count: 2), source: "echo", correlationID: "req-1")
         bus.publish("a.bc", payload: ["ignored": true] as JSONValue)
         try await assertTrue(await eventually { recorder.events.count == 1 })
         let event = try XCTUnwrap(recorder.events.first)

@@ -200,7 +200,7 @@ final class ExternalCogTests: XCTestCase {
         defer { host.removeFolder() }
         try await host.run(catalogue: []) { server in
             let external = server.host.external
-            external.callbacks.grant("test-secret", to: try ExternalManifest(folder: host.folder.appendingPathComponent("plugins/probe")))
+            external.callbacks.grant("test-secret", port: external.port(for: try ExternalManifest(folder: host.folder.appendingPathComponent("plugins/probe"))))
             @Sendable func call(_ method: HTTPMethod, _ target: String, secret: String? = "test-secret", body: String? = nil) async throws -> (Int, JSONValue) {
                 var request = HTTPClientRequest(url: try XCTUnwrap(URL(httpURLWithSocketPath: external.hostSocketPath, uri: target)).absoluteString)
                 request.method = method

@@ -59,7 +59,7 @@ final class SignOutHardeningTests: XCTestCase {
         try await host.run { server in
             let token = try await server.token("user")
             // What sign-out stored before it revoked token ids: the digest of the token's text.
-            try await server.host.gate.revocations.revoke(digest: TokenRevocations.digest(token), expires: Date().addingTimeInterval(3600))
+            try await server.host.authenticator.signOut(digest: TokenRevocations.digest(token), expires: Date().addingTimeInterval(3600))
             try await assertEqual(await server.request(.GET, "/api/ping", token: token).error, "token_revoked")
         }
     }

@@ -7,7 +7,7 @@ import PluginAPI
 struct AuthRoutes {
     let users: UserStore
     let tokens: TokenService
-    let gate: AccessGate
+    let authenticator: Authenticator
     let hub: GatewayHub
     let analytics: AnalyticsRecorder
     let perAddress: RateLimiter
@@ -153,12 +153,12 @@ struct AuthRoutes {
             summary: "Sign the bearer token out: it stops working at once, and its gateway connections close"
         ) { request, context in
             _ = try context.requireIdentity()
-            guard let token = AccessGate.bearerToken(request) else {
+            guard let token = Authenticator.bearerToken(request) else {
                 throw APIError.badRequest("bearer_required", "Sign out with the token in Authorization: Bearer.")
             }
             let verified = try await tokens.verify(token)
             let digest = verified.digest
-            try await gate.revocations.revoke(digest: digest, expires: verified.expires)
+            try await authenticator.signOut(digest: digest, expires: verified.expires)
             let closed = hub.closeConnections(tokenDigest: digest, reason: "logged_out")
             let caller = try context.requireIdentity()
             analytics.record(

@@ -7,7 +7,7 @@ import PluginAPI
 struct DiscordRoutes {
     let discord: DiscordSignIn
     let users: UserStore
-    let gate: AccessGate
+    let authenticator: Authenticator
     let hub: GatewayHub
     let tokens: TokenService
     let analytics: AnalyticsRecorder
@@ -51,7 +51,7 @@ struct DiscordRoutes {
                 discordID: account.id, name: account.username, avatar: account.avatarURL, role: account.role)
             guard user.isActive else { throw APIError.forbidden("This account has been deactivated.") }
             // A role Discord changed counts at once: for the user's other tokens, and their open connections end.
-            gate.forget(userID: user.id)
+            authenticator.forget(userID: user.id)
             hub.closeConnections(userID: user.id, notHolding: user.role)
             let (token, expires) = try await tokens.issue(for: user.identity, epoch: user.sessionEpoch)
             analytics.record(

@@ -7,7 +7,7 @@ import PluginAPI
 /// connections close at once; a role change counts on the next request.
 struct UserRoutes {
     let users: UserStore
-    let gate: AccessGate
+    let authenticator: Authenticator
     let hub: GatewayHub
 
     struct NewUser: Decodable {
@@ -51,7 +51,7 @@ struct UserRoutes {
             let id = try userID(context)
             if change.isActive == false { try refuseSelf(id, context, "deactivate") }
             guard let user = try await users.update(id, role: change.role, isActive: change.isActive) else { throw Self.missing(id) }
-            gate.forget(userID: id)
+            authenticator.forget(userID: id)
             if user.isActive {
                 hub.closeConnections(userID: id, notHolding: user.role)
             } else {
@@ -64,7 +64,7 @@ struct UserRoutes {
         ) { _, context, wanted in
             let id = try userID(context)
             guard try await users.resetPassword(id, to: wanted.password) else { throw Self.missing(id) }
-            gate.forget(userID: id)
+            authenticator.forget(userID: id)
             let closed = hub.closeConnections(userID: id, reason: "password_reset")
             return ["success": true, "message": "Password changed; the user's sessions have ended", "connections_closed": .int(Int64(closed))] as JSONValue
         }
@@ -72,7 +72,7 @@ struct UserRoutes {
             let id = try userID(context)
             try refuseSelf(id, context, "delete")
             guard try await users.delete(id) else { throw Self.missing(id) }
-            gate.forget(userID: id)
+            authenticator.forget(userID: id)
             let closed = hub.closeConnections(userID: id, reason: "account_deleted")
             return ["success": true, "message": "User deleted", "connections_closed": .int(Int64(closed))] as JSONValue
         }

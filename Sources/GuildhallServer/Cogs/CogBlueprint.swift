@@ -48,14 +48,20 @@ struct CogContextParts: Sendable {
     let services: CogServices
     let registrations: CogRegistrations
     let scope: TaskScope
-    let gate: CogGate
+    let door: CogDoor
     let stats: CogStats
     let logger: Logger
+    /// What the cog may do through its port: everything for a built-in cog, its manifest's asks for an external one.
+    var permissions = CogPermissions.builtIn
+
+    /// The instance's port: every capability it has.
+    var port: CogPort {
+        CogPort(cog: manifest.id, configSection: manifest.configSection, permissions: permissions, services: services, logger: logger)
+    }
 
     func context<Configuration: CogConfiguration>(_ type: Configuration.Type) -> HostCogContext<Configuration> {
         HostCogContext<Configuration>(
-            manifest: manifest, services: services, registrations: registrations, scope: scope, gate: gate, stats: stats,
-            logger: logger)
+            manifest: manifest, port: port, registrations: registrations, scope: scope, door: door, stats: stats)
     }
 }
 

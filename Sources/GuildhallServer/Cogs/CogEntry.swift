@@ -1,89 +1,82 @@
-import Foundation
+import Logging
 import PluginAPI
 
-extension PluginManager {
-    /// A cog as `GET /api/cogs` reports it: to the host's own API and to the HazeBot admin app's cogs screen, which
-    /// reads `status`, `description`, `category`, `features` and the `can_*` switches.
-    public struct Entry: Encodable, Sendable {
-        /// The cog's standing as the admin app shows it.
-        public enum Standing: String, Encodable, Sendable {
-            /// Serving.
-            case loaded
-            /// Not loaded; it can be.
-            case unloaded
-            /// It cannot run on this host (built for another contract or a newer host).
-            case disabled
-            /// Its last load failed.
-            case error
+/// The one way work enters a cog, whatever surface it comes from — an HTTP request, a gateway action, a bot command
+/// (and with it every later surface): the caller is admitted by the access the cog declared, the guild's switch and
+/// the guild a guild route needs; the work runs through the door of the instance that registered it; and if a reload
+/// swapped that instance out meanwhile, it runs on the instance registered now. Whatever goes wrong comes out as the
+/// host's one error type, ``APIError``, for each surface to put in its own wire format.
+///
+/// Listeners and scheduled tasks run inside their instance's scope and enter its door directly: they have no caller
+/// to admit, and an event or a task run belongs to the instance that registered for it.
+struct CogEntry: Sendable {
+    let tenants: TenantPolicy
+    let logger: Logger
+
+    /// The work found for a call: whose it is, the access it was declared with and the door of its instance.
+    struct Target<Result: Sendable>: Sendable {
+        /// The cog, or `host` for the host's own work (no switch, no door).
+        let cog: String
+        /// The declared access; nil where the surface admitted the caller itself once it found the work (a request is
+        /// routed inside the cog's instance, so HTTP admits there, through ``admit(_:access:caller:guild:)``).
+        let access: Access?
+        let door: CogDoor?
+        let work: @Sendable () async throws -> Result
+    }
+
+    /// Whether `caller`, acting in `guild`, may enter `cog` under `access`: 401/403 from the access, 400
+    /// `guild_required` for a guild route without a guild (admins act across guilds), 404 `cog_disabled_for_guild`.
+    func admit(_ cog: String, access: Access, caller: Identity?, guild: GuildScope?) throws {
+        if let refusal = access.refusal(for: caller) { throw refusal }
+        guard cog != Self.host else { return }
+        if case .guild = access, guild == nil, caller?.role != .admin {
+            throw APIError.badRequest("guild_required", "Name the guild to act in (X-Guild-Id, or ?guild_id= on the gateway).")
         }
+        if let guild { try tenants.refuseIfOff(cog, in: guild.id) }
+    }
 
-        public var name: String
-        public var displayName: String
-        public var loaded: Bool
-        public var state: State
-        public var version: String
-        /// The plugin contract version the cog was built for.
-        public var contractVersion: String
-        public var summary: String
-        public var category: String?
-        public var features: [String]
-        public var dependsOn: [String]
-        public var routePrefixes: [String]
-        public var loadedAt: Date?
-        public var error: String?
-        public var stats: CogStats.Snapshot
-        public var status: Standing
-        /// Whether a load would be tried now: not loaded, compatible, its dependencies loaded.
-        public var canLoad: Bool
-        /// Whether an unload would go ahead without cascading: loaded, and nothing loaded depends on it.
-        public var canUnload: Bool
-        /// Whether it can be reloaded: loaded.
-        public var canReload: Bool
-        /// `builtin` (in the host's process) or `external` (a process of its own).
-        var kind: CogKind = .builtIn
-        /// What an external cog asked to be allowed (the admin reads them before loading it); empty for built-in cogs.
-        public var permissions: [String] = []
-        /// An external cog's process while it is loaded.
-        var process: CogSupervisor.Snapshot?
-
-        enum CodingKeys: String, CodingKey {
-            case name, loaded, state, version, summary, error, stats, status, description, icon, category, features
-            case displayName = "display_name"
-            case contractVersion = "contract_version"
-            case dependsOn = "depends_on"
-            case routePrefixes = "route_prefixes"
-            case loadedAt = "loaded_at"
-            case errorMessage = "error_message"
-            case canLoad = "can_load", canUnload = "can_unload", canReload = "can_reload"
-            case kind, permissions, process
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(name, forKey: .name)
-            try container.encode(displayName, forKey: .displayName)
-            try container.encode(loaded, forKey: .loaded)
-            try container.encode(state, forKey: .state)
-            try container.encode(status, forKey: .status)
-            try container.encode(version, forKey: .version)
-            try container.encode(contractVersion, forKey: .contractVersion)
-            try container.encode(summary, forKey: .summary)
-            try container.encode(summary, forKey: .description)
-            try container.encode(nil as String?, forKey: .icon)
-            try container.encode(category, forKey: .category)
-            try container.encode(features, forKey: .features)
-            try container.encode(dependsOn, forKey: .dependsOn)
-            try container.encode(routePrefixes, forKey: .routePrefixes)
-            try container.encode(loadedAt.map(Timestamp.string(from:)), forKey: .loadedAt)  // null while unloaded
-            try container.encode(error, forKey: .error)
-            try container.encode(error, forKey: .errorMessage)
-            try container.encode(canLoad, forKey: .canLoad)
-            try container.encode(canUnload, forKey: .canUnload)
-            try container.encode(canReload, forKey: .canReload)
-            try container.encode(stats, forKey: .stats)
-            try container.encode(kind, forKey: .kind)
-            try container.encode(permissions, forKey: .permissions)
-            if let process { try container.encode(process, forKey: .process) }
+    /// Finds the work with `find`, admits `caller` and runs it through its instance's door; once more on the instance
+    /// registered now if that door had closed (a reload). `find` throws the surface's "no such thing" error.
+    func run<Result: Sendable>(
+        caller: Identity?, guild: GuildScope?, find: () throws -> Target<Result>
+    ) async throws(APIError) -> Result {
+        var tried: CogDoor?
+        while true {
+            let target: Target<Result>
+            do {
+                target = try find()
+                if let access = target.access { try admit(target.cog, access: access, caller: caller, guild: guild) }
+            } catch {
+                throw failure(error, in: "host")
+            }
+            do {
+                guard let door = target.door else { return try await target.work() }
+                guard door !== tried else { throw CogUnavailable(cog: target.cog).apiError }
+                tried = door
+                return try await door.run(target.work)
+            } catch is CogUnavailable {
+                continue
+            } catch {
+                throw failure(error, in: target.cog)
+            }
         }
     }
+
+    /// `error` as the host's error: API errors as they are, an upstream's as its mapping, a command's refusal as a
+    /// 400 carrying its message, anything else logged and answered as 500 `internal_error`.
+    func failure(_ error: any Error, in cog: String) -> APIError {
+        switch error {
+        case let error as APIError: return error
+        case let error as OutboundError: return error.apiError
+        case let error as CommandError: return APIError.badRequest("command_refused", error.message)
+        case let error as CogUnavailable: return error.apiError
+        case is CancellationError:
+            return APIError(.serviceUnavailable, "cancelled", "The work was cancelled: the cog or the server is stopping.")
+        default:
+            logger.error("cog work failed", metadata: ["cog": "\(cog)", "error": "\(String(reflecting: error))"])
+            return APIError(.internalServerError, "internal_error", "Something went wrong on our side; it has been logged.")
+        }
+    }
+
+    static let host = "host"
 }

@@ -13,7 +13,7 @@ enum CogHTTP {
         }.joined(separator: "/")
     }
 
-    /// The contract's view of `request`, with the identity and guild the gate resolved.
+    /// The contract's view of `request`, with the identity and guild admission resolved.
     static func request(from request: Request, context: GuildhallRequestContext, parameterNames: [String]) -> CogRequest {
         var parameters: [String: String] = [:]
         for name in parameterNames {
@@ -27,8 +27,8 @@ enum CogHTTP {
     }
 
     /// The server's response for a cog's answer; a streamed body is written as the cog produces it, inside the
-    /// cog's `gate` when it has one (so unload waits for the stream too).
-    static func response(_ answer: CogResponse, gate: CogGate? = nil) -> Response {
+    /// cog's `door` when it has one (so unload waits for the stream too).
+    static func response(_ answer: CogResponse, door: CogDoor? = nil) -> Response {
         switch answer.body {
         case .bytes(let buffer):
             return Response(status: answer.status, headers: answer.headers, body: .init(byteBuffer: buffer))
@@ -36,8 +36,8 @@ enum CogHTTP {
             let body = ResponseBody { writer in
                 try await withoutActuallyEscaping({ (buffer: ByteBuffer) async throws in try await writer.write(buffer) }) { sink in
                     var stream = ResponseStreamWriter(sink)
-                    if let gate {
-                        try await gate.enter { try await produce(&stream) }
+                    if let door {
+                        try await door.enter { try await produce(&stream) }
                     } else {
                         try await produce(&stream)
                     }

@@ -4,10 +4,11 @@ import Synchronization
 /// The bot commands of the loaded cogs, by name. The gateway's dispatcher reads it; a cog's commands come and go
 /// with the cog as one unit.
 public final class CommandRegistry: Sendable {
-    /// A command and the cog that registered it.
+    /// A command, the cog that registered it and the door of that cog's instance (nil for the host's commands).
     public struct Entry: Sendable {
         public let cog: String
         public let command: BotCommand
+        let door: CogDoor?
     }
 
     private let entries = Mutex<[String: Entry]>([:])
@@ -29,11 +30,11 @@ public final class CommandRegistry: Sendable {
         }
     }
 
-    /// Replaces every command of `owner` with `commands` in one step.
-    func replace(owner: String, with commands: [BotCommand]) {
+    /// Replaces every command of `owner` with `commands`, run through `door`, in one step.
+    func replace(owner: String, door: CogDoor? = nil, with commands: [BotCommand]) {
         entries.withLock { table in
             table = table.filter { $0.value.cog != owner }
-            for command in commands { table[command.name.lowercased()] = Entry(cog: owner, command: command) }
+            for command in commands { table[command.name.lowercased()] = Entry(cog: owner, command: command, door: door) }
         }
     }
 }

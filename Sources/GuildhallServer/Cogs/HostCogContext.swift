@@ -4,59 +4,57 @@ import Hummingbird
 import Logging
 import PluginAPI
 
-/// The services every cog context hands out; one per host.
+/// The services every cog port is built over; one per host.
 struct CogServices: Sendable {
     let database: any PluginAPI.Database
     let cache: LRUCache
-    let httpClient: HTTPClient
     let bus: EventBus
     let config: ConfigStore
-    let gate: AccessGate
+    let overlays: GuildConfigOverlays
+    /// How a request to a cog's route is let in.
+    let admission: RequestAdmission
+    var tenants: TenantPolicy { admission.tenants }
     let hub: GatewayHub
     let liveLog: LiveLogService
-    let overlays: GuildConfigOverlays
+    /// External cogs' key-value stores.
+    let keyValues: CogKeyValueStore
     /// Each cog's recent log records.
     let logs: CogLogs
     let people: any PeopleDirectory
     let mail: any MailSender
     let notifier: any Notifier
-    /// Upstream circuits, shared by every cog calling the same upstream.
-    let breakers: CircuitBreakers
-    let outboundSettings: OutboundSettings
-    /// `Guildhall/<version> (<bot name>)`, read at each call so a renamed bot is named at once.
-    let userAgent: @Sendable () -> String
+    /// Makes a cog's outbound client (sharing the host's HTTP client and upstream circuits) for its cache and logger.
+    let outbound: @Sendable (_ cache: any Cache, _ logger: Logger) -> any OutboundClient
     /// The folder beside the database; each cog gets `cogs/<id>/` in it.
     let dataDirectory: URL
     let logger: Logger
 }
 
-/// The context one cog instance is set up with: it records registrations instead of applying them.
+/// The context one cog instance is set up with: a thin adapter of the contract's `CogContext` over the instance's
+/// ``CogPort``. What the cog registers is recorded (checked by ``RegistrationRules``), not applied: the plugin
+/// manager makes it live as a unit once setup has returned.
 struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     let manifest: CogManifest
-    let services: CogServices
+    let port: CogPort
     let registrations: CogRegistrations
     /// The instance's task scope: its spawned work runs here, drained and cancelled at unload.
     let scope: TaskScope
-    /// The instance's door: every handler registered here runs through it.
-    let gate: CogGate
+    /// The instance's door: all work in the instance passes it.
+    let door: CogDoor
     let stats: CogStats
-    /// The cog's logger, which also feeds its log ring; built once per instance.
-    let logger: Logger
 
     var cogID: String { manifest.id }
+    var logger: Logger { port.logger }
+    private var services: CogServices { port.services }
     var database: any PluginAPI.Database { services.database }
     var cache: any Cache { NamespacedCache(base: services.cache, namespace: "cog:\(manifest.id):") }
-    var httpClient: HTTPClient { services.httpClient }
-    var events: any EventPublisher { CogEventPublisher(bus: services.bus, source: manifest.id, logger: logger) }
-    var liveLog: any LiveLogPublisher { services.liveLog }
+    var httpClient: HTTPClient { HTTPClient.shared }
+    var events: any EventPublisher { CogEventPublisher(port: port) }
+    var liveLog: any LiveLogPublisher { CogLiveLog(port: port) }
     var people: any PeopleDirectory { services.people }
     var mail: any MailSender { services.mail }
     var notifications: any Notifier { services.notifier }
-    var outbound: any OutboundClient {
-        HostOutboundClient(
-            http: HostOutboundClient.sharedHTTPClient, cache: cache, breakers: services.breakers, settings: services.outboundSettings,
-            userAgent: services.userAgent, logger: logger)
-    }
+    var outbound: any OutboundClient { services.outbound(cache, logger) }
     var dataDirectory: URL {
         let folder = services.dataDirectory.appendingPathComponent("cogs").appendingPathComponent(manifest.id)
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -66,22 +64,17 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     func add(_ route: RouteDeclaration) {
         let path = CogHTTP.routerPath(route.path)
         let info = RouteInfo(method: route.method.rawValue, path: path, access: route.access.label, summary: route.summary, cog: manifest.id)
-        let access = services.gate, door = gate, cog = manifest.id, names = route.parameterNames
+        let admission = services.admission, door = self.door, cog = manifest.id, names = route.parameterNames
+        let prefixes = manifest.routePrefixes
         record { contents in
-            guard manifest.routePrefixes.contains(where: { PathPrefix.path(path, isUnder: $0) }) else {
-                contents.problems.append(
-                    "route \(route.method) \(route.path) lies outside the declared prefixes \(manifest.routePrefixes)")
-                return
-            }
-            guard !contents.routes.contains(where: { $0.info.method == info.method && $0.info.path == path }) else {
-                contents.problems.append("route \(route.method) \(route.path) is registered twice")
-                return
+            if let problem = RegistrationRules.route(route, prefixes: prefixes, registered: contents.routes.map(\.declaration)) {
+                return contents.problems.append(problem)
             }
             contents.routes.append(
                 .init(info: info, declaration: route) { request, context in
-                    try await access.serve(request, context: context, access: route.access, cog: cog) { request, context in
+                    try await admission.serve(request, context: context, access: route.access, cog: cog) { request, context in
                         let call = CogHTTP.request(from: request, context: context, parameterNames: names)
-                        return CogHTTP.response(try await door.run { try await route.handle(call) }, gate: door)
+                        return CogHTTP.response(try await route.handle(call), door: door)
                     }
                 })
         }
@@ -93,10 +86,7 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
 
     func schedule(_ name: String, every interval: Duration, body: @escaping @Sendable () async throws -> Void) {
         record { contents in
-            guard interval > .zero else {
-                contents.problems.append("task \(name) needs an interval above zero")
-                return
-            }
+            if let problem = RegistrationRules.task(name, every: interval) { return contents.problems.append(problem) }
             contents.tasks.append(.init(name: name, interval: interval, body: body))
         }
     }
@@ -104,12 +94,12 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     func schedule(
         _ name: String, every interval: Duration, forEachGuild body: @escaping @Sendable (GuildScope) async throws -> Void
     ) {
-        let guilds = services.gate.guilds, switches = services.gate.switches, cog = manifest.id, logger = self.logger
+        let port = self.port, logger = self.logger
         schedule(name, every: interval) {
             var failed: [Int64] = []
-            for guild in try await guilds.all() where guild.isActive && !switches.isOff(cog, for: guild.id) {
+            for guild in try await port.activeGuilds() {
                 do {
-                    try await body(GuildScope(id: guild.id, name: guild.name))
+                    try await body(guild)
                 } catch is CancellationError {
                     throw CancellationError()
                 } catch {
@@ -122,11 +112,11 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     }
 
     func spawn(_ name: String, _ work: @escaping @Sendable () async throws -> Void) -> Bool {
-        let logger = self.logger, stats = self.stats, gate = self.gate
-        guard gate.isOpen else { return false }
+        let logger = self.logger, stats = self.stats, door = self.door
+        guard door.isOpen else { return false }
         return scope.launch {
             do {
-                try await gate.enter { try await work() }
+                try await door.enter { try await work() }
             } catch is CancellationError, is CogUnavailable {
             } catch {
                 stats.recordTaskFailure()
@@ -137,87 +127,67 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
 
     func command(_ command: BotCommand) {
         record { contents in
-            guard !contents.commands.contains(where: { $0.name.lowercased() == command.name.lowercased() }) else {
-                contents.problems.append("command \(command.name) is registered twice")
-                return
+            if let problem = RegistrationRules.command(command.name, registered: contents.commands.map(\.name)) {
+                return contents.problems.append(problem)
             }
-            var gated = command
-            let door = gate
-            gated.handler = { invocation in try await door.run { try await command.handler(invocation) } }
-            contents.commands.append(gated)
+            contents.commands.append(command)
         }
     }
 
     func action(_ name: String, access: Access, handler: @escaping @Sendable (GatewayCall) async throws -> JSONValue?) {
-        let hub = services.hub, door = gate
+        let hub = services.hub
         record { contents in
-            guard contents.actions[name] == nil else {
-                contents.problems.append("action \(name) is registered twice")
-                return
-            }
-            contents.actions[name] = GatewayHub.Action(owner: manifest.id, access: access) { client, frame in
-                let call = GatewayCall(
-                    caller: client.identity, body: frame, connectionID: client.id, guild: client.guild,
-                    join: { try await hub.join(client, topic: $0) }, leave: { hub.leave(client, topic: $0) },
-                    send: { client.send($0) })
-                return try await door.run { try await handler(call) }
+            if let problem = RegistrationRules.action(name, registered: contents.actions.keys) { return contents.problems.append(problem) }
+            contents.actions[name] = GatewayHub.Action(owner: manifest.id, access: access, door: door) { client, frame in
+                try await handler(
+                    GatewayCall(
+                        caller: client.identity, body: frame, connectionID: client.id, guild: client.guild,
+                        join: { try await hub.join(client, topic: $0) }, leave: { hub.leave(client, topic: $0) },
+                        send: { client.send($0) }))
             }
         }
     }
 
     func topic(_ prefix: String, rule: @escaping TopicRule) {
         record { contents in
-            guard !prefix.isEmpty, !prefix.contains(":") else {
-                contents.problems.append("topic prefix '\(prefix)' must be a non-empty name without ':'")
-                return
-            }
+            if let problem = RegistrationRules.topic(prefix) { return contents.problems.append(problem) }
             contents.topics[prefix] = GatewayHub.Topic(owner: manifest.id, rule: rule)
         }
     }
 
     func publish(topic: String, _ frame: JSONValue) -> Int {
-        guard services.hub.owner(ofTopic: topic)?.owner == manifest.id else {
-            logger.warning("publish to a topic the cog does not own ignored", metadata: ["topic": "\(topic)"])
-            return 0
-        }
-        return services.hub.publish(topic: topic, frame)
+        delivered { try port.publish(topic: topic, frame) }
     }
 
     func broadcast(toGuild guild: Int64, _ frame: JSONValue) -> Int {
-        guard !services.gate.switches.isOff(manifest.id, for: guild) else { return 0 }
-        return services.hub.broadcast(toGuild: guild, frame)
+        delivered { try port.broadcast(toGuild: guild, frame) }
+    }
+
+    /// How many clients a publication reached; a refused one (not the cog's topic, no action) is logged and reaches none.
+    private func delivered(_ publish: () throws -> Int) -> Int {
+        do {
+            return try publish()
+        } catch {
+            logger.warning("gateway frame not sent", metadata: ["error": "\(error)"])
+            return 0
+        }
     }
 
     func config() throws -> Configuration {
-        guard let section = manifest.configSection else { return Configuration() }
-        return try services.config.decode(section, as: Configuration.self)
+        try ConfigSection.decode(Configuration.self, from: port.configValue(for: nil))
     }
 
     func config(for guild: GuildScope) throws -> Configuration {
-        guard let section = manifest.configSection else { return Configuration() }
-        return try ConfigSection.decode(Configuration.self, from: services.overlays.effective(section, for: guild.id))
+        try ConfigSection.decode(Configuration.self, from: port.configValue(for: guild.id))
     }
 
     func updateConfig(_ changes: JSONValue, by caller: Identity) async throws -> Configuration {
-        try await changedConfig(by: caller) { section in try await services.config.update(section, value: changes, by: caller.username) }
+        try await port.updateConfig(changes, by: caller.username)
+        return try config()
     }
 
     func resetConfig(by caller: Identity) async throws -> Configuration {
-        try await changedConfig(by: caller) { section in try await services.config.reset(section, by: caller.username) }
-    }
-
-    /// Runs `change` on the cog's section, tells the bus (`config.changed`, as the config API does) and answers
-    /// the settings now in force.
-    private func changedConfig(
-        by caller: Identity, _ change: (String) async throws -> ConfigStore.Version
-    ) async throws -> Configuration {
-        guard let section = manifest.configSection else {
-            throw APIError(.internalServerError, "no_config_section", "\(manifest.id) has no config section.")
-        }
-        let version = try await change(section)
-        services.bus.publish(
-            "config.changed", payload: ["section": .string(section), "version": .int(Int64(version.version)), "changed_by": .string(caller.username)] as JSONValue,
-            source: manifest.id, correlationID: nil)
+        try await port.resetConfig(by: caller.username)
         return try config()
     }
 
@@ -225,9 +195,8 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
 
     func validateConfig(_ check: @escaping @Sendable (Configuration) throws -> Void) {
         record { contents in
-            guard manifest.configSection != nil else {
-                contents.problems.append("validateConfig needs a config section in the manifest")
-                return
+            if let problem = RegistrationRules.configHandler("validateConfig", section: manifest.configSection) {
+                return contents.problems.append(problem)
             }
             contents.configHandlers.validators.append { value in try check(ConfigSection.decode(Configuration.self, from: value)) }
         }
@@ -241,9 +210,8 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
 
     func onConfigApplied(_ handler: @escaping @Sendable (Configuration) async -> Void) {
         record { contents in
-            guard manifest.configSection != nil else {
-                contents.problems.append("onConfigApplied needs a config section in the manifest")
-                return
+            if let problem = RegistrationRules.configHandler("onConfigApplied", section: manifest.configSection) {
+                return contents.problems.append(problem)
             }
             contents.configHandlers.appliers.append { value in
                 guard let config = try? ConfigSection.decode(Configuration.self, from: value) else { return }
@@ -260,22 +228,16 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
         exporting: @escaping @Sendable (GuildScope) async throws -> JSONValue,
         importing: @escaping @Sendable (GuildScope, JSONValue) async throws -> Void
     ) {
-        let gate = self.gate
+        let door = self.door
         record { contents in
             contents.guildData = GuildDataHandlers(
-                export: { guild in try await gate.enter { try await exporting(guild) } },
-                import: { guild, data in try await gate.enter { try await importing(guild, data) } })
+                export: { guild in try await door.enter { try await exporting(guild) } },
+                import: { guild, data in try await door.enter { try await importing(guild, data) } })
         }
     }
 
     func chargeEvents(_ count: Int, in guild: GuildScope, by caller: Identity?) async throws {
-        let gate = services.gate
-        guard let record = try await gate.guilds.cached(guild.id) else {
-            throw APIError.notFound("guild_not_found", "There is no guild \(guild.id).")
-        }
-        var key: APIKey?
-        if let grant = caller?.apiKey { key = try await gate.keys.find(id: grant.id) }
-        try gate.limits.charge(events: count, key: key, in: record)
+        try await port.chargeEvents(count, in: guild, by: caller)
     }
 
     private func record(_ change: (inout CogRegistrations.Contents) -> Void) {
@@ -291,46 +253,22 @@ struct GuildRunsFailed: Error, CustomStringConvertible {
     var description: String { "failed for guilds \(guilds.map(String.init).joined(separator: ", "))" }
 }
 
-/// Publishes on the bus in a cog's name.
+/// Publishes on the bus in a cog's name, through its port.
 struct CogEventPublisher: EventPublisher {
-    let bus: EventBus
-    let source: String
-    let logger: Logger
+    let port: CogPort
 
-    /// Publishes the payload with the contract's snake_case keys.
+    /// Publishes the payload with the contract's snake_case keys; a refused or unencodable event is logged.
     func publish(_ name: String, payload: some Encodable & Sendable, guild: Int64?, correlationID: String?) {
         do {
-            bus.publish(name, payload: try JSONValue(encoding: payload), source: source, guild: guild, correlationID: correlationID)
+            try port.publish(event: name, payload: try JSONValue(encoding: payload), guild: guild, correlationID: correlationID)
         } catch {
-            logger.error("event payload does not encode", metadata: ["event": "\(name)", "error": "\(error)"])
+            port.logger.error("event not published", metadata: ["event": "\(name)", "error": "\(error)"])
         }
     }
 }
 
-enum PathPrefix {
-    /// Whether `path` is `prefix` itself or lies below it, segment-wise (`/api/tickets/1`, not `/api/ticketsx`).
-    /// A `*` segment of the prefix matches any one segment (`/api/v1/admin/guilds/*/activity`).
-    ///
-    /// Every request that reaches the host asks this of each cog prefix, so it compares UTF-8 bytes and allocates
-    /// nothing (Foundation's `contains` and `split` here once cost an eighth of the server's CPU).
-    static func path(_ path: some StringProtocol, isUnder prefix: String) -> Bool {
-        let slash = UInt8(ascii: "/"), star = UInt8(ascii: "*")
-        let bytes = path.utf8, wanted = prefix.utf8
-        var index = bytes.startIndex, want = wanted.startIndex
-        var previous: UInt8 = 0
-        while want != wanted.endIndex {
-            let expected = wanted[want]
-            if expected == star, previous == slash {
-                // Any one non-empty segment.
-                guard index != bytes.endIndex, bytes[index] != slash else { return false }
-                while index != bytes.endIndex, bytes[index] != slash { bytes.formIndex(after: &index) }
-            } else {
-                guard index != bytes.endIndex, bytes[index] == expected else { return false }
-                bytes.formIndex(after: &index)
-            }
-            previous = expected
-            wanted.formIndex(after: &want)
-        }
-        return index == bytes.endIndex || previous == slash || bytes[index] == slash
-    }
+/// Posts into the live log in a cog's name, through its port.
+struct CogLiveLog: LiveLogPublisher {
+    let port: CogPort
+    func post(_ message: JSONValue) async throws -> JSONValue { try await port.postToLiveLog(message) }
 }

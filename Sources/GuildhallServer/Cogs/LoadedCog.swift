@@ -5,12 +5,12 @@ import PluginAPI
 import Synchronization
 
 /// A cog instance that set up successfully, with everything it registered made live: its router snapshot, its
-/// listeners' ids on the bus, its commands, its task scope and the gate all of them pass.
+/// listeners' ids on the bus, its commands, its task scope and the door all of them pass.
 final class LoadedCog: Sendable {
     let manifest: CogManifest
     let instance: any CogInstance
     let scope: TaskScope
-    let gate: CogGate
+    let door: CogDoor
     let responder: RouterResponder<GuildhallRequestContext>
     let routes: RouteTable
     /// The routes as the cog declared them, for the API description.
@@ -27,13 +27,13 @@ final class LoadedCog: Sendable {
     let loadedAt = Date()
 
     init(
-        manifest: CogManifest, instance: any CogInstance, contents: CogRegistrations.Contents, scope: TaskScope, gate: CogGate,
+        manifest: CogManifest, instance: any CogInstance, contents: CogRegistrations.Contents, scope: TaskScope, door: CogDoor,
         bus: EventBus, stats: CogStats
     ) {
         self.manifest = manifest
         self.instance = instance
         self.scope = scope
-        self.gate = gate
+        self.door = door
         var table = RouteTable()
         for route in contents.routes { table.add(route.info) }
         self.routes = table
@@ -50,7 +50,7 @@ final class LoadedCog: Sendable {
                 scope: scope,
                 handler: { event in
                     do {
-                        try await gate.enter { try await listener.handler(event) }
+                        try await door.enter { try await listener.handler(event) }
                     } catch is CogUnavailable {
                         // Unloading: the event is not this instance's to handle any more.
                     }
@@ -72,7 +72,7 @@ final class LoadedCog: Sendable {
 
     /// Starts the scheduled tasks inside the cog's scope.
     func startTasks(stats: CogStats, logger: Logger) {
-        let gate = self.gate
+        let door = self.door
         for task in tasks {
             scope.launch {
                 while !Task.isCancelled {
@@ -82,7 +82,7 @@ final class LoadedCog: Sendable {
                         return
                     }
                     do {
-                        try await gate.enter { try await task.body() }
+                        try await door.enter { try await task.body() }
                     } catch is CancellationError, is CogUnavailable {
                         return
                     } catch {
@@ -97,7 +97,7 @@ final class LoadedCog: Sendable {
     /// Closes the instance's gate and waits for the work inside — requests, actions, commands, listeners, task runs,
     /// spawned work — to finish, up to `drainTimeout`; cancels what remains, then runs the cog's teardown.
     func stop(drainTimeout: Duration, logger: Logger? = nil) async {
-        let cancelled = await gate.drain(within: drainTimeout, scope: scope)
+        let cancelled = await door.drain(within: drainTimeout, scope: scope)
         if cancelled > 0 {
             logger?.warning("cancelled work still running at unload", metadata: ["cog": "\(manifest.id)", "pieces": "\(cancelled)"])
         }
@@ -146,31 +146,31 @@ final class CogMounts: Sendable {
     }
 }
 
-/// Sends requests under a cog's prefixes to the cog's mounted instance; 404 `cog_not_loaded` while it has none.
+/// Sends requests under a cog's prefixes to the cog's mounted instance, through the one ``CogEntry``: 404
+/// `cog_not_loaded` while it has none, and a request that met an instance whose door had just closed (a reload
+/// swapped it out) is served by the instance mounted now. The caller is admitted inside the instance, where the
+/// route and so its access are known.
 struct CogDispatcher: Sendable {
     let mounts: CogMounts
     let stats: CogStatsTable
+    let entry: CogEntry
 
-    /// The owning cog's response, or nil for a path no cog owns. A request that reached an instance whose gate had
-    /// just closed (a reload swapped it out) is served by the instance mounted now.
+    /// The owning cog's response, or nil for a path no cog owns.
     func respond(to request: Request, context: GuildhallRequestContext) async throws -> Response? {
         guard let cog = mounts.owner(of: request.uri.path) else { return nil }
         let start = ContinuousClock.now
-        var tried: LoadedCog?
-        while true {
-            guard let instance = mounts.instance(of: cog) else { throw Self.notLoaded(cog) }
-            guard instance !== tried else { throw CogUnavailable(cog: cog).apiError }
-            tried = instance
-            do {
-                let response = try await instance.respond(to: request, context: context)
-                stats[cog].recordRequest(duration: ContinuousClock.now - start, failed: response.status.code >= 500)
-                return response
-            } catch is CogUnavailable {
-                continue
-            } catch {
-                stats[cog].recordRequest(duration: ContinuousClock.now - start, failed: true)
-                throw error
+        do {
+            let response = try await entry.run(caller: nil, guild: nil) {
+                guard let instance = mounts.instance(of: cog) else { throw Self.notLoaded(cog) }
+                return CogEntry.Target(cog: cog, access: nil, door: instance.door) {
+                    try await instance.respond(to: request, context: context)
+                }
             }
+            stats[cog].recordRequest(duration: ContinuousClock.now - start, failed: response.status.code >= 500)
+            return response
+        } catch {
+            stats[cog].recordRequest(duration: ContinuousClock.now - start, failed: true)
+            throw error
         }
     }
 

@@ -323,15 +323,15 @@ public final class PluginManager: Sendable {
         let instance = blueprint.instantiate()
         let registrations = CogRegistrations()
         let scope = TaskScope()
-        let gate = CogGate(cog: manifest.id)
+        let door = CogDoor(cog: manifest.id)
         let parts = CogContextParts(
-            manifest: manifest, services: services, registrations: registrations, scope: scope, gate: gate,
+            manifest: manifest, services: services, registrations: registrations, scope: scope, door: door,
             stats: stats[manifest.id], logger: services.logs.logger(for: manifest.id, base: services.logger))
         do {
             try await instance.setup(parts)
         } catch {
             _ = registrations.seal()
-            await gate.drain(within: .zero, scope: scope)
+            await door.drain(within: .zero, scope: scope)
             await instance.teardown()
             throw error
         }
@@ -343,12 +343,12 @@ public final class PluginManager: Sendable {
             + takenActions.map { "gateway action \($0) belongs to another cog or the host" }
             + takenTopics.map { "topic \($0) belongs to another cog" }
         guard problems.isEmpty else {
-            await gate.drain(within: .zero, scope: scope)
+            await door.drain(within: .zero, scope: scope)
             await instance.teardown()
-            throw SetupProblems(problems: problems)
+            throw RegistrationProblems(problems: problems)
         }
         return LoadedCog(
-            manifest: manifest, instance: instance, contents: contents, scope: scope, gate: gate, bus: services.bus,
+            manifest: manifest, instance: instance, contents: contents, scope: scope, door: door, bus: services.bus,
             stats: stats[manifest.id])
     }
 
@@ -358,7 +358,7 @@ public final class PluginManager: Sendable {
     private func activate(_ new: [String: LoadedCog]) {
         mounts.apply(new.mapValues { $0 })
         for (cog, instance) in new {
-            commands.replace(owner: cog, with: instance.commands)
+            commands.replace(owner: cog, door: instance.door, with: instance.commands)
             services.hub.setActions(instance.actions, owner: cog)
             services.hub.setTopics(instance.topics, owner: cog)
             if let section = instance.manifest.configSection {
@@ -443,10 +443,4 @@ public struct CogEventPayload: Codable, Sendable, Equatable {
     public var actor: String
     public var version: String?
     public var error: String?
-}
-
-/// A cog's setup returned, but what it registered breaks the host's rules.
-struct SetupProblems: Error, CustomStringConvertible {
-    var problems: [String]
-    var description: String { problems.joined(separator: "; ") }
 }

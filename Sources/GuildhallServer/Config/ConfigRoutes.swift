@@ -34,18 +34,6 @@ struct ConfigRoutes {
         }
     }
 
-    /// The payload of `config.changed`.
-    struct ChangedEvent: Encodable, Sendable {
-        var section: String
-        var version: Int
-        var changedBy: String
-
-        enum CodingKeys: String, CodingKey {
-            case section, version
-            case changedBy = "changed_by"
-        }
-    }
-
     func register(on routes: CoreRouter) {
         routes.add(
             .get, "/api/config", access: .user,
@@ -102,9 +90,7 @@ struct ConfigRoutes {
 
     /// Publishes `config.changed` for a stored change and answers it.
     private func announce(_ version: ConfigStore.Version, of name: String, context: GuildhallRequestContext) -> Change {
-        bus.publish(
-            "config.changed", payload: ChangedEvent(section: name, version: version.version, changedBy: version.changedBy),
-            source: "host", correlationID: context.requestID)
+        bus.announceConfigChange(version, of: name, source: "host", correlationID: context.requestID)
         return Change(
             section: name, version: version.version, changedBy: version.changedBy, changedAt: version.changedAt,
             value: store.maskedValue(of: name)!)

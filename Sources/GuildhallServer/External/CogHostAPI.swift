@@ -1,14 +1,15 @@
 import Foundation
 import Hummingbird
+import Logging
 import PluginAPI
 
-/// The callbacks external cogs make into the host, served on the host's private Unix socket. Every call carries the
-/// calling process's secret (`Authorization: Bearer ...`), which names the cog; what the cog may do is what its
-/// manifest's permissions say, and it reaches only its own config, topics and key-value store.
+/// The callbacks external cogs make into the host, served on the host's private Unix socket: a thin adapter of the
+/// external protocol over each cog's ``CogPort``. Every call carries the calling process's secret
+/// (`Authorization: Bearer ...`), which names the cog and so the port; the port holds the rules (the manifest's
+/// permissions, the cog's own config, topics and key-value store).
 struct CogHostAPI: Sendable {
     let grants: CallbackGrants
-    let services: CogServices
-    let store: CogKeyValueStore
+    let logger: Logger
 
     struct PublishedEvent: Decodable, Sendable {
         var name: String
@@ -52,100 +53,71 @@ struct CogHostAPI: Sendable {
     func application(socketPath: String) -> some ApplicationProtocol {
         let router = Router(context: BasicRequestContext.self)
         router.get("/v1/config") { request, _ in
-            let grant = try authorize(request)
-            let section = grant.cog
-            guard services.config.sections[section] != nil else { return JSONValue.object([:]) }
-            if let guild = try guildID(request) { return try services.overlays.effective(section, for: guild) }
-            return services.config.value(of: section) ?? .object([:])
+            try port(request).configValue(for: try guildID(request))
         }
         router.post("/v1/events") { request, _ in
-            let grant = try authorize(request)
+            let port = try port(request)
             let event = try await decode(PublishedEvent.self, request)
-            guard !event.name.isEmpty, !event.name.hasPrefix("cog.") else {
-                throw APIError.badRequest("invalid_field", "An event needs a name, and cog.* names are the host's.")
-            }
-            guard grant.permissions.allows(.publish, event.name) else { throw denied(grant, "events:publish:\(event.name)") }
-            services.bus.publish(
-                event.name, payload: event.payload ?? .object([:]), source: grant.cog, guild: event.guildID,
-                correlationID: event.correlationID)
+            try port.publish(
+                event: event.name, payload: event.payload ?? .object([:]), guild: event.guildID, correlationID: event.correlationID)
             return Response(status: .accepted)
         }
         router.post("/v1/live-log") { request, _ in
-            let grant = try authorize(request)
-            guard grant.permissions.liveLog else { throw denied(grant, "live_log:post") }
-            let message = try await decode(JSONValue.self, request)
-            return try await services.liveLog.post(message)
+            let port = try port(request)
+            return try await port.postToLiveLog(try await decode(JSONValue.self, request))
         }
         router.post("/v1/gateway/publish") { request, _ in
-            let grant = try authorize(request)
-            guard grant.permissions.gatewayPublish else { throw denied(grant, "gateway:publish") }
+            let port = try port(request)
             let body = try await decode(TopicFrame.self, request)
-            guard let topic = body.topic, services.hub.owner(ofTopic: topic)?.owner == grant.cog else {
-                throw APIError(.forbidden, "not_your_topic", "A cog publishes only to the topics its manifest claims.")
-            }
-            guard body.frame["action"] != nil else { throw APIError.badRequest("invalid_field", "A frame needs an action.") }
-            return JSONValue.object(["delivered": .int(Int64(services.hub.publish(topic: topic, body.frame)))])
+            guard let topic = body.topic else { throw APIError.badRequest("invalid_field", "Name the topic to publish to.") }
+            return delivered(try port.publish(topic: topic, body.frame))
         }
         router.post("/v1/gateway/broadcast") { request, _ in
-            let grant = try authorize(request)
-            guard grant.permissions.gatewayPublish else { throw denied(grant, "gateway:publish") }
+            let port = try port(request)
             let body = try await decode(TopicFrame.self, request)
             guard let guild = body.guildID else { throw APIError.badRequest("invalid_field", "Name the guild_id to broadcast to.") }
-            guard body.frame["action"] != nil else { throw APIError.badRequest("invalid_field", "A frame needs an action.") }
-            let delivered = services.gate.switches.isOff(grant.cog, for: guild) ? 0 : services.hub.broadcast(toGuild: guild, body.frame)
-            return JSONValue.object(["delivered": .int(Int64(delivered))])
+            return delivered(try port.broadcast(toGuild: guild, body.frame))
         }
         router.get("/v1/kv") { request, _ in
-            let grant = try authorize(request, needsStore: true)
-            let guild = try guildID(request) ?? 0
+            let store = try port(request).keyValues(in: try guildID(request) ?? 0)
             if let key = request.uri.queryParameters["key"] {
-                guard let item = try await store.get(cog: grant.cog, guild: guild, key: String(key)) else {
-                    throw APIError.notFound("key_not_found", "There is no key '\(key)'.")
-                }
+                guard let item = try await store.get(String(key)) else { throw Self.noKey(key) }
                 return try JSONValue(encoding: item)
             }
             let limit = min(Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 100, 1000)
-            let items = try await store.list(
-                cog: grant.cog, guild: guild, prefix: String(request.uri.queryParameters["prefix"] ?? ""), limit: max(1, limit))
+            let items = try await store.list(prefix: String(request.uri.queryParameters["prefix"] ?? ""), limit: max(1, limit))
             return JSONValue.object(["items": try JSONValue(encoding: items)])
         }
         router.put("/v1/kv") { request, _ in
-            let grant = try authorize(request, needsStore: true)
+            let port = try port(request)
             let write = try await decode(KeyWrite.self, request)
-            let item = try await store.put(
-                cog: grant.cog, guild: write.guildID ?? 0, key: write.key, value: write.value, expectedVersion: write.ifVersion,
-                ttl: write.ttlSeconds)
-            return try JSONValue(encoding: item)
+            let store = try port.keyValues(in: write.guildID ?? 0)
+            return try JSONValue(encoding: try await store.put(write.key, write.value, ifVersion: write.ifVersion, ttl: write.ttlSeconds))
         }
         router.delete("/v1/kv") { request, _ in
-            let grant = try authorize(request, needsStore: true)
+            let store = try port(request).keyValues(in: try guildID(request) ?? 0)
             guard let key = request.uri.queryParameters["key"] else { throw APIError.badRequest("invalid_field", "Name the key.") }
             let expected = request.uri.queryParameters["if_version"].flatMap { Int64(String($0)) }
-            let removed = try await store.delete(cog: grant.cog, guild: try guildID(request) ?? 0, key: String(key), expectedVersion: expected)
-            guard removed else { throw APIError.notFound("key_not_found", "There is no key '\(key)'.") }
+            guard try await store.delete(String(key), ifVersion: expected) else { throw Self.noKey(key) }
             return Response(status: .noContent)
         }
         return Application(
             router: router, configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "Guildhall"),
-            logger: services.logger)
+            logger: logger)
     }
 
-    /// The calling process's grant, from its secret; 401 `invalid_secret` without a live one.
-    private func authorize(_ request: Request, needsStore: Bool = false) throws -> CallbackGrants.Grant {
+    /// The calling process's port, from its secret; 401 `invalid_secret` without a live one.
+    private func port(_ request: Request) throws -> CogPort {
         let header = request.headers[.authorization] ?? ""
-        guard header.hasPrefix("Bearer "), let grant = grants.lookup(String(header.dropFirst(7))) else {
+        guard header.hasPrefix("Bearer "), let port = grants.lookup(String(header.dropFirst(7))) else {
             throw APIError(.unauthorized, "invalid_secret", "Call back with the secret the host gave this process.")
         }
-        if needsStore && !grant.permissions.keyValue { throw denied(grant, "kv") }
-        return grant
+        return port
     }
 
-    private func denied(_ grant: CallbackGrants.Grant, _ permission: String) -> APIError {
-        services.logs.append(grant.cog, level: .warning, "refused: the manifest does not ask for \(permission)")
-        return APIError(
-            .forbidden, "permission_denied", "The cog's manifest does not ask for the permission \(permission).",
-            details: ["permission": .string(permission)])
-    }
+    private func delivered(_ count: Int) -> JSONValue { ["delivered": .int(Int64(count))] }
+
+    private static func noKey(_ key: some StringProtocol) -> APIError { APIError.notFound("key_not_found", "There is no key '\(key)'.") }
 
     private func guildID(_ request: Request) throws -> Int64? {
         guard let text = request.uri.queryParameters["guild_id"] else { return nil }

@@ -2,8 +2,19 @@ import PluginAPI
 
 /// What an external cog asked for in its manifest, and so all the host lets it do through its callbacks:
 /// `events:publish:<pattern>`, `events:subscribe:<pattern>`, `live_log:post`, `gateway:publish` (its own topics) and
-/// `kv` (its own store). Its own config is always readable; no other cog's data ever is.
+/// `kv` (its own store). Its own config is always readable; no other cog's data ever is. A built-in cog, which runs in
+/// the host's process, holds them all (``builtIn``).
 struct CogPermissions: Sendable, Equatable {
+    /// Everything: a built-in cog's permissions.
+    static let builtIn: CogPermissions = {
+        var all = CogPermissions()
+        all.publish = [EventPattern("*")]
+        all.liveLog = true
+        all.gatewayPublish = true
+        all.keyValue = true
+        return all
+    }()
+
     enum EventUse: String, Sendable { case publish, subscribe }
 
     private(set) var publish: [EventPattern] = []

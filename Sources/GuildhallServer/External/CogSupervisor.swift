@@ -219,7 +219,7 @@ final class CogSupervisor: Sendable {
         for _ in 0..<100 where !runtime.openHostSocket() { try? await Task.sleep(for: .milliseconds(10)) }
         let secret = ExternalRuntime.newSecret()
         let channel = CogChannel(socketPath: socketPath, secret: secret, client: runtime.client)
-        runtime.callbacks.grant(secret, to: manifest)
+        runtime.callbacks.grant(secret, port: runtime.port(for: manifest))
         let output = self.output
         let process: CogProcess
         do {

@@ -28,7 +28,7 @@ final class ExternalRuntime: Sendable {
     private let server = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
     private let sockets = Atomic<Int>(0)
 
-    init(settings: Settings, pluginsDirectory: URL, services: CogServices) throws {
+    init(settings: Settings, pluginsDirectory: URL, services: CogServices, client: HTTPClient) throws {
         self.settings = settings
         self.pluginsDirectory = pluginsDirectory
         self.services = services
@@ -39,10 +39,7 @@ final class ExternalRuntime: Sendable {
         settings.isolation.makePassable(URL(fileURLWithPath: runDirectory))
         // Names the host that owns the folder, so a later host can tell it is stale (see below).
         try String(getpid()).write(toFile: runDirectory + "/host.pid", atomically: true, encoding: .utf8)
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
-        configuration.decompression = .disabled
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.client = client
     }
 
     /// Removes the socket folders of hosts that died without cleaning up (`kill -9`): `/tmp/guildhall-XXXXXX` holding a
@@ -57,6 +54,13 @@ final class ExternalRuntime: Sendable {
             else { continue }
             try? FileManager.default.removeItem(atPath: folder)
         }
+    }
+
+    /// What the process of `manifest`'s cog may do through its callbacks: its manifest's permissions on its own port.
+    func port(for manifest: ExternalManifest) -> CogPort {
+        CogPort(
+            cog: manifest.cog.id, configSection: manifest.cog.configSection, permissions: manifest.permissions, services: services,
+            logger: services.logs.logger(for: manifest.cog.id, base: services.logger))
     }
 
     /// Starts serving the callback API on ``hostSocketPath``.
@@ -74,13 +78,12 @@ final class ExternalRuntime: Sendable {
         server.withLock { $0 = (group, task) }
     }
 
-    /// Stops the callback server and the client, and removes the socket folder (after the cogs stopped).
+    /// Stops the callback server and removes the socket folder (after the cogs stopped).
     func shutDown() async {
         if let (group, task) = server.withLock({ $0 }) {
             await group.triggerGracefulShutdown()
             await task.value
         }
-        try? await client.shutdown()
         try? FileManager.default.removeItem(atPath: runDirectory)
     }
 
@@ -178,20 +181,17 @@ struct ExternalSetupError: Error, CustomStringConvertible {
 /// The live callback secrets: each running cog process's, with what its manifest allows. A secret dies with its
 /// process.
 final class CallbackGrants: Sendable {
-    struct Grant: Sendable {
-        var cog: String
-        var permissions: CogPermissions
-    }
+    private let grants = Mutex<[String: CogPort]>([:])
 
-    private let grants = Mutex<[String: Grant]>([:])
-
-    func grant(_ secret: String, to manifest: ExternalManifest) {
-        grants.withLock { $0[secret] = Grant(cog: manifest.cog.id, permissions: manifest.permissions) }
+    /// Lets the process holding `secret` act through `port`.
+    func grant(_ secret: String, port: CogPort) {
+        grants.withLock { $0[secret] = port }
     }
 
     func revoke(_ secret: String) {
         _ = grants.withLock { $0.removeValue(forKey: secret) }
     }
 
-    func lookup(_ secret: String) -> Grant? { grants.withLock { $0[secret] } }
+    /// The port of the cog whose process holds `secret`.
+    func lookup(_ secret: String) -> CogPort? { grants.withLock { $0[secret] } }
 }

@@ -11,9 +11,10 @@ final class CommandDispatcher: Sendable {
     let registry: CommandRegistry
     let settings: CommunitySettings
     let liveLog: LiveLogService
-    let logger: Logger
+    /// How a command enters its cog (access, the guild's switch, the instance's door).
+    let entry: CogEntry
     /// Whether a cog is switched off for a guild: its commands are then hidden from that guild's members.
-    let cogIsOff: @Sendable (_ cog: String, _ guild: Int64) -> Bool
+    let tenants: TenantPolicy
     private let lastUse = Mutex<[String: ContinuousClock.Instant]>([:])
 
     /// What running a message did.
@@ -26,21 +27,18 @@ final class CommandDispatcher: Sendable {
         var message: JSONValue?
     }
 
-    init(
-        registry: CommandRegistry, settings: CommunitySettings, liveLog: LiveLogService, logger: Logger,
-        cogIsOff: @escaping @Sendable (_ cog: String, _ guild: Int64) -> Bool
-    ) {
-        self.cogIsOff = cogIsOff
+    init(registry: CommandRegistry, settings: CommunitySettings, liveLog: LiveLogService, entry: CogEntry, tenants: TenantPolicy) {
         self.registry = registry
         self.settings = settings
         self.liveLog = liveLog
-        self.logger = logger
+        self.entry = entry
+        self.tenants = tenants
     }
 
 
     /// The commands `guild`'s members can see: every command but those of cogs the guild switched off.
     func visibleCommands(in guild: GuildScope?) -> [CommandRegistry.Entry] {
-        registry.all.filter { entry in guild.map { !cogIsOff(entry.cog, $0.id) } ?? true }
+        registry.all.filter { entry in guild.map { !tenants.isOff(entry.cog, in: $0.id) } ?? true }
     }
 
     /// Runs `content` for `caller` (chatting in `guild`) if it is a command; nil if it is not.
@@ -63,17 +61,41 @@ final class CommandDispatcher: Sendable {
         name: String, rest: String, caller: Identity, guild: GuildScope?, general: GeneralConfig, correlationID: String
     ) async -> (String?, String) {
         let prefix = general.commandPrefix
-        guard let entry = registry.command(named: name), !(guild.map { cogIsOff(entry.cog, $0.id) } ?? false) else {
+        guard let found = registry.command(named: name), !(guild.map { tenants.isOff(found.cog, in: $0.id) } ?? false) else {
             let suggestions = Self.closest(
                 to: name, in: visibleCommands(in: guild).map(\.command.name), threshold: general.fuzzyMatchingThreshold)
             let hint = suggestions.isEmpty
                 ? " Try \(prefix)help." : " Did you mean \(suggestions.map { prefix + $0 }.joined(separator: " or "))?"
             return (nil, "Unknown command \(prefix)\(name)." + hint)
         }
-        let command = entry.command
-        guard command.access.refusal(for: caller) == nil else {
+        let command = found.command
+        guard command.access.admits(caller) else {  // the entry refuses too; this says it in the chat's words
             return (command.name, "You need the \(command.access.label) role for \(prefix)\(command.name).")
         }
+        let invocation = CommandInvocation(
+            caller: caller, arguments: Self.split(rest), rawArguments: rest, correlationID: correlationID, guild: guild)
+        do {
+            let reply = try await entry.run(caller: caller, guild: guild) {
+                // After a reload, the instance registered now runs it.
+                guard let current = registry.command(named: name) else { throw CogUnavailable(cog: found.cog).apiError }
+                return CogEntry.Target(cog: current.cog, access: current.command.access, door: current.door) { [self] in
+                    try takeCooldown(of: current.command, caller: caller, guild: guild, general: general)
+                    return try await current.command.handler(invocation)
+                }
+            }
+            return (command.name, reply)
+        } catch let error where error.code == "cog_unloading" {
+            return (command.name, "\(prefix)\(command.name) is not available right now: \(error.message)")
+        } catch let error where error.code == "internal_error" {
+            return (command.name, "\(prefix)\(command.name) failed; the error has been logged.")
+        } catch {
+            return (command.name, error.message)
+        }
+    }
+
+    /// Counts a use of `command` by `caller` in `guild`; throws "Wait N s" inside the cooldown (the command's own,
+    /// else the guild's `message_cooldown`).
+    private func takeCooldown(of command: BotCommand, caller: Identity, guild: GuildScope?, general: GeneralConfig) throws {
         let cooldown = command.cooldown > .zero ? command.cooldown : .seconds(general.messageCooldown)
         let key = "\(guild?.id ?? 0):\(caller.userID):\(command.name)"
         let now = ContinuousClock.now
@@ -82,30 +104,9 @@ final class CommandDispatcher: Sendable {
             table[key] = now
             return nil
         }
-        if let wait {
-            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
-            return (command.name, "Wait \(seconds) s before using \(prefix)\(command.name) again.")
-        }
-        let invocation = CommandInvocation(
-            caller: caller, arguments: Self.split(rest), rawArguments: rest, correlationID: correlationID, guild: guild)
-        do {
-            do {
-                return (command.name, try await command.handler(invocation))
-            } catch is CogUnavailable {
-                // A reload swapped the cog out meanwhile: the instance registered now runs it.
-                guard let current = registry.command(named: name)?.command else { throw CogUnavailable(cog: entry.cog) }
-                return (command.name, try await current.handler(invocation))
-            }
-        } catch let error as CogUnavailable {
-            return (command.name, "\(prefix)\(command.name) is not available right now: \(error.description).")
-        } catch let error as CommandError {
-            return (command.name, error.message)
-        } catch let error as OutboundError {
-            return (command.name, error.apiError.message)
-        } catch {
-            logger.error("command failed", metadata: ["command": "\(command.name)", "error": "\(error)"])
-            return (command.name, "\(prefix)\(command.name) failed; the error has been logged.")
-        }
+        guard let wait else { return }
+        let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+        throw CommandError("Wait \(seconds) s before using \(general.commandPrefix)\(command.name) again.")
     }
 
     /// Words separated by white space, "double quotes" grouping words.

@@ -5,7 +5,8 @@ import PluginAPI
 /// connection, admit the client to the hub, greet it, announce the person's presence, and undo it all at the end.
 struct GatewayDoor: Sendable {
     let hub: GatewayHub
-    let gate: AccessGate
+    let authenticator: Authenticator
+    let tenants: TenantPolicy
     let guilds: GuildStore
     let presence: GatewayPresence
     let settings: GatewaySettings
@@ -18,13 +19,13 @@ struct GatewayDoor: Sendable {
 
     /// The caller behind `credential` and the guild they connect for (`explicitGuild`, or their only guild):
     /// 4000 without a credential, 4002 for an expired token, 4001 for anything else wrong.
-    func authenticate(_ credential: AccessGate.Credential?, explicitGuild: String?) async -> Result<(AccessGate.Caller, GuildScope?), Refusal> {
+    func authenticate(_ credential: Authenticator.Credential?, explicitGuild: String?) async -> Result<(Authenticator.Caller, GuildScope?), Refusal> {
         guard let credential else {
             return .failure(Refusal(code: GatewayCode.authenticationFailed, reason: "authentication required"))
         }
         do {
-            let caller = try await gate.verify(credential)
-            let guild = try await gate.guild(of: caller, explicit: explicitGuild, required: false)
+            let caller = try await authenticator.verify(credential)
+            let guild = try await tenants.guild(of: caller, explicit: explicitGuild, required: false)
             return .success((caller, guild))
         } catch let error as APIError where error.code == "token_expired" {
             return .failure(Refusal(code: GatewayCode.tokenExpired, reason: "token expired"))
@@ -38,15 +39,13 @@ struct GatewayDoor: Sendable {
     /// Runs `body` with the admitted client until it returns; answers a refusal instead if the key is at its
     /// connection limit (4003) or the address at its own (1008).
     func session(
-        caller: AccessGate.Caller, guild: GuildScope?, address: String, sink: any GatewayFrameSink,
+        caller: Authenticator.Caller, guild: GuildScope?, address: String, sink: any GatewayFrameSink,
         body: (GatewayClient) async -> Void
     ) async -> Refusal? {
-        if let key = caller.key {
-            guard gate.limits.openConnection(of: key.record, in: key.guild) else {
-                return Refusal(code: GatewayCode.rateLimited, reason: "connection limit reached")
-            }
+        guard tenants.openConnection(of: caller) else {
+            return Refusal(code: GatewayCode.rateLimited, reason: "connection limit reached")
         }
-        defer { if let key = caller.key { gate.limits.closeConnection(of: key.record) } }
+        defer { tenants.closeConnection(of: caller) }
         let identity = caller.identity
         let memberOf = identity.apiKey == nil ? (try? await guilds.guildIDs(of: identity.userID)) ?? [] : []
         let client = GatewayClient(

@@ -28,6 +28,8 @@ final class GatewayHub: Sendable {
     struct Action: Sendable {
         let owner: String
         let access: Access
+        /// The door of the cog instance that registered it; nil for the host's own actions.
+        var door: CogDoor? = nil
         let handler: HostAction
     }
 
@@ -53,25 +55,17 @@ final class GatewayHub: Sendable {
     private let topics = Mutex<[String: Topic]>([:])
     /// Decides whether a frame from a client acting in a guild is a bot command (counted against the command limit).
     let isCommand: @Sendable (JSONValue, GuildScope?) -> Bool
-    /// Whether a cog is switched off for a guild: its actions and topics are then refused to that guild's clients.
-    let cogIsOff: @Sendable (_ cog: String, _ guild: Int64) -> Bool
+    /// How an action enters its cog (access, the guild's switch, the instance's door).
+    let entry: CogEntry
 
     init(
         limits: Limits, logger: Logger, isCommand: @escaping @Sendable (JSONValue, GuildScope?) -> Bool,
-        cogIsOff: @escaping @Sendable (_ cog: String, _ guild: Int64) -> Bool
+        entry: CogEntry
     ) {
         self.limits = limits
         self.logger = logger
         self.isCommand = isCommand
-        self.cogIsOff = cogIsOff
-    }
-
-    /// 404 `cog_disabled_for_guild` if `owner` is a cog `client`'s guild switched off.
-    private func refuseIfOff(_ owner: String, for client: GatewayClient) throws {
-        guard owner != "host", let guild = client.guild, cogIsOff(owner, guild.id) else { return }
-        throw APIError(
-            .notFound, "cog_disabled_for_guild", "The \(owner) cog is switched off for guild \(guild.id).",
-            details: ["cog": .string(owner), "guild_id": .int(guild.id)])
+        self.entry = entry
     }
 
     // MARK: Clients
@@ -217,7 +211,7 @@ final class GatewayHub: Sendable {
         guard let entry = owner(ofTopic: topic) else {
             throw APIError.notFound("unknown_topic", "There is no topic '\(topic)'.")
         }
-        try refuseIfOff(entry.owner, for: client)
+        if entry.owner != CogEntry.host, let guild = client.guild { try self.entry.tenants.refuseIfOff(entry.owner, in: guild.id) }
         guard try await entry.rule(client.identity, client.guild, topic) else {
             throw APIError.forbidden("You may not join '\(topic)'.")
         }
@@ -300,45 +294,20 @@ final class GatewayHub: Sendable {
             client.send(Self.error(GatewayCode.protocolError, "Protocol Error", ["field": "action", "issue": "Missing action"]))
             return
         }
-        // A cog being swapped out by a reload refuses new work; the action is then run by the instance registered now.
-        for attempt in 1...2 {
-            guard let action = actions.withLock({ $0[name] }) else {
-                client.send(Self.error(GatewayCode.protocolError, "Protocol Error", ["field": "action", "issue": .string("Unknown action '\(name)'")]))
-                return
-            }
-            do {
-                try await run(action, named: name, frame: frame, from: client)
-                return
-            } catch let unavailable as CogUnavailable {
-                if attempt == 2 { client.send(Self.error(for: unavailable.apiError, action: name)) }
-            } catch {
-                return
-            }
-        }
-    }
-
-    /// Runs one action for `client` if the action's access and the guild's switch admit it; answers its reply or
-    /// an error frame. Throws only ``CogUnavailable``.
-    private func run(_ action: Action, named name: String, frame: JSONValue, from client: GatewayClient) async throws {
-        guard action.access.refusal(for: client.identity) == nil else {
-            client.send(Self.error(GatewayCode.policyViolation, "Forbidden", ["action": .string(name), "issue": "Your role may not use this action"]))
-            return
-        }
         do {
-            try refuseIfOff(action.owner, for: client)
-            if case .guild = action.access, action.owner != "host", client.guild == nil {
-                throw APIError.badRequest("guild_required", "Connect with ?guild_id= to act in one of your guilds.")
+            let reply = try await entry.run(caller: client.identity, guild: client.guild) {
+                guard let action = actions.withLock({ $0[name] }) else {
+                    throw APIError(
+                        .badRequest, "unknown_action", "Protocol Error",
+                        details: ["field": "action", "issue": .string("Unknown action '\(name)'")])
+                }
+                return CogEntry.Target(cog: action.owner, access: action.access, door: action.door) {
+                    try await action.handler(client, frame)
+                }
             }
-            if let reply = try await action.handler(client, frame) { client.send(reply) }
-        } catch let unavailable as CogUnavailable {
-            throw unavailable
-        } catch let error as APIError {
-            client.send(Self.error(for: error, action: name))
-        } catch let error as OutboundError {
-            client.send(Self.error(for: error.apiError, action: name))
+            if let reply { client.send(reply) }
         } catch {
-            logger.error("gateway action failed", metadata: ["action": "\(name)", "error": "\(error)"])
-            client.send(Self.error(GatewayCode.serverError, "Server Error", ["action": .string(name)]))
+            client.send(Self.error(for: error, action: name))
         }
     }
 

@@ -85,9 +85,9 @@ struct JSONWebSocketTransport: Sendable {
     ) async {
         let query = request.uri.queryParameters
         // Browsers cannot set headers on a WebSocket: `?token=` and `?api_key=` stand in for them.
-        let credential = AccessGate.credential(request)
-            ?? query["api_key"].map { AccessGate.Credential.apiKey(String($0)) }
-            ?? query["token"].map { AccessGate.Credential(bearer: String($0)) }
+        let credential = Authenticator.credential(request)
+            ?? query["api_key"].map { Authenticator.Credential.apiKey(String($0)) }
+            ?? query["token"].map { Authenticator.Credential(bearer: String($0)) }
         let refusal: GatewayDoor.Refusal?
         switch await door.authenticate(credential, explicitGuild: request.headers[.guildID] ?? query["guild_id"].map(String.init)) {
         case .failure(let refused):

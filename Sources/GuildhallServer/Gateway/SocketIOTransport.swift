@@ -74,10 +74,10 @@ struct SocketIOTransport: Sendable {
         }
         let auth = payload.isEmpty ? JSONValue.object([:]) : (try? JSONValue.parse(Data(payload.utf8))) ?? .object([:])
         let query = request.uri.queryParameters
-        let credential = auth["api_key"]?.stringValue.map(AccessGate.Credential.apiKey)
-            ?? auth["token"]?.stringValue.map(AccessGate.Credential.init(bearer:))
-            ?? AccessGate.credential(request)
-            ?? query["token"].map { AccessGate.Credential(bearer: String($0)) }
+        let credential = auth["api_key"]?.stringValue.map(Authenticator.Credential.apiKey)
+            ?? auth["token"]?.stringValue.map(Authenticator.Credential.init(bearer:))
+            ?? Authenticator.credential(request)
+            ?? query["token"].map { Authenticator.Credential(bearer: String($0)) }
         let explicitGuild = auth["guild_id"].flatMap { $0.stringValue ?? (try? JSONValueDecoder().decode(Int64.self, from: $0)).map(String.init) }
             ?? request.headers[.guildID]
         let refusal: GatewayDoor.Refusal?

@@ -15,22 +15,22 @@ final class SharedRouteTable: Sendable {
 /// recorded in the route table and the API description. Used while the application is built, then discarded.
 final class CoreRouter {
     let router: Router<GuildhallRequestContext>
-    let gate: AccessGate
+    let admission: RequestAdmission
     let table = SharedRouteTable()
     /// The host's routes as the API description shows them.
     private(set) var operations: [APIDescription.Operation] = []
 
     /// Creates the router with the host's middleware chain, which must be in place before any route is added.
     init(
-        gate: AccessGate, maxBodyBytes: Int, corsOrigins: [String], mounts: CogMounts, stats: CogStatsTable,
+        admission: RequestAdmission, maxBodyBytes: Int, corsOrigins: [String], mounts: CogMounts, stats: CogStatsTable,
         analytics: AnalyticsRecorder
     ) {
-        self.gate = gate
+        self.admission = admission
         let router = Router(context: GuildhallRequestContext.self)
         if !corsOrigins.isEmpty { router.add(middleware: OriginPolicyMiddleware(origins: Set(corsOrigins))) }
         router.add(
             middleware: FrontDoorMiddleware(
-                maxBodyBytes: maxBodyBytes, cogs: CogDispatcher(mounts: mounts, stats: stats),
+                maxBodyBytes: maxBodyBytes, cogs: CogDispatcher(mounts: mounts, stats: stats, entry: admission.entry),
                 errors: ErrorTranslator(routes: { [table] in table.snapshot }), metrics: RequestMetrics(),
                 analytics: analytics))
         self.router = router
@@ -55,11 +55,11 @@ final class CoreRouter {
         handler: @escaping @Sendable (Request, GuildhallRequestContext, Query) async throws -> Output
     ) {
         describe(method, path, access: access, summary: summary, query: SchemaProbe.schema(of: Query.self), body: nil, responses: responses)
-        let gate = self.gate
+        let admission = self.admission
         // A GET route answers HEAD too (the front door sends no body back): the router matches by method.
         for method in method == .get ? [HTTPRequest.Method.get, .head] : [method] {
             router.on(RouterPath(path), method: method) { request, context in
-                try await gate.serve(request, context: context, access: access, cog: nil) { request, context in
+                try await admission.serve(request, context: context, access: access, cog: nil) { request, context in
                     // Routes without a query skip building the items (a health check is polled hard).
                     let query =
                         Query.self == None.self
@@ -80,9 +80,9 @@ final class CoreRouter {
         handler: @escaping @Sendable (Request, GuildhallRequestContext, Body) async throws -> Output
     ) {
         describe(method, path, access: access, summary: summary, query: [:], body: SchemaProbe.schema(of: Body.self), responses: responses)
-        let gate = self.gate
+        let admission = self.admission
         router.on(RouterPath(path), method: method) { request, context in
-            try await gate.serve(request, context: context, access: access, cog: nil) { request, context in
+            try await admission.serve(request, context: context, access: access, cog: nil) { request, context in
                 let body = try await request.decodeJSON(Body.self, context: context)
                 return try await handler(request, context, body).response(from: request, context: context)
             }

@@ -8,7 +8,7 @@ struct LiveLogRoutes {
     let dispatcher: CommandDispatcher
     let hub: GatewayHub
     let guilds: GuildStore
-    let gate: AccessGate
+    let tenants: TenantPolicy
 
     struct ChatMessage: Decodable {
         var content: String
@@ -59,7 +59,7 @@ struct LiveLogRoutes {
             .post, "/api/bot/messages", access: .user, summary: "Post a chat message; a command runs and is answered", body: ChatMessage.self
         ) { request, context, chat in
             let caller = try context.requireIdentity()
-            let guild = try await gate.guild(of: .init(identity: caller), explicit: request.headers[.guildID], required: false)
+            let guild = try await tenants.guild(of: .init(identity: caller), explicit: request.headers[.guildID], required: false)
             let (posted, outcome) = try await dispatcher.chat(
                 chat.content, channel: chat.channel, caller: caller, guild: guild, correlationID: context.requestID)
             return [

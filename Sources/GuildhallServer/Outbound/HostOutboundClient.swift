@@ -113,17 +113,7 @@ public struct HostOutboundClient: OutboundClient {
     let userAgent: @Sendable () -> String
     let logger: Logger
 
-    /// The process's client for upstream calls, like `HTTPClient.shared` never shut down. It fails a connection
-    /// that cannot be made at once instead of retrying it until the deadline, since this client retries (with
-    /// backoff and a circuit) itself.
-    public static let sharedHTTPClient: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(5)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
-
-    /// A client over `http` (normally ``sharedHTTPClient``), keeping answers in `cache` (a cog's namespace) and
+    /// A client over `http` (the host's one client), keeping answers in `cache` (a cog's namespace) and
     /// failures in `breakers`.
     public init(
         http: HTTPClient, cache: any Cache, breakers: CircuitBreakers, settings: OutboundSettings,

@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Work on a caller's task (a request, an action, a command) runs in a task of its own that the gate can cancel;
 /// work already in the cog's ``TaskScope`` (listeners, task runs, spawned work) is cancelled by stopping the scope.
-final class CogGate: Sendable {
+final class CogDoor: Sendable {
     private struct State {
         var isOpen = true
         /// Set when a drain ran out of time: work admitted from then on is cancelled as soon as it starts.
