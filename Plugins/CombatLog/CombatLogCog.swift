@@ -8,7 +8,7 @@ public struct CombatLogCog: Cog {
     public typealias Configuration = CombatLogConfig
 
     public static let manifest = CogManifest(
-        id: "combatlog", displayName: "Combat Log", version: "1.2.0", contract: "1.4",
+        id: "combatlog", displayName: "Combat Log", version: "1.2.0", contract: "2.0",
         summary: "Parses World of Warcraft combat logs into encounters and per-character metrics, per guild.",
         category: "games", features: ["Combat log uploads", "Encounters and character figures", "Live parse progress", "Per-guild data"],
         routePrefixes: [

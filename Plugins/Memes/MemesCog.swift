@@ -7,7 +7,7 @@ public struct MemesCog: Cog {
     public typealias Configuration = MemeConfig
 
     public static let manifest = CogManifest(
-        id: "memes", displayName: "Memes", version: "1.0.0", contract: "1.4",
+        id: "memes", displayName: "Memes", version: "1.0.0", contract: "2.0",
         summary: "Random memes from Reddit and Lemmy, a meme generator and a daily meme.", category: "fun",
         features: ["Reddit and Lemmy sources", "Meme generator (Imgflip)", "Daily meme", "!meme command"],
         routePrefixes: ["/api/memes", "/api/meme-sources", "/api/test", "/api/meme-generator", "/api/daily-meme"],

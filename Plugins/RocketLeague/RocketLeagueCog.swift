@@ -8,7 +8,7 @@ public struct RocketLeagueCog: Cog {
     public typealias Configuration = RocketLeagueConfig
 
     public static let manifest = CogManifest(
-        id: "rocket_league", displayName: "Rocket League", version: "1.0.0", contract: "1.4",
+        id: "rocket_league", displayName: "Rocket League", version: "1.0.0", contract: "2.0",
         summary: "Rocket League player ranks, linked accounts and rank-up announcements.", category: "games",
         features: ["Player ranks", "Linked accounts", "Rank-up announcements", "!rank command"],
         routePrefixes: ["/api/rocket-league", "/api/user/rocket-league"], configSection: "rocket_league")

@@ -8,7 +8,7 @@ public struct TicketsCog: Cog {
     public typealias Configuration = TicketsConfig
 
     public static let manifest = CogManifest(
-        id: "tickets", displayName: "Tickets", version: "1.3.0", contract: "1.4",
+        id: "tickets", displayName: "Tickets", version: "1.3.0", contract: "2.0",
         summary: "Support tickets with real-time chat between users and staff.", category: "community",
         features: [
             "Support tickets", "Live chat in ticket rooms", "Claim and assign", "Transcripts by e-mail", "Push notifications",

@@ -256,7 +256,6 @@ struct HarnessContext<Configuration: CogConfiguration>: CogContext {
         logger.logLevel = .warning
         return logger
     }
-    var httpClient: HTTPClient { .shared }
     /// The host's outbound client, with short backoffs so retries do not slow a test down.
     var outbound: any OutboundClient {
         var settings = OutboundSettings()

@@ -8,7 +8,7 @@
 /// ```swift
 /// public struct HelloCog: Cog {
 ///     public static let manifest = CogManifest(
-///         id: "hello", displayName: "Hello", version: "1.0.0", contract: "1.0",
+///         id: "hello", displayName: "Hello", version: "1.0.0", contract: "2.0",
 ///         summary: "Says hello.", routePrefixes: ["/api/hello"])
 ///     public init() {}
 ///     public func setup(_ context: any CogContext<NoConfiguration>) async throws {
@@ -116,7 +116,7 @@ public struct ContractVersion: Sendable, Hashable, Comparable, CustomStringConve
     public let minor: Int
 
     /// The contract this PluginAPI implements.
-    public static let current = ContractVersion(major: 1, minor: 4)
+    public static let current = ContractVersion(major: 2, minor: 0)
 
     /// A version.
     public init(major: Int, minor: Int) {

@@ -1,5 +1,4 @@
 import Foundation
-import AsyncHTTPClient
 import Logging
 
 /// Everything the host offers a cog during ``Cog/setup(_:)``; `Configuration` is the cog's own settings type, so
@@ -9,7 +8,7 @@ import Logging
 /// activated together once setup returns; unload drains and removes them together. Register during setup only: a
 /// registration made after setup has returned is refused with a logged warning. Every entry into the cog —
 /// a request, an action, a command, an event, a task run, work started with ``spawn(_:_:)`` — passes the host's
-/// gate: the access declared, the guild's switch for the cog, and the count of work in flight that unload waits for.
+/// entry: the access declared, the guild's switch for the cog, and the count of work in flight that unload waits for.
 public protocol CogContext<Configuration>: Sendable {
     /// The cog's settings type.
     associatedtype Configuration: CogConfiguration
@@ -22,9 +21,6 @@ public protocol CogContext<Configuration>: Sendable {
     var database: any Database { get }
     /// The cog's namespace of the host's cache.
     var cache: any Cache { get }
-    /// A shared AsyncHTTPClient. Prefer ``outbound``, which adds retries, a circuit breaker, metrics and a cache;
-    /// this client leaves the contract in 2.0. Do not shut it down.
-    var httpClient: HTTPClient { get }
     /// Calls to upstream services with timeouts, retries, a circuit breaker per upstream, metrics and a cache that
     /// also stands in while an upstream is down (contract 1.1).
     var outbound: any OutboundClient { get }

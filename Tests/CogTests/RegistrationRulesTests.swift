@@ -8,7 +8,7 @@ import XCTest
 /// its harness tests and then fail to load.
 struct MisregisteredCog: Cog {
     static let manifest = CogManifest(
-        id: "misregistered", displayName: "Misregistered", version: "1.0.0", contract: "1.4", summary: "Breaks the rules",
+        id: "misregistered", displayName: "Misregistered", version: "1.0.0", contract: "2.0", summary: "Breaks the rules",
         routePrefixes: ["/api/polls"])
 
     func setup(_ context: any CogContext<NoConfiguration>) async throws {

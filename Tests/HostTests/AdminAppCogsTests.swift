@@ -37,7 +37,7 @@ final class AdminAppCogsTests: XCTestCase {
             XCTAssertEqual(echo?["can_unload"], false, "dependent is loaded and needs it")
             XCTAssertEqual(echo?["can_reload"], true)
             try await assertEqual(try await cog("flaky")?["can_load"], true)
-            try await assertEqual(try await cog("future")?["status"], "disabled", "built for contract 2.0")
+            try await assertEqual(try await cog("future")?["status"], "disabled", "built for contract 3.0")
             try await assertEqual(try await cog("future")?["can_load"], false)
 
             let refused = try await server.request(.POST, "/api/cogs/echo/unload", headers: headers)

@@ -185,36 +185,36 @@ final class RepositoryTests: XCTestCase {
 final class CatalogueTests: XCTestCase {
     struct ClaimsGuildMembers: Cog {
         static let manifest = CogManifest(
-            id: "m", displayName: "M", version: "1", contract: "1.0", summary: "", routePrefixes: ["/api/v1/admin/guilds/*/members"])
+            id: "m", displayName: "M", version: "1", contract: "2.0", summary: "", routePrefixes: ["/api/v1/admin/guilds/*/members"])
         func setup(_ context: any CogContext<NoConfiguration>) async throws {}
     }
     struct AddsGuildReport: Cog {
         static let manifest = CogManifest(
-            id: "r", displayName: "R", version: "1", contract: "1.0", summary: "", routePrefixes: ["/api/v1/admin/guilds/*/report"])
+            id: "r", displayName: "R", version: "1", contract: "2.0", summary: "", routePrefixes: ["/api/v1/admin/guilds/*/report"])
         func setup(_ context: any CogContext<NoConfiguration>) async throws {}
     }
     struct Named: Cog {
-        static var manifest: CogManifest { CogManifest(id: "x", displayName: "X", version: "1", contract: "1.0", summary: "") }
+        static var manifest: CogManifest { CogManifest(id: "x", displayName: "X", version: "1", contract: "2.0", summary: "") }
         func setup(_ context: any CogContext<NoConfiguration>) async throws {}
     }
     struct ClaimsHealth: Cog {
-        static let manifest = CogManifest(id: "h", displayName: "H", version: "1", contract: "1.0", summary: "", routePrefixes: ["/api/health"])
+        static let manifest = CogManifest(id: "h", displayName: "H", version: "1", contract: "2.0", summary: "", routePrefixes: ["/api/health"])
         func setup(_ context: any CogContext<NoConfiguration>) async throws {}
     }
     struct ClaimsUnderEcho: Cog {
-        static let manifest = CogManifest(id: "e3", displayName: "E", version: "1", contract: "1.0", summary: "", routePrefixes: ["/api/echo/deeper"])
+        static let manifest = CogManifest(id: "e3", displayName: "E", version: "1", contract: "2.0", summary: "", routePrefixes: ["/api/echo/deeper"])
         func setup(_ context: any CogContext<NoConfiguration>) async throws {}
     }
     struct ClaimsEcho: Cog {
-        static let manifest = CogManifest(id: "e2", displayName: "E", version: "1", contract: "1.0", summary: "", routePrefixes: ["/api/echo"])
+        static let manifest = CogManifest(id: "e2", displayName: "E", version: "1", contract: "2.0", summary: "", routePrefixes: ["/api/echo"])
         func setup(_ context: any CogContext<NoConfiguration>) async throws {}
     }
     struct CycleA: Cog {
-        static let manifest = CogManifest(id: "a", displayName: "A", version: "1", contract: "1.0", summary: "", dependsOn: ["b"])
+        static let manifest = CogManifest(id: "a", displayName: "A", version: "1", contract: "2.0", summary: "", dependsOn: ["b"])
         func setup(_ context: any CogContext<NoConfiguration>) async throws {}
     }
     struct CycleB: Cog {
-        static let manifest = CogManifest(id: "b", displayName: "B", version: "1", contract: "1.0", summary: "", dependsOn: ["a"])
+        static let manifest = CogManifest(id: "b", displayName: "B", version: "1", contract: "2.0", summary: "", dependsOn: ["a"])
         func setup(_ context: any CogContext<NoConfiguration>) async throws {}
     }
 

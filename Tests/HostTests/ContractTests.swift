@@ -144,7 +144,7 @@ final class ContractTests: XCTestCase {
             XCTAssertEqual(future.status, 409)
             XCTAssertEqual(future.error, "incompatible_cog")
             let reason = future.json["message"]?.stringValue ?? ""
-            XCTAssertTrue(reason.contains("contract 2.0") && reason.contains("contract \(ContractVersion.current)"), reason)
+            XCTAssertTrue(reason.contains("contract 3.0") && reason.contains("contract \(ContractVersion.current)"), reason)
             let demanding = try await server.request(.POST, "/api/cogs/load", token: admin, json: ["cog_name": "demanding"])
             XCTAssertEqual(demanding.error, "incompatible_cog")
             let needs = demanding.json["message"]?.stringValue ?? ""
@@ -152,8 +152,8 @@ final class ContractTests: XCTestCase {
 
             let cogs = try await server.request(.GET, "/api/cogs", token: admin).json["cogs"]
             guard case .array(let entries)? = cogs else { return XCTFail("no cogs") }
-            XCTAssertEqual(entries.first { $0["name"] == "echo" }?["contract_version"], "1.0")
-            XCTAssertEqual(entries.first { $0["name"] == "future" }?["contract_version"], "2.0")
+            XCTAssertEqual(entries.first { $0["name"] == "echo" }?["contract_version"], "2.0")
+            XCTAssertEqual(entries.first { $0["name"] == "future" }?["contract_version"], "3.0")
             XCTAssertEqual(entries.first { $0["name"] == "future" }?["state"], "failed")
         }
     }

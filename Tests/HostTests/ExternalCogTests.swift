@@ -418,7 +418,7 @@ final class ExternalCogTests: XCTestCase {
         try """
             id: Not An Id
             version: 1.0.0
-            contract: "2.0"
+            contract: "3.0"
             command: [python3, cog.py]
             route_prefixes: [/api/bad]
             routes:
@@ -443,7 +443,7 @@ final class ExternalCogTests: XCTestCase {
             XCTAssertEqual(status, 422)
             XCTAssertEqual(answer["error"], "invalid_manifest")
             let problems = answer["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            for expected in ["id:", "name:", "summary:", "contract: built for 2.0; this host implements 1.4", "routes[0].path", "routes[0].access", "unknown permission 'root'", "surprise: not a manifest key",
+            for expected in ["id:", "name:", "summary:", "contract: built for 3.0; this host implements 2.0", "routes[0].path", "routes[0].access", "unknown permission 'root'", "surprise: not a manifest key",
                 "timeout_seconds: expected a number from 0.001 to 3600", "commands[0].cooldown_seconds: expected a number from 0 to 86400",
                 "tasks[0].every_seconds: expected a number from 1 to 31536000"] {
                 XCTAssertTrue(problems.contains { $0.contains(expected) }, "\(expected) in \(problems)")

@@ -121,6 +121,7 @@ final class CodingTests: XCTestCase {
         XCTAssertFalse(ContractVersion("1.4").runs(on: ContractVersion(major: 1, minor: 3)))
         XCTAssertFalse(ContractVersion("2.0").runs(on: ContractVersion(major: 1, minor: 3)))
         XCTAssertFalse(ContractVersion("bogus").runs(on: .current))
-        XCTAssertEqual(ContractVersion.current.description, "1.4")
+        XCTAssertFalse(ContractVersion("1.4").runs(on: .current), "2.0 removed CogContext.httpClient")
+        XCTAssertEqual(ContractVersion.current.description, "2.0")
     }
 }

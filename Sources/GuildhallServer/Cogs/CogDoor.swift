@@ -5,7 +5,7 @@ import Synchronization
 /// piece of spawned work enters through it, so that unload and reload know what is running inside the instance
 /// and can wait for it — by being told when the last piece leaves, not by polling.
 ///
-/// Work on a caller's task (a request, an action, a command) runs in a task of its own that the gate can cancel;
+/// Work on a caller's task (a request, an action, a command) runs in a task of its own that the door can cancel;
 /// work already in the cog's ``TaskScope`` (listeners, task runs, spawned work) is cancelled by stopping the scope.
 final class CogDoor: Sendable {
     private struct State {
@@ -26,11 +26,11 @@ final class CogDoor: Sendable {
     /// How much work is inside now.
     var inFlight: Int { state.withLock { $0.inFlight } }
 
-    /// Whether the gate still takes work.
+    /// Whether the door still takes work.
     var isOpen: Bool { state.withLock { $0.isOpen } }
 
-    /// Runs `work` inside the cog on the caller's behalf, in a task the gate cancels if a drain runs out of time.
-    /// Throws ``CogUnavailable`` once the gate has closed.
+    /// Runs `work` inside the cog on the caller's behalf, in a task the door cancels if a drain runs out of time.
+    /// Throws ``CogUnavailable`` once the door has closed.
     func run<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
         let id = try state.withLock { state -> Int in
             guard state.isOpen else { throw CogUnavailable(cog: cog) }
@@ -50,7 +50,7 @@ final class CogDoor: Sendable {
     }
 
     /// Runs `work` inside the cog on the current task, which the cog's scope owns (and cancels when it stops).
-    /// Throws ``CogUnavailable`` once the gate has closed.
+    /// Throws ``CogUnavailable`` once the door has closed.
     func enter<T: Sendable>(_ work: () async throws -> T) async throws -> T {
         try state.withLock { state in
             guard state.isOpen else { throw CogUnavailable(cog: cog) }
@@ -71,7 +71,7 @@ final class CogDoor: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Closes the gate (new work is refused with ``CogUnavailable``) and waits until the work inside has left, up to
+    /// Closes the door (new work is refused with ``CogUnavailable``) and waits until the work inside has left, up to
     /// `bound`. Then cancels what remains — the caller's-task work here, and through `scope` the cog's own — and
     /// waits for it to return. Answers how many pieces had to be cancelled.
     @discardableResult

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
@@ -48,7 +47,6 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     private var services: CogServices { port.services }
     var database: any PluginAPI.Database { services.database }
     var cache: any Cache { NamespacedCache(base: services.cache, namespace: "cog:\(manifest.id):") }
-    var httpClient: HTTPClient { HTTPClient.shared }
     var events: any EventPublisher { CogEventPublisher(port: port) }
     var liveLog: any LiveLogPublisher { CogLiveLog(port: port) }
     var people: any PeopleDirectory { services.people }

@@ -94,7 +94,7 @@ final class LoadedCog: Sendable {
         }
     }
 
-    /// Closes the instance's gate and waits for the work inside — requests, actions, commands, listeners, task runs,
+    /// Closes the instance's door and waits for the work inside — requests, actions, commands, listeners, task runs,
     /// spawned work — to finish, up to `drainTimeout`; cancels what remains, then runs the cog's teardown.
     func stop(drainTimeout: Duration, logger: Logger? = nil) async {
         let cancelled = await door.drain(within: drainTimeout, scope: scope)

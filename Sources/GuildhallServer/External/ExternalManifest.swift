@@ -114,11 +114,9 @@ struct ExternalManifest: Sendable {
         }
         let contract = reader.string("contract") ?? ""
         if !contract.isEmpty && ContractVersion(stringLiteral: contract) == ContractVersion(major: 0, minor: 0) {
-            reader.problem("contract", "a contract version such as \"1.3\"")
+            reader.problem("contract", "a contract version such as \"\(ContractVersion.current)\"")
         } else if !contract.isEmpty && !ContractVersion(stringLiteral: contract).runs(on: .current) {
             reader.problems.append("contract: built for \(contract); this host implements \(ContractVersion.current)")
-        } else if !contract.isEmpty && ContractVersion(stringLiteral: contract) < ContractVersion(major: 1, minor: 3) {
-            reader.problems.append("contract: external cogs arrived with contract 1.3; state \"1.3\" or later")
         }
         command = reader.strings("command", required: true)
         let prefixes = reader.strings("route_prefixes", required: false)

@@ -1,7 +1,7 @@
 import PluginAPI
 
 /// The contract's view of the deployment's people: a user by id, if they act in a guild (the same rule the access
-/// gate applies to callers: members, admins anywhere, the guildless in the default guild).
+/// `TenantPolicy` applies to callers: members, admins anywhere, the guildless in the default guild).
 struct HostPeopleDirectory: PeopleDirectory {
     let users: UserStore
     let guilds: GuildStore

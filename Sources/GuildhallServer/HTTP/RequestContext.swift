@@ -17,7 +17,7 @@ struct GuildhallRequestContext: RequestContext {
     var requestID: String
     /// The largest body a handler may collect; the host sets it from `server.max_body_bytes`.
     var maxUploadSize: Int
-    /// Who was let in and by which route, written by the access gate for the front door to read once the answer
+    /// Who was let in and by which route, written by `RequestAdmission` for the front door to read once the answer
     /// is made (the context is a value, so the front door cannot see the copy the handler got).
     let trail = RequestTrail()
     /// The connection the request came on.
@@ -52,7 +52,7 @@ struct GuildhallRequestContext: RequestContext {
     }
 }
 
-/// What the access gate learned about one request: the route template that matched and the caller it admitted.
+/// What admission learned about one request: the route template that matched and the caller it admitted.
 /// Written by the one task serving the request and read by the same task after the handler returns, so it needs
 /// no lock.
 final class RequestTrail: @unchecked Sendable {

@@ -6,7 +6,7 @@ import PluginAPI
 /// cancelled). Each records `drain.<surface>.started`, `.finished` or `.cancelled` in the probe.
 struct DrainCog: Cog {
     static let manifest = CogManifest(
-        id: "drain", displayName: "Drain", version: "1.0.0", contract: "1.0", summary: "Slow on every surface.",
+        id: "drain", displayName: "Drain", version: "1.0.0", contract: "2.0", summary: "Slow on every surface.",
         routePrefixes: ["/api/drain"])
 
     struct Pause: Decodable, Sendable {
@@ -49,7 +49,7 @@ struct DrainCog: Cog {
 /// A cog written for a contract this host does not implement.
 struct FutureCog: Cog {
     static let manifest = CogManifest(
-        id: "future", displayName: "Future", version: "1.0.0", contract: "2.0", summary: "Needs contract 2.",
+        id: "future", displayName: "Future", version: "1.0.0", contract: "3.0", summary: "Needs contract 3.",
         routePrefixes: ["/api/future"])
     func setup(_ context: any CogContext<NoConfiguration>) async throws {}
 }
@@ -57,7 +57,7 @@ struct FutureCog: Cog {
 /// A cog that needs a newer host than this one.
 struct DemandingCog: Cog {
     static let manifest = CogManifest(
-        id: "demanding", displayName: "Demanding", version: "1.0.0", contract: "1.0", summary: "Needs Guildhall 9.",
+        id: "demanding", displayName: "Demanding", version: "1.0.0", contract: "2.0", summary: "Needs Guildhall 9.",
         minimumHostVersion: "9.0.0", routePrefixes: ["/api/demanding"])
     func setup(_ context: any CogContext<NoConfiguration>) async throws {}
 }
@@ -66,7 +66,7 @@ struct DemandingCog: Cog {
 /// instance published what it hears.
 struct GenerationsCog: Cog {
     static let manifest = CogManifest(
-        id: "generations", displayName: "Generations", version: "1.0.0", contract: "1.0", summary: "Numbers its instances.",
+        id: "generations", displayName: "Generations", version: "1.0.0", contract: "2.0", summary: "Numbers its instances.",
         routePrefixes: ["/api/generations"])
 
     struct Ping: Codable, Sendable { var generation: Int }

@@ -30,7 +30,7 @@ struct NotesConfig: CogConfiguration {
 struct NotesCog: Cog {
     typealias Configuration = NotesConfig
     static let manifest = CogManifest(
-        id: "notes", displayName: "Notes", version: "1.0.0", contract: "1.0", summary: "Guild notes.", routePrefixes: ["/api/notes"],
+        id: "notes", displayName: "Notes", version: "1.0.0", contract: "2.0", summary: "Guild notes.", routePrefixes: ["/api/notes"],
         configSection: "notes")
     static let migrations = [
         Migration(
@@ -86,7 +86,7 @@ struct NotesCog: Cog {
 /// The same notes with the guild filter forgotten on its listing: the isolation walk must catch it.
 struct LeakyNotesCog: Cog {
     static let manifest = CogManifest(
-        id: "leaky", displayName: "Leaky", version: "1.0.0", contract: "1.0", summary: "Forgets the guild filter.", dependsOn: ["notes"],
+        id: "leaky", displayName: "Leaky", version: "1.0.0", contract: "2.0", summary: "Forgets the guild filter.", dependsOn: ["notes"],
         routePrefixes: ["/api/leaky"])
 
     func setup(_ context: any CogContext<NoConfiguration>) async throws {

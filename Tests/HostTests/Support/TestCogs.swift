@@ -34,7 +34,7 @@ struct EchoConfig: CogConfiguration {
 struct EchoCog: Cog {
     typealias Configuration = EchoConfig
     static let manifest = CogManifest(
-        id: "echo", displayName: "Echo", version: "1.0.0", contract: "1.0", summary: "Echoes things back.",
+        id: "echo", displayName: "Echo", version: "1.0.0", contract: "2.0", summary: "Echoes things back.",
         routePrefixes: ["/api/echo"], configSection: "echo")
 
     static let migrations = [Migration("001_echoes", "CREATE TABLE echoes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")]
@@ -94,7 +94,7 @@ struct EchoCog: Cog {
 /// Depends on echo.
 struct DependentCog: Cog {
     static let manifest = CogManifest(
-        id: "dependent", displayName: "Dependent", version: "1.0.0", contract: "1.0", summary: "Needs echo.",
+        id: "dependent", displayName: "Dependent", version: "1.0.0", contract: "2.0", summary: "Needs echo.",
         dependsOn: ["echo"], routePrefixes: ["/api/dependent"])
 
     let generation: Int
@@ -116,7 +116,7 @@ struct DependentCog: Cog {
 /// Fails its setup while the `flaky.fail` flag is set.
 struct FlakyCog: Cog {
     static let manifest = CogManifest(
-        id: "flaky", displayName: "Flaky", version: "1.0.0", contract: "1.0", summary: "Fails on demand.", routePrefixes: ["/api/flaky"])
+        id: "flaky", displayName: "Flaky", version: "1.0.0", contract: "2.0", summary: "Fails on demand.", routePrefixes: ["/api/flaky"])
 
     let generation: Int
 
@@ -137,7 +137,7 @@ struct FlakyCog: Cog {
 /// Gateway rooms: actions to join and shout, a topic per room, an admin-only command.
 struct RoomsCog: Cog {
     static let manifest = CogManifest(
-        id: "rooms", displayName: "Rooms", version: "1.0.0", contract: "1.0", summary: "Chat rooms on the gateway.",
+        id: "rooms", displayName: "Rooms", version: "1.0.0", contract: "2.0", summary: "Chat rooms on the gateway.",
         routePrefixes: ["/api/rooms"])
 
     func setup(_ context: any CogContext<NoConfiguration>) async throws {

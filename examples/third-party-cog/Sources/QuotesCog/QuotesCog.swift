@@ -7,7 +7,7 @@ public struct QuotesCog: Cog {
     public typealias Configuration = QuotesConfig
 
     public static let manifest = CogManifest(
-        id: "quotes", displayName: "Quotes", version: "1.0.0", contract: "1.4",
+        id: "quotes", displayName: "Quotes", version: "1.0.0", contract: "2.0",
         summary: "A guild's memorable lines.", routePrefixes: ["/api/quotes"], configSection: "quotes")
 
     public static let migrations = [

@@ -62,7 +62,7 @@ final class QuotesCogTests: XCTestCase {
             XCTAssertEqual(listed.json["total"], 1)
             let cogs = try await server.request(.GET, "/api/cogs", token: try await server.token("admin"))
             guard case .array(let entries)? = cogs.json["cogs"] else { return XCTFail("no cogs") }
-            XCTAssertEqual(entries.first?["contract_version"], "1.4")
+            XCTAssertEqual(entries.first?["contract_version"], "2.0")
         }
     }
 }
