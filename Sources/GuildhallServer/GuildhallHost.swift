@@ -33,8 +33,8 @@ public final class GuildhallHost: Service, Sendable {
     let hub: GatewayHub
     let liveLog: LiveLogService
     let dispatcher: CommandDispatcher
-    /// The host's own background work: the gateway heartbeat and the live log's retention.
-    private let tasks = TaskScope()
+    /// Opens when the cogs have loaded at start.
+    let readiness = Readiness()
     /// The host's one client for calls out (upstreams, push, Discord sign-in, external cogs' sockets); shut down last.
     let httpClient: HTTPClient
     let logger: Logger
@@ -49,7 +49,7 @@ public final class GuildhallHost: Service, Sendable {
     let external: ExternalRuntime
     let startedAt = ContinuousClock.now
     /// The key tokens (and Discord sign-in states) are signed with.
-    private let signingSecret: String
+    let signingSecret: String
 
     /// Opens the database (creating it), applies the host's migrations, creates the users the environment asks
     /// for and prepares (but does not load) the cogs of `catalogue`.
@@ -161,89 +161,12 @@ public final class GuildhallHost: Service, Sendable {
         }
     }
 
-    /// Loads the cogs the deployment wants and starts the host's background tasks. Call before serving.
-    public func start() async throws {
-        let keyValues = external.services.keyValues
-        external.startCallbackServer(CogHostAPI(grants: external.callbacks, logger: logger))
-        try await plugins.startUp(defaultEnabled: config.plugins.enabled)
-        let hub = self.hub, liveLog = self.liveLog, logger = self.logger
-        let heartbeat = Duration.seconds(config.gateway.heartbeatTimeoutSeconds)
-        let retention = TimeInterval(config.liveLog.retentionDays * 86_400)
-        tasks.launch {
-            while (try? await Task.sleep(for: heartbeat / 4)) != nil {
-                hub.closeSilent(longerThan: heartbeat)
-            }
-        }
-        let analytics = self.analytics, notifier = self.notifier
-        tasks.launch { await analytics.runFlushLoop() }
-        tasks.launch { await notifier.run() }
-        let analyticsStore = AnalyticsStore(database: database, settings: config.analytics)
-        tasks.launch { [weak self] in
-            repeat {
-                guard let self else { return }
-                await Self.analyticsHousekeeping(store: analyticsStore, figures: self.systemFigures(), logger: logger)
-            } while (try? await Task.sleep(for: .seconds(3600))) != nil
-        }
-        tasks.launch {
-            while (try? await Task.sleep(for: .seconds(3600))) != nil {
-                do {
-                    try await keyValues.purgeExpired()
-                } catch {
-                    logger.error("external cogs' expired keys not purged", metadata: ["error": "\(error)"])
-                }
-            }
-        }
-        tasks.launch {
-            repeat {
-                do {
-                    let purged = try await liveLog.store.purge(olderThan: Date().addingTimeInterval(-retention))
-                    if purged > 0 { logger.info("live log retention", metadata: ["purged": "\(purged)"]) }
-                } catch {
-                    logger.error("live log retention failed", metadata: ["error": "\(error)"])
-                }
-            } while (try? await Task.sleep(for: .seconds(3600))) != nil
-        }
-    }
-
     /// Posts `content` as a chat message from `identity` and runs it if it is a command; answers the reply, or
     /// nil for a plain message. Used by `guildhall chat --embedded`.
     public func chat(_ content: String, as identity: Identity) async throws -> String? {
         let guild = try await tenants.guild(of: .init(identity: identity), explicit: nil, required: false)
         return try await dispatcher.chat(content, channel: nil, caller: identity, guild: guild, correlationID: UUID().uuidString)
             .outcome?.reply
-    }
-
-    /// The hourly analytics job: folds yesterday and today into daily figures, ends idle sessions, deletes what is
-    /// past retention and stores a system snapshot.
-    static func analyticsHousekeeping(store: AnalyticsStore, figures: SystemFigures, logger: Logger) async {
-        do {
-            let today = Date()
-            for day in [today.addingTimeInterval(-86_400), today] {
-                try await store.aggregate(day: String(Timestamp.string(from: day).prefix(10)))
-            }
-            try await store.tidy()
-            try await store.snapshot(figures)
-        } catch {
-            logger.error("analytics housekeeping failed", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// The process's figures now: uptime, memory, connections, cogs and the bus's counts.
-    func systemFigures() -> SystemFigures {
-        SystemFigures(
-            at: Date(), uptimeSeconds: (ContinuousClock.now - startedAt).components.seconds,
-            residentBytes: Self.residentBytes(), gatewayConnections: Int64(hub.connected.count),
-            cogsLoaded: Int64(plugins.loadedCount), eventsPublished: Int64(bus.totals.published.load(ordering: .relaxed)),
-            eventsDelivered: Int64(bus.totals.delivered.load(ordering: .relaxed)),
-            eventsFailed: Int64(bus.totals.failed.load(ordering: .relaxed)))
-    }
-
-    /// Resident memory from /proc (0 where there is none).
-    static func residentBytes() -> Int64 {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
-            let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int64($0) })
-        else { return 0 }
-        return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
     }
 
     /// Moves one guild's data between deployments.
@@ -268,153 +191,5 @@ public final class GuildhallHost: Service, Sendable {
                 await liveLog.system(
                     event.name, data: data, severity: event.name == "cog.failed" ? "error" : "info", audience: "admins")
             }, onFailure: { _ in })
-    }
-
-    /// The HTTP application: core routes, the admin APIs and every cog's routes.
-    public func makeApplication(port: Int? = nil) -> some ApplicationProtocol {
-        let core = CoreRouter(
-            admission: admission, maxBodyBytes: config.server.maxBodyBytes, corsOrigins: config.server.corsOrigins,
-            mounts: plugins.mounts, stats: plugins.stats, analytics: analytics)
-        let perAddress = RateLimiter(limit: config.auth.loginAttemptsPerIP, window: .seconds(config.auth.loginWindowSeconds))
-        let perUsername = RateLimiter(limit: config.auth.loginFailuresPerUser, window: .seconds(config.auth.loginWindowSeconds))
-        SystemRoutes(plugins: plugins, coreRoutes: core.table).register(on: core)
-        AuthRoutes(
-            users: users, tokens: tokens, authenticator: authenticator, hub: hub, analytics: analytics, perAddress: perAddress, perUsername: perUsername,
-            allowRegistration: config.auth.allowRegistration
-        ).register(on: core)
-        AnalyticsRoutes(store: AnalyticsStore(database: database, settings: config.analytics), recorder: analytics).register(on: core)
-        AdminRoutes(
-            plugins: plugins, database: database, bus: bus, hub: hub, liveLog: liveLog, notifier: notifier, recorder: analytics,
-            figures: { [unowned self] in self.systemFigures() }
-        ).register(on: core)
-        NotificationRoutes(notifier: notifier).register(on: core)
-        DiscordRoutes(
-            discord: DiscordSignIn(settings: config.discord, secret: signingSecret, http: httpClient),
-            users: users, authenticator: authenticator, hub: hub, tokens: tokens, analytics: analytics
-        ).register(on: core)
-        UserRoutes(users: users, authenticator: authenticator, hub: hub).register(on: core)
-        LogRoutes(logs: logs).register(on: core)
-        CogRoutes(plugins: plugins, database: database, external: external, maxInstallBytes: config.plugins.maxInstallBytes)
-            .register(on: core)
-        ConfigRoutes(store: configStore, bus: bus).register(on: core)
-        LiveLogRoutes(liveLog: liveLog, dispatcher: dispatcher, hub: hub, guilds: guilds, tenants: tenants).register(on: core)
-        GuildRoutes(guilds: guilds).register(on: core)
-        TenancyRoutes(
-            guilds: guilds, keys: apiKeys, switches: switches, overlays: overlays, config: configStore, plugins: plugins,
-            settings: config.tenancy
-        ).register(on: core)
-        MetricsEndpoint.bootstrap()
-        let counters = ScrapedCounters()
-        MetricsEndpoint.register(on: core) { [unowned self] in self.recordScrapeMetrics(counters: counters) }
-        guildTransfer.register(on: core)
-        APIDocsRoutes(plugins: plugins).register(on: core)
-        let webSocketRouter = Router(context: GatewayRequestContext.self)
-        let door = GatewayDoor(
-            hub: hub, authenticator: authenticator, tenants: tenants, guilds: guilds, presence: GatewayPresence(hub: hub, liveLog: liveLog), settings: config.gateway)
-        let transport = JSONWebSocketTransport(door: door)
-        transport.register(on: webSocketRouter)
-        SocketIOTransport(door: door).register(on: webSocketRouter)
-        return Application(
-            router: core.router,
-            server: .guarded(
-                webSocketRouter: webSocketRouter, idleTimeoutSeconds: config.server.idleTimeoutSeconds,
-                ws: .init(maxFrameSize: transport.protocolLimit, autoPing: .enabled(timePeriod: .seconds(30)))),
-            configuration: .init(address: .hostname(config.server.host, port: port ?? config.server.port), serverName: "Guildhall"),
-            logger: logger)
-    }
-
-    /// Serves until SIGTERM or SIGINT: the host and its HTTP server run as two services of one `ServiceGroup`.
-    /// On a signal the server stops accepting and drains its requests first, then the host stops its cogs; if
-    /// either service fails, the other is cancelled and the host still shuts down.
-    public func serve() async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: self), .init(service: makeApplication())],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-    }
-
-    /// The host as a swift-service-lifecycle `Service`: loads the cogs and starts its background work, runs until
-    /// the group shuts down gracefully or is cancelled, then — on every path, a failure of another service
-    /// included — stops the cogs in reverse dependency order and closes the database. Put it before the HTTP
-    /// server in the group, so the server drains first.
-    public func run() async throws {
-        do {
-            try await start()
-            try? await gracefulShutdown()
-        } catch {
-            await shutDownIgnoringCancellation()
-            throw error
-        }
-        await shutDownIgnoringCancellation()
-    }
-
-    /// Shuts down in a task of its own: a cancelled service still drains its cogs for their full bound.
-    private func shutDownIgnoringCancellation() async {
-        let logger = self.logger
-        await Task {
-            do {
-                try await self.shutDown()
-            } catch {
-                logger.error("shutdown failed", metadata: ["error": "\(error)"])
-            }
-        }.value
-    }
-
-    /// Stops the cogs in reverse dependency order, finishes event deliveries and closes the database.
-    public func shutDown() async throws {
-        notifier.stop()
-        await tasks.stop()
-        closeGatewayConnections()
-        await plugins.shutDown()
-        await external.shutDown()
-        await bus.stop()
-        try await httpClient.shutdown()
-        try database.close()
-    }
-
-    /// Closes every gateway connection as going away (the server is shutting down), so nothing waits on them.
-    public func closeGatewayConnections() {
-        for client in hub.connected { client.close(code: GatewayCode.goingAway, reason: "server shutting down") }
-    }
-
-    /// The host's client for calls out. It fails a connection that cannot be made at once instead of retrying it
-    /// until the deadline: the outbound client retries itself (with backoff and a circuit), and a cog's supervisor
-    /// polls its process's socket.
-    static func makeHTTPClient() -> HTTPClient {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(5)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }
-
-    /// `plugins.directory`, else `plugins/` beside the database: where external cogs are installed.
-    static func pluginsDirectory(_ config: HostConfig) -> URL {
-        config.plugins.directory.isEmpty
-            ? URL(fileURLWithPath: config.database.path).deletingLastPathComponent().appendingPathComponent("plugins")
-            : URL(fileURLWithPath: config.plugins.directory)
-    }
-
-    /// SECRET_KEY / `auth.secret_key`, else a random key generated once and kept beside the database (mode 0600).
-    static func signingSecret(config: HostConfig, logger: Logger) throws -> String {
-        if !config.auth.secretKey.isEmpty { return config.auth.secretKey }
-        let file = URL(fileURLWithPath: config.database.path).deletingLastPathComponent().appendingPathComponent("secret.key")
-        if let existing = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-            existing.count >= 32
-        {
-            return existing
-        }
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<48).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let secret = Data(bytes).base64EncodedString()
-        guard
-            FileManager.default.createFile(
-                atPath: file.path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
-        else {
-            throw ConfigFileError(file: file.path, problems: ["cannot write the generated signing key; set SECRET_KEY"])
-        }
-        logger.notice("generated a token signing key", metadata: ["file": "\(file.path)"])
-        return secret
     }
 }

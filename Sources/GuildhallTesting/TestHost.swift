@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import GuildhallServer
 import Hummingbird
-import HummingbirdTesting
+import Synchronization
 import Logging
 import NIOCore
 @_exported import enum NIOHTTP1.HTTPMethod
@@ -53,25 +53,14 @@ public struct TestHost: Sendable {
         var logger = Logger(label: "guildhall-test")
         logger.logLevel = .critical
         let host = try await GuildhallHost(config: config, catalogue: catalogue, logger: logger)
-        try await host.start()
-        let application = host.makeApplication(port: 0)
-        do {
-            let result = try await application.test(.live) { client in
-                // The test framework's own client connects in the background and closes at the end; one that had not
-                // connected yet by then connected afterwards and stayed open, and the server's graceful shutdown
-                // waited for it for ever (a body that made no request hung a run now and then). One request first
-                // makes sure it is connected, so its close is real.
-                try await client.execute(uri: "/api/health", method: .get) { _ in }
-                // Gateway connections the test left open are closed first: the server's graceful shutdown waits for
-                // open WebSocket connections, and sometimes waited for ever.
-                defer { host.closeGatewayConnections() }
-                return try await body(LiveServer(host: host, port: client.port!))
-            }
-            try await host.shutDown()
-            return result
-        } catch {
-            try? await host.shutDown()
-            throw error
+        // The same services `guildhall serve` runs, the HTTP server on a port of the system's choosing.
+        let bound = BoundPort()
+        let application = host.makeApplication(port: 0) { channel in bound.set(channel.localAddress?.port ?? 0) }
+        return try await host.running(application: application) {
+            let port = try await bound.value()
+            // Gateway connections the test left open are closed first: the server's graceful shutdown waits for them.
+            defer { host.closeGatewayConnections() }
+            return try await body(LiveServer(host: host, port: port))
         }
     }
 
@@ -155,4 +144,20 @@ public func eventually(timeout: Duration = .seconds(5), _ condition: @Sendable (
         try await Task.sleep(for: .milliseconds(10))
     }
     return try await condition()
+}
+
+/// The port a test server bound, once it has.
+final class BoundPort: Sendable {
+    private let port = Mutex<Int?>(nil)
+
+    func set(_ value: Int) { port.withLock { $0 = value } }
+
+    /// The port, waiting up to ten seconds for the server to bind it.
+    func value() async throws -> Int {
+        for _ in 0..<1000 {
+            if let port = port.withLock({ $0 }) { return port }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestFailure("the test server did not start listening within ten seconds")
+    }
 }

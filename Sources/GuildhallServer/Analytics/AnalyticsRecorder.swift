@@ -94,14 +94,11 @@ final class AnalyticsRecorder: Sendable {
         }
     }
 
-    /// Flushes every `flush_interval_ms` until cancelled, then once more (in a task of its own: the database
-    /// refuses work from a cancelled one).
-    func runFlushLoop() async {
-        let interval = Duration.milliseconds(max(10, settings.flushIntervalMilliseconds))
-        while (try? await Task.sleep(for: interval)) != nil {
-            await flush()
-        }
-        await Task { await self.flush() }.value
+    /// Writes the buffer every `analytics.flush_interval_ms` while the host runs, and once more when it stops.
+    var flushing: PeriodicService {
+        PeriodicService(
+            name: "analytics flush", interval: .milliseconds(max(10, settings.flushIntervalMilliseconds)),
+            atStop: { await self.flush() }, work: { await self.flush() })
     }
 
     private struct UsageKey: Hashable {

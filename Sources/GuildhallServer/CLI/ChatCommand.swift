@@ -17,22 +17,21 @@ struct ChatCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
-        let send: (String) async throws -> String?
-        var host: GuildhallHost?
         if embedded {
-            let config = try options.load()
-            let started = try await GuildhallHost(config: config, catalogue: Deployment.cogs, logger: makeLogger(level: "warning"))
-            try await started.start()
-            host = started
+            let host = try await GuildhallHost(config: try options.load(), catalogue: Deployment.cogs, logger: makeLogger(level: "warning"))
             let console = Identity(userID: 0, username: "console", role: .admin)
-            send = { try await started.chat($0, as: console) }
+            try await host.running { try await Self.converse { try await host.chat($0, as: console) } }
         } else {
             let session = try await AdminClient.session(url)
-            send = { content in
+            try await Self.converse { content in
                 let answer = try await session.call("POST", "/api/bot/messages", body: ["content": content])
                 return answer["reply"] as? String
             }
         }
+    }
+
+    /// Reads lines until the end of input, sends each and prints the reply.
+    private static func converse(_ send: (String) async throws -> String?) async throws {
         let interactive = isatty(STDIN_FILENO) == 1
         if interactive { print("Connected. Type !help; Ctrl-D ends.") }
         while true {
@@ -45,6 +44,5 @@ struct ChatCommand: AsyncParsableCommand {
                 printError(error.message)
             }
         }
-        try await host?.shutDown()
     }
 }

@@ -7,17 +7,9 @@ struct GuildCommand: AsyncParsableCommand {
         commandName: "guild", abstract: "Manage guilds in the configured database.", subcommands: [Create.self, List.self, APIKeyCommand.self, Export.self, Import.self])
 
     /// The configured host, with its cogs loaded, for as long as `body` runs.
-    static func withHost<T>(_ options: ConfigOptions, _ body: (GuildhallHost) async throws -> T) async throws -> T {
+    static func withHost<T: Sendable>(_ options: ConfigOptions, _ body: @Sendable (GuildhallHost) async throws -> T) async throws -> T {
         let host = try await GuildhallHost(config: try options.load(), catalogue: Deployment.cogs, logger: makeLogger(level: "warning"))
-        try await host.start()
-        do {
-            let result = try await body(host)
-            try await host.shutDown()
-            return result
-        } catch {
-            try? await host.shutDown()
-            throw error
-        }
+        return try await host.running { try await body(host) }
     }
 
     struct Export: AsyncParsableCommand {

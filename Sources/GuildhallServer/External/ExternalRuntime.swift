@@ -25,7 +25,6 @@ final class ExternalRuntime: Sendable {
     let client: HTTPClient
     let callbacks = CallbackGrants()
     let services: CogServices
-    private let server = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
     private let sockets = Atomic<Int>(0)
 
     init(settings: Settings, pluginsDirectory: URL, services: CogServices, client: HTTPClient) throws {
@@ -63,27 +62,13 @@ final class ExternalRuntime: Sendable {
             logger: services.logs.logger(for: manifest.cog.id, base: services.logger))
     }
 
-    /// Starts serving the callback API on ``hostSocketPath``.
-    func startCallbackServer(_ api: CogHostAPI) {
-        let logger = services.logger
-        // A group of its own, so that shutting down is graceful (cancelling the server logs it as an error).
-        let group = ServiceGroup(configuration: .init(services: [api.application(socketPath: hostSocketPath)], logger: logger))
-        let task = Task {
-            do {
-                try await group.run()
-            } catch {
-                logger.error("external cogs' callback server stopped", metadata: ["error": "\(error)"])
-            }
-        }
-        server.withLock { $0 = (group, task) }
+    /// The callback API served on ``hostSocketPath``, a service of the host's group.
+    func callbackServer(_ api: CogHostAPI) -> some Service {
+        api.application(socketPath: hostSocketPath)
     }
 
-    /// Stops the callback server and removes the socket folder (after the cogs stopped).
+    /// Removes the socket folder (after the cogs stopped).
     func shutDown() async {
-        if let (group, task) = server.withLock({ $0 }) {
-            await group.triggerGracefulShutdown()
-            await task.value
-        }
         try? FileManager.default.removeItem(atPath: runDirectory)
     }
 

@@ -1,12 +1,13 @@
 import Foundation
 import Logging
 import PluginAPI
+import ServiceLifecycle
 import Synchronization
 
 /// The host's ``Notifier``: notifications are queued and sent by one background worker, so a cog (or a request)
 /// never waits on FCM. For each, the audience's devices are looked up with their owners' switches, each device
 /// gets the message, and devices FCM reports gone are forgotten.
-final class HostNotifier: Notifier {
+final class HostNotifier: Notifier, Service {
     struct Counts: Sendable {
         var sent = 0
         var failed = 0
@@ -39,8 +40,17 @@ final class HostNotifier: Notifier {
         }
     }
 
-    /// Sends queued notifications until the stream finishes (``stop()``) or the task is cancelled.
+    /// Sends queued notifications until the host's group shuts down (``stop()``: what is queued then is still sent) or
+    /// the task is cancelled.
     func run() async {
+        await withGracefulShutdownHandler {
+            await deliverQueued()
+        } onGracefulShutdown: {
+            self.stop()
+        }
+    }
+
+    private func deliverQueued() async {
         for await (audience, notification) in stream {
             do {
                 let recipients = try await devices.recipients(of: audience, kind: notification.kind)
