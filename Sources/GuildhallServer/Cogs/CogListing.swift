@@ -2,6 +2,36 @@ import Foundation
 import PluginAPI
 
 extension PluginManager {
+    /// Every cog of the catalogue, by name.
+    public func entries() -> [Entry] {
+        catalogue.cogs.keys.sorted().compactMap(entry)
+    }
+
+    /// One cog's entry, or nil if it is not in the catalogue.
+    public func entry(_ id: String) -> Entry? {
+        let catalogue = self.catalogue
+        guard let blueprint = catalogue.cogs[id] else { return nil }
+        let manifest = blueprint.manifest
+        var status = statuses.withLock { $0[id] ?? Status() }
+        let instance = mounts.instance(of: id)
+        let process = instance?.instance.process
+        if let process, process.phase == .failed {  // a supervised process that failed for good fails its cog
+            status = Status(state: .failed, error: process.error)
+        }
+        let compatible = (try? Compatibility.check(manifest)) != nil
+        let dependenciesLoaded = manifest.dependsOn.allSatisfy { mounts.instance(of: $0) != nil }
+        let dependantsLoaded = catalogue.dependants(of: id).contains { mounts.instance(of: $0) != nil }
+        return Entry(
+            name: id, displayName: manifest.displayName, loaded: instance != nil, state: status.state,
+            version: manifest.version, contractVersion: manifest.contract.description, summary: manifest.summary,
+            category: manifest.category, features: manifest.features, dependsOn: manifest.dependsOn,
+            routePrefixes: manifest.routePrefixes, loadedAt: instance?.loadedAt, error: status.error,
+            stats: stats[id].snapshot,
+            status: !compatible ? .disabled : status.state == .failed ? .error : instance != nil ? .loaded : .unloaded,
+            canLoad: compatible && instance == nil && dependenciesLoaded, canUnload: instance != nil && !dependantsLoaded,
+            canReload: instance != nil, kind: blueprint.kind, permissions: blueprint.permissions, process: process)
+    }
+
     /// A cog as `GET /api/cogs` reports it: to the host's own API and to the HazeBot admin app's cogs screen, which
     /// reads `status`, `description`, `category`, `features` and the `can_*` switches.
     public struct Entry: Encodable, Sendable {

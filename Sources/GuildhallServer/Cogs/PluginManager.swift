@@ -14,37 +14,7 @@ public final class PluginManager: Sendable {
         case available, loading, loaded, failed, unloading
     }
 
-    /// What an operation did to one cog.
-    public enum Outcome: Sendable, Equatable {
-        case loaded, unloaded, reloaded
-        /// An external cog was installed (or a new version of it put in place) or uninstalled.
-        case installed, uninstalled
-        case alreadyLoaded, notLoaded, notFound
-        /// Refused before anything changed (a missing dependency, loaded dependants).
-        case refused(code: String, reason: String, cogs: [String])
-        /// The cog's setup threw; nothing of the new instance went live.
-        case failed(reason: String)
-
-        /// The outcome's name in batch answers.
-        public var name: String {
-            switch self {
-            case .loaded: "loaded"
-            case .unloaded: "unloaded"
-            case .reloaded: "reloaded"
-            case .installed: "installed"
-            case .uninstalled: "uninstalled"
-            case .alreadyLoaded: "already_loaded"
-            case .notLoaded: "not_loaded"
-            case .notFound: "not_found"
-            case .refused(let code, _, _): code
-            case .failed: "failed"
-            }
-        }
-
-        public var succeeded: Bool { [.loaded, .unloaded, .reloaded, .installed, .uninstalled].contains(self) }
-    }
-
-    private struct Status {
+    struct Status {
         var state: State = .available
         var error: String?
     }
@@ -56,7 +26,7 @@ public final class PluginManager: Sendable {
     let stats = CogStatsTable()
     private let services: CogServices
     private let commands: CommandRegistry
-    private let statuses: Mutex<[String: Status]>
+    let statuses: Mutex<[String: Status]>
     private let lock = AsyncLock()
     /// How long stopping an instance waits for its work in flight.
     private let drainTimeout: Duration
@@ -73,36 +43,6 @@ public final class PluginManager: Sendable {
     }
 
     // MARK: - Reading
-
-    /// Every cog of the catalogue, by name.
-    public func entries() -> [Entry] {
-        catalogue.cogs.keys.sorted().compactMap(entry)
-    }
-
-    /// One cog's entry, or nil if it is not in the catalogue.
-    public func entry(_ id: String) -> Entry? {
-        let catalogue = self.catalogue
-        guard let blueprint = catalogue.cogs[id] else { return nil }
-        let manifest = blueprint.manifest
-        var status = statuses.withLock { $0[id] ?? Status() }
-        let instance = mounts.instance(of: id)
-        let process = instance?.instance.process
-        if let process, process.phase == .failed {  // a supervised process that failed for good fails its cog
-            status = Status(state: .failed, error: process.error)
-        }
-        let compatible = (try? Compatibility.check(manifest)) != nil
-        let dependenciesLoaded = manifest.dependsOn.allSatisfy { mounts.instance(of: $0) != nil }
-        let dependantsLoaded = catalogue.dependants(of: id).contains { mounts.instance(of: $0) != nil }
-        return Entry(
-            name: id, displayName: manifest.displayName, loaded: instance != nil, state: status.state,
-            version: manifest.version, contractVersion: manifest.contract.description, summary: manifest.summary,
-            category: manifest.category, features: manifest.features, dependsOn: manifest.dependsOn,
-            routePrefixes: manifest.routePrefixes, loadedAt: instance?.loadedAt, error: status.error,
-            stats: stats[id].snapshot,
-            status: !compatible ? .disabled : status.state == .failed ? .error : instance != nil ? .loaded : .unloaded,
-            canLoad: compatible && instance == nil && dependenciesLoaded, canUnload: instance != nil && !dependantsLoaded,
-            canReload: instance != nil, kind: blueprint.kind, permissions: blueprint.permissions, process: process)
-    }
 
     /// The recent log records of cog `id`: what it logged and what was done to it.
     func logs(of id: String, limit: Int) -> [CogLogs.Record] {
@@ -434,13 +374,4 @@ public final class PluginManager: Sendable {
         }
         return outcome
     }
-}
-
-/// The payload of `cog.loaded`, `cog.unloaded`, `cog.reloaded` and `cog.failed`.
-public struct CogEventPayload: Codable, Sendable, Equatable {
-    public var cog: String
-    public var operation: String
-    public var actor: String
-    public var version: String?
-    public var error: String?
 }
