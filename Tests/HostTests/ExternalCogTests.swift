@@ -227,6 +227,7 @@ final class ExternalCogTests: XCTestCase {
                 (.PUT, "/v1/kv", #"{"key": "big", "value": "\#(String(repeating: "x", count: 70_000))"}"#, 413, "value_too_large"),
                 (.GET, "/v1/kv?key=k&guild_id=abc", nil, 400, "invalid_field"),
                 (.DELETE, "/v1/kv?key=nothing", nil, 404, "key_not_found"),
+                (.GET, "/v1/people?user_id=1&guild_id=1", nil, 403, "permission_denied"),
             ]
             for (method, target, body, status, code) in cases {
                 let (answered, json) = try await call(method, target, body: body)
@@ -237,6 +238,45 @@ final class ExternalCogTests: XCTestCase {
             try await assertEqual(try await call(.PUT, "/v1/kv", body: #"{"key": "k", "value": 1}"#).1["version"], 1)
             try await assertEqual(try await call(.DELETE, "/v1/kv?key=k&if_version=7").1["error"], "version_conflict")
             try await assertEqual(try await call(.DELETE, "/v1/kv?key=k&if_version=1").0, 204)
+        }
+    }
+
+    /// The capability docs/plugin-authors.md adds as its example: a person as they act in a guild, for a cog whose
+    /// manifest asks for `people:read`.
+    func testACogAskingForPeopleLooksUpAPersonInAGuild() async throws {
+        let host = try Self.host()
+        defer { host.removeFolder() }
+        let folder = host.folder.appendingPathComponent("plugins/people-reader")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try """
+            id: people-reader
+            name: People reader
+            version: 1.0.0
+            summary: Looks people up.
+            contract: "2.0"
+            command: [python3, cog.py]
+            permissions: ["people:read"]
+            """.write(to: folder.appendingPathComponent("cog.yaml"), atomically: true, encoding: .utf8)
+        try await host.run(catalogue: []) { server in
+            let external = server.host.external
+            external.callbacks.grant("people-secret", port: external.port(for: try ExternalManifest(folder: folder)))
+            @Sendable func people(_ query: String) async throws -> (Int, JSONValue) {
+                var request = HTTPClientRequest(
+                    url: try XCTUnwrap(URL(httpURLWithSocketPath: external.hostSocketPath, uri: "/v1/people?" + query)).absoluteString)
+                request.headers.add(name: "Authorization", value: "Bearer people-secret")
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                let data = try await response.body.collect(upTo: 1 << 20)
+                return (Int(response.status.code), (try? JSONValue(parsing: Data(buffer: data))) ?? .null)
+            }
+            let stored = try await server.host.users.find(username: "admin")
+            let admin = try XCTUnwrap(stored)
+            let found = try await people("user_id=\(admin.id)&guild_id=1")
+            XCTAssertEqual(found.0, 200)
+            XCTAssertEqual(found.1, ["user_id": .int(admin.id), "username": "admin", "role": "admin"])
+            try await assertEqual(try await people("user_id=999999&guild_id=1").1["error"], "person_not_found")
+            try await assertEqual(try await people("user_id=1&guild_id=424242").1["error"], "person_not_found")
+            try await assertEqual(try await people("user_id=1").1["error"], "invalid_field")
+            try await assertEqual(try await people("user_id=ann&guild_id=1").1["error"], "invalid_field")
         }
     }
 

@@ -239,6 +239,16 @@ class Host:
         """The keys starting with ``prefix``, in order."""
         return self.call("GET", "/v1/kv", query={"prefix": prefix, "guild_id": guild_id, "limit": limit})["items"]
 
+    def person(self, user_id, guild_id):
+        """``{"user_id", "username", "role"}`` of the user as they act in the guild, or None if they do not; needs
+        ``people:read``."""
+        try:
+            return self.call("GET", "/v1/people", query={"user_id": user_id, "guild_id": guild_id})
+        except HTTPError as error:
+            if error.code == "person_not_found":
+                return None
+            raise
+
 
 class _UnixHTTPConnection(http.client.HTTPConnection):
     def __init__(self, path, timeout=10):
@@ -486,8 +496,10 @@ class HostDouble:
     keeps events, live log messages, gateway frames and the key-value store in memory. It enforces nothing;
     test permissions against the real host (docs/external-cogs.md, "Testing")."""
 
-    def __init__(self, socket_path, config=None, secret="test-secret"):
+    def __init__(self, socket_path, config=None, secret="test-secret", people=None):
         self.socket_path, self.secret, self.config = socket_path, secret, config or {}
+        #: ``{(guild_id, user_id): {"user_id", "username", "role"}}``: who acts in which guild.
+        self.people = people or {}
         self.events, self.live_log, self.frames, self.store = [], [], [], {}
         double = self
 
@@ -544,6 +556,9 @@ class HostDouble:
             return 200, {"delivered": 0}
         if path == "/v1/kv":
             return self._kv(method, query, body)
+        if path == "/v1/people":
+            person = self.people.get((int(query.get("guild_id") or 0), int(query.get("user_id") or 0)))
+            return (200, person) if person else (404, {"error": "person_not_found"})
         return 404, {"error": "not_found"}
 
     def _kv(self, method, query, body):

@@ -153,6 +153,9 @@ class HostTests(unittest.TestCase):
         self.assertTrue(self.host.kv_delete("a"))
         self.assertIsNone(self.host.kv_get("a"))
         self.assertFalse(self.host.kv_delete("a"))
+        self.double.people[(1, 7)] = {"user_id": 7, "username": "ann", "role": "user"}
+        self.assertEqual(self.host.person(7, 1)["username"], "ann")
+        self.assertIsNone(self.host.person(7, 2))
 
     def test_a_wrong_secret_is_refused(self):
         with self.assertRaises(HTTPError) as refused:

@@ -101,6 +101,32 @@ struct CogPort: Sendable {
         return CogKeyValues(store: services.keyValues, cog: cog, guild: guild)
     }
 
+    // MARK: People, mail, notifications, calls out, storage
+
+    /// `userID` as they act in guild `guildID`, or nil if they do not (not a member, deactivated, unknown).
+    func person(_ userID: Int64, inGuild guildID: Int64) async throws -> Identity? {
+        guard permissions.readPeople else { throw denied("people:read") }
+        guard let guild = try await services.people.guild(guildID) else { return nil }
+        return try await services.people.person(userID, in: guild)
+    }
+
+    var people: any PeopleDirectory { services.people }
+    var mail: any MailSender { services.mail }
+    var notifications: any Notifier { services.notifier }
+
+    /// The cog's namespace of the host's cache (dropped when the cog unloads).
+    var cache: any Cache { NamespacedCache(base: services.cache, namespace: "cog:\(cog):") }
+
+    /// Calls to upstreams over the host's one client, with the cog's cache and logger.
+    var outbound: any OutboundClient { services.outbound(cache, logger) }
+
+    /// `cogs/<id>/` beside the database, created on first use.
+    var dataDirectory: URL {
+        let folder = services.dataDirectory.appendingPathComponent("cogs").appendingPathComponent(cog)
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
     // MARK: Tenancy
 
     /// Charges `count` events to `guild` and the caller's key; 429 past either budget.

@@ -46,18 +46,14 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     var logger: Logger { port.logger }
     private var services: CogServices { port.services }
     var database: any PluginAPI.Database { services.database }
-    var cache: any Cache { NamespacedCache(base: services.cache, namespace: "cog:\(manifest.id):") }
+    var cache: any Cache { port.cache }
     var events: any EventPublisher { CogEventPublisher(port: port) }
     var liveLog: any LiveLogPublisher { CogLiveLog(port: port) }
-    var people: any PeopleDirectory { services.people }
-    var mail: any MailSender { services.mail }
-    var notifications: any Notifier { services.notifier }
-    var outbound: any OutboundClient { services.outbound(cache, logger) }
-    var dataDirectory: URL {
-        let folder = services.dataDirectory.appendingPathComponent("cogs").appendingPathComponent(manifest.id)
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder
-    }
+    var people: any PeopleDirectory { port.people }
+    var mail: any MailSender { port.mail }
+    var notifications: any Notifier { port.notifications }
+    var outbound: any OutboundClient { port.outbound }
+    var dataDirectory: URL { port.dataDirectory }
 
     func add(_ route: RouteDeclaration) {
         let path = CogHTTP.routerPath(route.path)

@@ -101,6 +101,19 @@ struct CogHostAPI: Sendable {
             guard try await store.delete(String(key), ifVersion: expected) else { throw Self.noKey(key) }
             return Response(status: .noContent)
         }
+        router.get("/v1/people") { request, _ in
+            let port = try port(request)
+            guard let text = request.uri.queryParameters["user_id"], let userID = Int64(String(text)) else {
+                throw APIError.badRequest("invalid_field", "Name the person with an integer user_id.")
+            }
+            guard let guild = try guildID(request) else { throw APIError.badRequest("invalid_field", "Name the guild_id they act in.") }
+            guard let person = try await port.person(userID, inGuild: guild) else {
+                throw APIError.notFound("person_not_found", "User \(userID) does not act in guild \(guild).")
+            }
+            return JSONValue.object([
+                "user_id": .int(person.userID), "username": .string(person.username), "role": .string(person.role.rawValue),
+            ])
+        }
         return Application(
             router: router, configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "Guildhall"),
             logger: logger)

@@ -1,9 +1,9 @@
 import PluginAPI
 
 /// What an external cog asked for in its manifest, and so all the host lets it do through its callbacks:
-/// `events:publish:<pattern>`, `events:subscribe:<pattern>`, `live_log:post`, `gateway:publish` (its own topics) and
-/// `kv` (its own store). Its own config is always readable; no other cog's data ever is. A built-in cog, which runs in
-/// the host's process, holds them all (``builtIn``).
+/// `events:publish:<pattern>`, `events:subscribe:<pattern>`, `live_log:post`, `gateway:publish` (its own topics),
+/// `kv` (its own store) and `people:read` (a person as they act in a guild). Its own config is always readable; no
+/// other cog's data ever is. A built-in cog, which runs in the host's process, holds them all (``builtIn``).
 struct CogPermissions: Sendable, Equatable {
     /// Everything: a built-in cog's permissions.
     static let builtIn: CogPermissions = {
@@ -12,6 +12,7 @@ struct CogPermissions: Sendable, Equatable {
         all.liveLog = true
         all.gatewayPublish = true
         all.keyValue = true
+        all.readPeople = true
         return all
     }()
 
@@ -22,13 +23,15 @@ struct CogPermissions: Sendable, Equatable {
     private(set) var liveLog = false
     private(set) var gatewayPublish = false
     private(set) var keyValue = false
+    /// Look up a person as they act in a guild (`people:read`).
+    private(set) var readPeople = false
     /// The permissions as written, for the admin to read before enabling the cog.
     private(set) var names: [String] = []
 
     struct Unknown: Error, CustomStringConvertible {
         var text: String
         var description: String {
-            "unknown permission '\(text)' (known: events:publish:<pattern>, events:subscribe:<pattern>, live_log:post, gateway:publish, kv)"
+            "unknown permission '\(text)' (known: events:publish:<pattern>, events:subscribe:<pattern>, live_log:post, gateway:publish, kv, people:read)"
         }
     }
 
@@ -40,6 +43,7 @@ struct CogPermissions: Sendable, Equatable {
         case _ where text == "live_log:post": liveLog = true
         case _ where text == "gateway:publish": gatewayPublish = true
         case _ where text == "kv": keyValue = true
+        case _ where text == "people:read": readPeople = true
         default: throw Unknown(text: text)
         }
         names.append(text)
