@@ -5,7 +5,7 @@ import PluginAPI
 /// what the external examples' trivial routes answer, so one host serves both in the same run.
 struct InProcessPingCog: Cog {
     static let manifest = CogManifest(
-        id: "inproc", displayName: "In-process ping", version: "1.0.0", contract: "1.3",
+        id: "inproc", displayName: "In-process ping", version: "1.0.0", contract: "2.0",
         summary: "A constant answer, in the host's process (benchmarks).", routePrefixes: ["/api/inproc"])
 
     struct Pong: Codable, ResponseConvertible {

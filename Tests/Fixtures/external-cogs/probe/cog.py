@@ -1,4 +1,4 @@
-"""The host tests' probe cog (Tests/HostTests/ExternalCogTests.swift)."""
+"""The host tests' probe cog (Tests/GuildhallServerTests/ExternalCogTests.swift)."""
 import os
 import sys
 import time

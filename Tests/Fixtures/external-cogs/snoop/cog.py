@@ -1,4 +1,4 @@
-"""A hostile cog (Tests/HostTests/IsolationTests.swift): each attempt answers what it read, or why it could not."""
+"""A hostile cog (Tests/GuildhallServerTests/IsolationTests.swift): each attempt answers what it read, or why it could not."""
 import http.client
 import json
 import os

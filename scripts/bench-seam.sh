@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Issue 22's benchmarks (docs/benchmarks.md): health, the tickets list and an external cog's trivial route against the
+# previous release, and health's server CPU beside a bare Hummingbird server, alternated in one run.
+# PREVIOUS=<git revision> (default: the commit before the seam) is built into .build-previous once.
+# Usage: [ROUNDS=5] [PREVIOUS=...] scripts/bench-seam.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extra=(python3 wrk)
+command -v node >/dev/null || extra+=(nodejs)
+scripts/install-deps.sh "${extra[@]}"
+swift build -c release --product guildhall
+swift build -c release --product hello-baseline
+PREVIOUS=${PREVIOUS:-62a5d7c}
+if [ ! -x .build-previous/checkout/.build/release/guildhall ]; then
+  rm -rf .build-previous/checkout
+  git worktree add -f .build-previous/checkout "$PREVIOUS"
+  (cd .build-previous/checkout && swift build -c release --product guildhall)
+fi
+PREVIOUS_GUILDHALL=.build-previous/checkout/.build/release/guildhall PREVIOUS_EXAMPLES=.build-previous/checkout/examples \
+  exec python3 scripts/bench/seam_bench.py "$@"
