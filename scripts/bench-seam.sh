@@ -5,7 +5,7 @@
 # Usage: [ROUNDS=5] [PREVIOUS=...] scripts/bench-seam.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extra=(python3 wrk)
+extra=(python3-venv wrk)
 command -v node >/dev/null || extra+=(nodejs)
 scripts/install-deps.sh "${extra[@]}"
 swift build -c release --product guildhall
@@ -16,5 +16,9 @@ if [ ! -x .build-previous/checkout/.build/release/guildhall ]; then
   git worktree add -f .build-previous/checkout "$PREVIOUS"
   (cd .build-previous/checkout && swift build -c release --product guildhall)
 fi
+# The contract benchmark's helpers, which this one reuses, import websocket-client.
+VENV=.bench-venv
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check websocket-client==1.9.2
 PREVIOUS_GUILDHALL=.build-previous/checkout/.build/release/guildhall PREVIOUS_EXAMPLES=.build-previous/checkout/examples \
-  exec python3 scripts/bench/seam_bench.py "$@"
+  exec "$VENV/bin/python" scripts/bench/seam_bench.py "$@"

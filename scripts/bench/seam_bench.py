@@ -24,7 +24,10 @@ PREVIOUS = os.environ["PREVIOUS_GUILDHALL"]
 PREVIOUS_EXAMPLES = os.environ["PREVIOUS_EXAMPLES"]
 BASELINE = os.path.join(ROOT, ".build", "release", "hello-baseline")
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
-CONFIG = bench.CONFIG.replace("enabled: [tickets, memes, rocket_league, combatlog]", "enabled: [tickets, memes, rocket_league, combatlog, counter]")
+# The contract benchmark's settings, with the counter enabled and the gateway's budgets within their ranges (1.4).
+CONFIG = (bench.CONFIG.replace("enabled: [tickets, memes, rocket_league, combatlog]", "enabled: [tickets, memes, rocket_league, combatlog, counter]")
+          .replace("100000000", "1000000")
+          .replace("combatlog, counter]\n", "combatlog, counter]\n  start_timeout_seconds: 30\n"))
 
 
 def start(binary, examples, port, folder):
@@ -36,12 +39,11 @@ def start(binary, examples, port, folder):
     for _ in range(200):
         try:
             bench.urllib.request.urlopen(f"http://127.0.0.1:{port}/api/counter/ping", timeout=1)
-            break
+            return server
         except Exception:
             time.sleep(0.1)
-    else:
-        raise SystemExit(f"the counter cog did not come up on port {port}")
-    return server
+    bench.stop(server)
+    raise SystemExit(f"the counter cog did not come up on port {port}")
 
 
 def seed_tickets(port):
@@ -59,6 +61,7 @@ def seed_tickets(port):
 
 def main():
     work = tempfile.mkdtemp(prefix="guildhall-seam-bench-")
+    os.chmod(work, 0o755)  # the counter runs as a user of its own (external-cogs.md, Isolation): it must reach its folder
     servers, baseline = {}, None
     try:
         for name, binary, examples, port in (("previous", PREVIOUS, PREVIOUS_EXAMPLES, 18811),

@@ -13,7 +13,8 @@ final class RequestHeadDeadline: ChannelInboundHandler, RemovableChannelHandler 
 
     private let timeout: TimeAmount
     private var deadline: Scheduled<Void>?
-    /// How much of `\r\n\r\n` (the end of a head) the bytes read so far end with; 4 once the head is complete.
+    /// How much of `\r\n\r\n` (the end of a head) the bytes read so far end with; 4 once the head is complete (then
+    /// the handler removes itself and `handlerRemoved` cancels the deadline).
     private var matched = 0
 
     init(timeout: TimeAmount) {
@@ -34,17 +35,14 @@ final class RequestHeadDeadline: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if matched < 4 {
-            for byte in unwrapInboundIn(data).readableBytesView {
-                let expected: UInt8 = matched % 2 == 0 ? 0x0D : 0x0A
-                matched = byte == expected ? matched + 1 : (byte == 0x0D ? 1 : 0)
-                if matched == 4 {
-                    deadline?.cancel()
-                    break
-                }
-            }
+        for byte in unwrapInboundIn(data).readableBytesView {
+            let expected: UInt8 = matched % 2 == 0 ? 0x0D : 0x0A
+            matched = byte == expected ? matched + 1 : (byte == 0x0D ? 1 : 0)
+            if matched == 4 { break }
         }
         context.fireChannelRead(data)
+        // Its work is done once a head is whole: it leaves the pipeline, so later reads skip a hop.
+        if matched == 4 { context.pipeline.syncOperations.removeHandler(context: context, promise: nil) }
     }
 
     private func arm(_ context: ChannelHandlerContext) {
