@@ -9,9 +9,14 @@ import PluginAPI
 ///
 /// Listeners and scheduled tasks run inside their instance's scope and enter its door directly: they have no caller
 /// to admit, and an event or a task run belongs to the instance that registered for it.
-struct CogEntry: Sendable {
+final class CogEntry: Sendable {
     let tenants: TenantPolicy
     let logger: Logger
+
+    init(tenants: TenantPolicy, logger: Logger) {
+        self.tenants = tenants
+        self.logger = logger
+    }
 
     /// The work found for a call: whose it is, the access it was declared with and the door of its instance.
     struct Target<Result: Sendable>: Sendable {

@@ -63,6 +63,13 @@ struct CogPort: Sendable {
 
     // MARK: Config
 
+    /// The cog's settings as its configuration type, decoded once per change (the store keeps the decoding: routes
+    /// read their settings on every request); the type's defaults without a section.
+    func config<Configuration: CogConfiguration>(as type: Configuration.Type) throws -> Configuration {
+        guard let section = configSection else { return Configuration() }
+        return try services.config.decode(section, as: Configuration.self)
+    }
+
     /// The cog's settings, with `guild`'s overlay laid over them when a guild is named; `{}` without a section.
     func configValue(for guild: Int64?) throws -> JSONValue {
         guard let section = configSection else { return .object([:]) }

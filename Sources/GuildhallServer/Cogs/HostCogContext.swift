@@ -3,8 +3,9 @@ import Hummingbird
 import Logging
 import PluginAPI
 
-/// The services every cog port is built over; one per host.
-struct CogServices: Sendable {
+/// The services every cog port is built over; one per host. A class: every port and context holds it, and reading
+/// one service must not copy (and retain) them all.
+final class CogServices: Sendable {
     let database: any PluginAPI.Database
     let cache: LRUCache
     let bus: EventBus
@@ -27,6 +28,31 @@ struct CogServices: Sendable {
     /// The folder beside the database; each cog gets `cogs/<id>/` in it.
     let dataDirectory: URL
     let logger: Logger
+
+    init(
+        database: any PluginAPI.Database, cache: LRUCache, bus: EventBus, config: ConfigStore, overlays: GuildConfigOverlays,
+        admission: RequestAdmission, hub: GatewayHub, liveLog: LiveLogService, keyValues: CogKeyValueStore, logs: CogLogs,
+        people: any PeopleDirectory, mail: any MailSender, notifier: any Notifier,
+        outbound: @escaping @Sendable (_ cache: any Cache, _ logger: Logger) -> any OutboundClient, dataDirectory: URL,
+        logger: Logger
+    ) {
+        self.database = database
+        self.cache = cache
+        self.bus = bus
+        self.config = config
+        self.overlays = overlays
+        self.admission = admission
+        self.hub = hub
+        self.liveLog = liveLog
+        self.keyValues = keyValues
+        self.logs = logs
+        self.people = people
+        self.mail = mail
+        self.notifier = notifier
+        self.outbound = outbound
+        self.dataDirectory = dataDirectory
+        self.logger = logger
+    }
 }
 
 /// The context one cog instance is set up with: a thin adapter of the contract's `CogContext` over the instance's
@@ -168,7 +194,7 @@ struct HostCogContext<Configuration: CogConfiguration>: CogContext {
     }
 
     func config() throws -> Configuration {
-        try ConfigSection.decode(Configuration.self, from: port.configValue(for: nil))
+        try port.config(as: Configuration.self)
     }
 
     func config(for guild: GuildScope) throws -> Configuration {

@@ -4,11 +4,17 @@ import PluginAPI
 
 /// How an HTTP request is let in: the ``Authenticator`` says who calls, the ``TenantPolicy`` in which guild and
 /// within which key budget, and ``CogEntry/admit(_:access:caller:guild:)`` — the rule every surface applies —
-/// whether the route's access and the guild's switch let them in.
-struct RequestAdmission: Sendable {
+/// whether the route's access and the guild's switch let them in. A class: every route's handler holds it.
+final class RequestAdmission: Sendable {
     let authenticator: Authenticator
     let tenants: TenantPolicy
     let entry: CogEntry
+
+    init(authenticator: Authenticator, tenants: TenantPolicy, entry: CogEntry) {
+        self.authenticator = authenticator
+        self.tenants = tenants
+        self.entry = entry
+    }
 
     /// What a request is let in with.
     struct Admission: Sendable {
