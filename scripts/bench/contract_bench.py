@@ -37,8 +37,8 @@ general:
 tickets:
   max_open_per_user: 1000
 gateway:
-  messages_per_minute: 100000000
-  commands_per_minute: 100000000
+  messages_per_minute: 1000000
+  commands_per_minute: 1000000
 """
 
 
