@@ -169,7 +169,8 @@ struct CogDispatcher: Sendable {
             stats[cog].recordRequest(duration: ContinuousClock.now - start, failed: response.status.code >= 500)
             return response
         } catch {
-            stats[cog].recordRequest(duration: ContinuousClock.now - start, failed: true)
+            // A cog that is not loaded served nothing: its figures stay as they were.
+            if error.code != "cog_not_loaded" { stats[cog].recordRequest(duration: ContinuousClock.now - start, failed: true) }
             throw error
         }
     }

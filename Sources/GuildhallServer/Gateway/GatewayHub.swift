@@ -146,6 +146,11 @@ final class GatewayHub: Sendable {
         return matching.count
     }
 
+    /// Closes every connection as going away: the server is shutting down, and nothing should wait on them.
+    func closeAllGoingAway() {
+        for client in connected { client.close(code: GatewayCode.goingAway, reason: "server shutting down") }
+    }
+
     /// Closes the clients silent for longer than `timeout` (the heartbeat).
     func closeSilent(longerThan timeout: Duration) {
         let now = ContinuousClock.now
@@ -211,7 +216,8 @@ final class GatewayHub: Sendable {
         guard let entry = owner(ofTopic: topic) else {
             throw APIError.notFound("unknown_topic", "There is no topic '\(topic)'.")
         }
-        if entry.owner != CogEntry.host, let guild = client.guild { try self.entry.tenants.refuseIfOff(entry.owner, in: guild.id) }
+        // The topic's own rule decides who joins; the entry adds the guild's switch of the owning cog.
+        try self.entry.admit(entry.owner, access: .public, caller: client.identity, guild: client.guild)
         guard try await entry.rule(client.identity, client.guild, topic) else {
             throw APIError.forbidden("You may not join '\(topic)'.")
         }

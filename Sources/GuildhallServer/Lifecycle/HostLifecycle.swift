@@ -90,6 +90,6 @@ extension GuildhallHost {
 
     /// Closes every gateway connection as going away (the server is shutting down), so nothing waits on them.
     public func closeGatewayConnections() {
-        for client in hub.connected { client.close(code: GatewayCode.goingAway, reason: "server shutting down") }
+        hub.closeAllGoingAway()
     }
 }
